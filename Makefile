@@ -1,0 +1,115 @@
+# gupwatch — build, test, demo.
+#   make              ./gupwatch and build/gwload for this machine
+#   make STATIC=1     self-contained binaries in build/static/ (what guests run)
+#   make check        the whole test suite: host unit tests + guest kernels
+#   make demo         set up, build, and show gupwatch on a kernel that can attach
+#   make vmtest       guest suite only (KERNELS="6.1 6.12" TESTS="...")
+#   make vmlinux      regenerate vmlinux.h from a Debian kernel's BTF
+
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -Wall -Wextra -std=gnu11
+CPPFLAGS += -Iinclude -D_GNU_SOURCE
+
+ifeq ($(STATIC),1)
+OUT      := build/static
+LDFLAGS  += -static
+else
+OUT      := build
+endif
+
+LIBBPF_LIBS := $(shell pkg-config --static --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+
+# BPF objects: bpf/X.bpf.c -> $(OUT)/X.bpf.o -> $(OUT)/X.skel.h
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
+BPF_SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Iinclude -I.
+
+# Correlation engine and other BPF-free code, shared by gupwatch and unit tests.
+CORE_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
+CORE_OBJS := $(patsubst src/%.c,$(OUT)/obj/%.o,$(CORE_SRCS))
+
+WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
+WORKLOAD_OBJS := $(patsubst tests/workloads/%.c,$(OUT)/obj/workloads/%.o,$(WORKLOAD_SRCS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRCS))
+
+.PHONY: all workloads deps check unit vmtest demo vmlinux install clean
+.DELETE_ON_ERROR:
+
+ifeq ($(STATIC),1)
+all: $(OUT)/gupwatch workloads
+else
+all: gupwatch workloads
+gupwatch: $(OUT)/gupwatch
+	cp $< $@
+endif
+
+workloads: $(OUT)/gwload
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c $(wildcard include/*.h) vmlinux.h | $(OUT)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $* > $@
+
+$(OUT)/obj/%.o: src/%.c $(wildcard src/*.h include/*.h) $(BPF_SKELS) | $(OUT)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -I$(OUT) $(CFLAGS) -c $< -o $@
+
+$(OUT)/gupwatch: $(OUT)/obj/main.o $(CORE_OBJS)
+	$(CC) $(LDFLAGS) $^ $(LIBBPF_LIBS) -o $@
+
+$(OUT)/obj/workloads/%.o: tests/workloads/%.c $(wildcard tests/workloads/*.h) | $(OUT)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/workloads -c $< -o $@
+
+$(OUT)/gwload: $(WORKLOAD_OBJS)
+	$(CC) $(LDFLAGS) $^ -lpthread -o $@
+
+$(OUT):
+	mkdir -p $@
+
+build/unit/%: tests/unit/%.c $(CORE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Isrc -I$(OUT) $(CFLAGS) $^ $(LIBBPF_LIBS) -lcmocka -o $@
+
+deps:
+	@scripts/deps.sh
+
+unit: $(UNIT_BINS)
+	@tests/run-unit.sh $(UNIT_BINS)
+
+# Guests run the static binaries; the harness packs build/static/ into the initramfs.
+vmtest:
+	$(MAKE) STATIC=1 all
+	tests/vm/run.sh
+
+check: deps
+	$(MAKE) all
+	$(MAKE) STATIC=1 all
+	$(MAKE) $(UNIT_BINS)
+	tests/check.sh
+
+demo: deps
+	$(MAKE) all
+	$(MAKE) STATIC=1 all
+	tests/demo.sh
+
+# vmlinux.h is committed: a build needs no BTF on the build machine.
+vmlinux:
+	scripts/gen-vmlinux-h.sh 6.12 > vmlinux.h.tmp && mv vmlinux.h.tmp vmlinux.h
+
+install: all
+	install -D -m 0755 gupwatch $(DESTDIR)$(PREFIX)/sbin/gupwatch
+	for m in $(wildcard man/*.8); do install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/$$(basename $$m); done
+
+clean:
+	rm -rf build gupwatch

@@ -1,0 +1,175 @@
+/*
+ * gupwatch check: can live tracing work on this kernel? Every hook is tried
+ * for real (load + attach + detach), nothing is inferred from versions.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "hooks.h"
+#include "probe.h"
+
+struct hook_status {
+	bool in_btf;
+	struct probe_result fentry, kprobe;
+};
+
+static bool check_verbose;
+
+static const struct argp_option check_options[] = {
+	{ "verbose", 'v', NULL, 0, "Also list hooks this kernel does not have", 0 },
+	{ 0 },
+};
+
+static error_t check_parse(int key, char *arg, struct argp_state *state)
+{
+	(void)arg;
+	switch (key) {
+	case 'v':
+		check_verbose = true;
+		return 0;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		return EINVAL;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static const struct argp check_argp = {
+	.options = check_options,
+	.parser = check_parse,
+	.args_doc = "",
+	.doc = "Report whether gupwatch can trace this kernel, hook by hook.\n\n"
+	       "Every hook is verified by loading and attaching a do-nothing BPF\n"
+	       "program (fentry, then kprobe) and detaching it again. Exit status 0\n"
+	       "when live tracing can work, 1 when it cannot (the last line says why\n"
+	       "and what to do).\n\n"
+	       "Example:\n  sudo gupwatch check\n",
+};
+
+static const char *result_str(const struct probe_result *r, char *buf, size_t len)
+{
+	if (!r->err)
+		return "ok";
+	snprintf(buf, len, "%s(%s)", strerrorname_np(r->err) ?: "E?", r->stage);
+	return buf;
+}
+
+/* A short phrase on why fentry (or kprobe) fails on the hooks it fails on. */
+static void explain(const char *mode, const struct probe_result *r, bool privileged, char *buf, size_t len)
+{
+	if (!strcmp(r->stage, "pmu"))
+		snprintf(buf, len, "kprobes are not configured (no kprobe PMU: kernel built without CONFIG_KPROBES)");
+	else if (r->err == EPERM && !privileged)
+		snprintf(buf, len, "%s needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)", mode);
+	else if (r->err == EPERM && !strcmp(r->stage, "load"))
+		snprintf(buf, len, "%s is refused by this kernel (EPERM at load although privileged)", mode);
+	else
+		snprintf(buf, len, "%s %s failed: %s", mode, r->stage, strerror(r->err));
+}
+
+int cmd_check(int argc, char **argv)
+{
+	struct hook_status st[nr_hooks];
+	struct probe_env env;
+	struct utsname uts;
+	char lockbuf[32], buf1[48], buf2[48], why_fentry[160] = "", why_kprobe[160] = "";
+	const struct probe_result *fentry_fail = NULL, *kprobe_fail = NULL;
+	bool role_present[ROLE__COUNT] = { false };
+	bool privileged, ok = true;
+	int present = 0, fentry_ok = 0, kprobe_ok = 0, either_ok = 0, i;
+	const char *lockdown;
+
+	if (argp_parse(&check_argp, argc, argv, 0, NULL, NULL))
+		return 2;
+
+	uname(&uts);
+	probe_env_init(&env);
+	privileged = probe_has_cap(CAP_SYS_ADMIN) ||
+		     (probe_has_cap(CAP_BPF) && probe_has_cap(CAP_PERFMON));
+	lockdown = probe_lockdown(lockbuf, sizeof(lockbuf));
+
+	printf("kernel      %s %s\n", uts.release, uts.machine);
+	printf("btf         %s\n", env.vmlinux_btf ? "yes (/sys/kernel/btf/vmlinux)"
+						    : "NO: /sys/kernel/btf/vmlinux is missing");
+	printf("lockdown    %s\n", lockdown ?: "unknown (securityfs not mounted)");
+	printf("privileges  uid %u; CAP_BPF %s, CAP_PERFMON %s, CAP_SYS_ADMIN %s\n", getuid(),
+	       probe_has_cap(CAP_BPF) ? "yes" : "no", probe_has_cap(CAP_PERFMON) ? "yes" : "no",
+	       probe_has_cap(CAP_SYS_ADMIN) ? "yes" : "no");
+	printf("\n%-28s %-10s %-4s %-16s %s\n", "HOOK", "ROLE", "BTF", "FENTRY", "KPROBE");
+
+	for (i = 0; i < nr_hooks; i++) {
+		st[i].in_btf = probe_has_btf_func(&env, hooks[i].func);
+		if (!st[i].in_btf) {
+			if (check_verbose)
+				printf("%-28s %-10s %-4s %-16s %-16s (not in this kernel; out of line on %s)\n",
+				       hooks[i].func, hook_role_name(hooks[i].role), "-", "-", "-",
+				       hooks[i].kernels);
+			continue;
+		}
+		present++;
+		role_present[hooks[i].role] = true;
+		st[i].fentry = probe_fentry(&env, hooks[i].func);
+		st[i].kprobe = probe_kprobe(&env, hooks[i].func);
+		fentry_ok += !st[i].fentry.err;
+		kprobe_ok += !st[i].kprobe.err;
+		either_ok += !st[i].fentry.err || !st[i].kprobe.err;
+		if (st[i].fentry.err && !fentry_fail)
+			fentry_fail = &st[i].fentry;
+		if (st[i].kprobe.err && !kprobe_fail)
+			kprobe_fail = &st[i].kprobe;
+		printf("%-28s %-10s %-4s %-16s %s\n", hooks[i].func, hook_role_name(hooks[i].role),
+		       "yes", result_str(&st[i].fentry, buf1, sizeof(buf1)),
+		       result_str(&st[i].kprobe, buf2, sizeof(buf2)));
+	}
+	printf("\n");
+
+	if (!env.vmlinux_btf) {
+		printf("verdict: cannot trace: the kernel has no BTF (%s); gupwatch's CO-RE programs need "
+		       "CONFIG_DEBUG_INFO_BTF=y\n", strerror(env.btf_err));
+		probe_env_free(&env);
+		return 1;
+	}
+	for (i = 0; i < ROLE__COUNT; i++) {
+		if (!role_present[i]) {
+			printf("missing     no %s hook exists in this kernel's BTF\n",
+			       hook_role_name(i));
+			ok = false;
+		}
+	}
+	if (fentry_fail) {
+		explain("fentry/fexit", fentry_fail, privileged, why_fentry, sizeof(why_fentry));
+		printf("fentry      %d of %d hooks fail: %s\n", present - fentry_ok, present, why_fentry);
+	}
+	if (kprobe_fail) {
+		explain("kprobe", kprobe_fail, privileged, why_kprobe, sizeof(why_kprobe));
+		printf("kprobe      %d of %d hooks fail: %s\n", present - kprobe_ok, present, why_kprobe);
+	}
+	probe_env_free(&env);
+
+	if (ok && either_ok == present && fentry_ok == present) {
+		printf("verdict: live tracing works: all %d hooks attach with fentry/fexit\n", present);
+		return 0;
+	}
+	if (ok && either_ok == present) {
+		printf("verdict: live tracing works: %d hooks need the kprobe fallback (--attach=kprobe)\n",
+		       present - fentry_ok);
+		return 0;
+	}
+	if (!ok)
+		printf("verdict: cannot trace: this kernel lacks hooks gupwatch needs (see 'missing' above); "
+		       "fix: use a kernel gupwatch supports (Debian 6.1 or 6.12)\n");
+	else
+		printf("verdict: cannot trace: %d of %d hooks attach neither way: %s; %s; fix: %s\n",
+		       present - either_ok, present, why_fentry, why_kprobe,
+		       privileged ? "run gupwatch on a kernel that permits BPF tracing of kernel functions "
+				    "(e.g. Debian 6.1 or 6.12; `make demo` boots them in QEMU)"
+				  : "run as root");
+	return 1;
+}

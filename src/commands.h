@@ -1,0 +1,7 @@
+/* Subcommands: each parses its own arguments (argv[0] is the subcommand). */
+#ifndef GUPWATCH_COMMANDS_H
+#define GUPWATCH_COMMANDS_H
+
+int cmd_check(int argc, char **argv);
+
+#endif

@@ -1,0 +1,44 @@
+#include "hooks.h"
+
+/*
+ * The union of hook points over the kernels we support. A kernel has a subset
+ * of them out of line; the rest are inlined or do not exist there, and the
+ * tracer disables those at load time (verified per kernel in FACTS.md §1-§4).
+ */
+const struct hook hooks[] = {
+	{ "try_grab_folio",            ROLE_PIN,       "6.1 6.12 6.18" },
+	{ "try_grab_page",             ROLE_PIN,       "6.1" },
+	{ "try_grab_folio_fast",       ROLE_PIN,       "6.12 6.18" },
+	{ "folio_add_pin",             ROLE_PIN,       "6.12 6.18" },
+	{ "folio_add_pins",            ROLE_PIN,       "6.18" },
+	{ "memfd_pin_folios",          ROLE_PIN,       "6.12 6.18" },
+	{ "gup_put_folio",             ROLE_UNPIN,     "6.1 6.12 6.18" },
+	{ "unpin_user_page",           ROLE_UNPIN,     "6.1 6.12 6.18" },
+	{ "unpin_folio",               ROLE_UNPIN,     "6.12 6.18" },
+	{ "unpin_user_folio",          ROLE_UNPIN,     "6.12 6.18" },
+	{ "do_wp_page",                ROLE_WP_FAULT,  "6.1 6.12 6.18" },
+	{ "wp_page_copy",              ROLE_WP_FAULT,  "6.1" },
+	{ "page_add_new_anon_rmap",    ROLE_NEW_ANON,  "6.1" },
+	{ "folio_add_new_anon_rmap",   ROLE_NEW_ANON,  "6.12 6.18" },
+	{ "do_huge_pmd_wp_page",       ROLE_THP_FAULT, "6.1 6.12 6.18" },
+	{ "hugetlb_wp",                ROLE_HUGETLB,   "6.1 6.12 6.18" },
+	{ "hugepage_add_new_anon_rmap", ROLE_HUGETLB,  "6.1" },
+	{ "hugetlb_add_new_anon_rmap", ROLE_HUGETLB,   "6.12 6.18" },
+	{ "copy_page_range",           ROLE_FORK,      "6.1 6.12 6.18" },
+	{ "copy_hugetlb_page_range",   ROLE_FORK,      "6.1 6.12 6.18" },
+};
+const int nr_hooks = sizeof(hooks) / sizeof(hooks[0]);
+
+const char *hook_role_name(enum hook_role role)
+{
+	static const char *const names[ROLE__COUNT] = {
+		[ROLE_PIN] = "pin",
+		[ROLE_UNPIN] = "unpin",
+		[ROLE_WP_FAULT] = "wp-fault",
+		[ROLE_NEW_ANON] = "cow-copy",
+		[ROLE_THP_FAULT] = "thp-fault",
+		[ROLE_HUGETLB] = "hugetlb",
+		[ROLE_FORK] = "fork-copy",
+	};
+	return role < ROLE__COUNT ? names[role] : "?";
+}

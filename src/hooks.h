@@ -1,0 +1,27 @@
+/* The kernel functions gupwatch hooks, one table for `check` and the tracer. */
+#ifndef GUPWATCH_HOOKS_H
+#define GUPWATCH_HOOKS_H
+
+enum hook_role {
+	ROLE_PIN,          /* a FOLL_PIN reference is taken */
+	ROLE_UNPIN,        /* a FOLL_PIN reference is dropped */
+	ROLE_WP_FAULT,     /* write-protect fault: COW or unshare */
+	ROLE_NEW_ANON,     /* new anon page mapped: the "it copied" signal */
+	ROLE_THP_FAULT,    /* write-protect fault on a PMD-mapped THP */
+	ROLE_HUGETLB,      /* hugetlb COW / unshare and its copy signal */
+	ROLE_FORK,         /* fork copies page tables (eager copy of pinned pages) */
+	ROLE__COUNT
+};
+
+struct hook {
+	const char *func;
+	enum hook_role role;
+	const char *kernels; /* where it exists out of line (FACTS.md §8), for humans */
+};
+
+extern const struct hook hooks[];
+extern const int nr_hooks;
+
+const char *hook_role_name(enum hook_role role);
+
+#endif

@@ -1,0 +1,46 @@
+/* gupwatch: make Linux page pinning (FOLL_PIN) and its COW hazards visible. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{ "check", cmd_check, "can gupwatch trace this kernel? (hook by hook, verified by attaching)" },
+};
+#define NR_COMMANDS (int)(sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: gupwatch COMMAND [OPTIONS]\n\ncommands:\n");
+	for (int i = 0; i < NR_COMMANDS; i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
+	fprintf(out, "\n'gupwatch COMMAND --help' describes each command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	for (int i = 0; i < NR_COMMANDS; i++) {
+		if (!strcmp(argv[1], commands[i].name)) {
+			char prog[64];
+
+			/* argp prints argv[0] in usage and errors: make it the full command. */
+			snprintf(prog, sizeof(prog), "gupwatch %s", commands[i].name);
+			argv[1] = prog;
+			return commands[i].run(argc - 1, argv + 1);
+		}
+	}
+	fprintf(stderr, "gupwatch: unknown command '%s'; run 'gupwatch --help' for the list\n", argv[1]);
+	return 2;
+}
