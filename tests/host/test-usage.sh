@@ -1,0 +1,19 @@
+#!/bin/bash
+# Bad command lines get a one-line error and a non-zero exit, never a crash.
+set -uo pipefail
+gw=${GUPWATCH:-./gupwatch}
+fail() { echo "FAIL: $*"; exit 1; }
+expect_error() { # description, args...
+	local what=$1 out rc; shift
+	out=$("$gw" "$@" 2>&1 >/dev/null); rc=$?
+	[ $rc -ne 0 ] && [ $rc -lt 128 ] || fail "$what: exit $rc"
+	[ -n "$out" ] || fail "$what: no error message"
+	echo "ok: $what -> exit $rc: $(printf '%s' "$out" | head -n 1)"
+}
+expect_error "no command" 
+expect_error "unknown command" frobnicate
+expect_error "unknown option" check --frobnicate
+expect_error "stray argument" check extra
+"$gw" --help | grep -q check || fail "--help does not list check"
+"$gw" check --help | grep -q 'Example' || fail "check --help has no example"
+echo "ok: help texts"
