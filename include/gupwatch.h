@@ -1,0 +1,96 @@
+/*
+ * Events from the BPF programs to user space, shared by both sides.
+ * BPF includes vmlinux.h first and user space <linux/types.h>, so only the
+ * __u32/__u64 family is used here. The layout is also the record format's
+ * payload: change it only together with GW_EVENT_VERSION.
+ */
+#ifndef GUPWATCH_H
+#define GUPWATCH_H
+
+#define GW_EVENT_VERSION 1
+#define GW_COMM_LEN 16
+
+enum gw_event_type {
+	GW_EV_PIN = 1,   /* FOLL_PIN references taken on a folio */
+	GW_EV_UNPIN,     /* FOLL_PIN references dropped from a folio */
+	GW_EV_WP_COPY,   /* a write-protect fault copied a page: COW or unshare */
+	GW_EV_FORK_COPY, /* fork copied a maybe-pinned page for the child */
+	GW_EV_GET,       /* a FOLL_GET reference (opt-in, --get): not a pin */
+};
+
+/* Pin flags normalised from the kernel's FOLL_* (whose values differ per kernel). */
+#define GW_PIN_WRITE    (1u << 0) /* FOLL_WRITE: R/W pin; clear: R/O pin */
+#define GW_PIN_LONGTERM (1u << 1) /* FOLL_LONGTERM */
+#define GW_PIN_FAST     (1u << 2) /* taken by GUP-fast (lockless) */
+#define GW_PIN_REMOTE   (1u << 3) /* FOLL_REMOTE: another process's pages */
+#define GW_PIN_FORCE    (1u << 4) /* FOLL_FORCE */
+
+/* Write-protect fault kinds. */
+#define GW_WP_UNSHARE   (1u << 0) /* FAULT_FLAG_UNSHARE (GUP R/O pin), else a write */
+#define GW_WP_THP       (1u << 1) /* the old page belonged to a THP */
+#define GW_WP_HUGETLB   (1u << 2) /* hugetlb_wp */
+#define GW_WP_OLD_ANON  (1u << 3) /* the old page was anonymous (else page cache / zero page) */
+#define GW_WP_OLD_PINNED (1u << 4) /* kernel's folio_maybe_dma_pinned(old folio) */
+
+struct gw_task {
+	__u32 pid;  /* tgid */
+	__u32 tid;
+	__u64 cgroup_id;
+	char comm[GW_COMM_LEN];
+};
+
+struct gw_pin {
+	__u64 folio;      /* kernel address of the folio: the identity of pinned memory */
+	__u64 pfn;        /* PFN of the page (the folio's head PFN when only the folio is known) */
+	__u32 refs;       /* pin references taken or dropped */
+	__u32 flags;      /* GW_PIN_* (PIN events only; the kernel passes none on unpin) */
+	__u32 gup_flags;  /* raw FOLL_* as the kernel passed them (PIN events) */
+	__u32 nr_pages;   /* pages in the folio */
+};
+
+struct gw_wp_copy {
+	__u64 address;    /* user virtual address of the fault */
+	__u64 old_folio;
+	__u64 old_pfn;
+	__u64 new_pfn;
+	__u32 flags;      /* GW_WP_* */
+	__u32 old_pincount; /* large folios: _pincount; small: refcount / 1024 (kernel's heuristic) */
+};
+
+struct gw_fork_copy {
+	__u64 address;    /* user address of the copied page (same in parent and child) */
+	__u64 new_pfn;    /* the child's copy; the parent keeps the pinned page */
+	__u32 huge;       /* 1 when hugetlb */
+	__u32 _pad;
+};
+
+struct gw_event {
+	__u32 type;       /* enum gw_event_type */
+	__u32 cpu;
+	__u64 ts_ns;      /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	struct gw_task task;
+	__u32 in_irq;     /* happened in interrupt context: task is whoever was running */
+	__s32 kstack_id;  /* stack map ids, < 0: not captured */
+	__s32 ustack_id;
+	__u32 _pad;
+	union {
+		struct gw_pin pin;           /* GW_EV_PIN, GW_EV_UNPIN, GW_EV_GET */
+		struct gw_wp_copy wp;        /* GW_EV_WP_COPY */
+		struct gw_fork_copy fork;    /* GW_EV_FORK_COPY */
+	};
+};
+
+/* Per-CPU counters kept in the kernel: totals that need no event each. */
+enum gw_counter {
+	GW_CNT_WP_FAULT,      /* do_wp_page / hugetlb_wp calls seen */
+	GW_CNT_WP_COPY,       /* of which copied the page */
+	GW_CNT_UNSHARE_COPY,  /* copies made for FAULT_FLAG_UNSHARE */
+	GW_CNT_FORK_COPY,     /* eager copies at fork */
+	GW_CNT_PIN_REFS,      /* FOLL_PIN references taken (equals nr_foll_pin_acquired) */
+	GW_CNT_UNPIN_REFS,    /* FOLL_PIN references dropped (equals nr_foll_pin_released) */
+	GW_CNT_RINGBUF_DROP,  /* events lost: ring buffer full */
+	GW_CNT_STACK_DROP,    /* stacks lost: stack map full or unwinding failed */
+	GW_CNT__MAX
+};
+
+#endif
