@@ -1,0 +1,211 @@
+#!/bin/bash
+# Boot Debian stock kernels under QEMU (TCG) and run the guest tests in them.
+#
+#   tests/vm/run.sh [--kernels "6.1 6.12"] [--tests "a b"] [--run SCRIPT]
+#                   [--timeout SECS] [--test-timeout SECS]
+#
+#   --kernels     series to boot, each SERIES[:FLAVOUR] (flavour default cloud)   env KERNELS
+#   --tests       test names (tests/guest/test-<name>.sh); default all            env TESTS
+#   --run SCRIPT  boot each kernel running only tests/guest/SCRIPT, output live; exit with its status
+#   --timeout     hard limit for one whole boot, default 1800 s                  env GW_BOOT_TIMEOUT
+#   --test-timeout  per-test limit inside the guest, default 300 s               env GW_TEST_TIMEOUT
+#
+# Serial logs: .cache/vm/logs/<kver>.log. Results: .cache/vm/results.txt, one line per
+# test "<PASS|FAIL|SKIP> <kver> <test>" (pseudo-test "_kernel" fails when the kernel
+# itself went wrong: no GWTEST DONE, or a WARN/BUG/oops outside any test).
+# Exit: 0 all passed/skipped, 1 any failure, 2 usage error; --run: the script's status.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+vm=$root/tests/vm
+kernels=${KERNELS:-6.1 6.12}
+tests=${TESTS:-}
+run=
+boot_tmo=${GW_BOOT_TIMEOUT:-1800}
+test_tmo=${GW_TEST_TIMEOUT:-300}
+
+usage() { sed -n '2,18s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+while [ $# -gt 0 ]; do
+    case $1 in
+    --kernels) kernels=${2:?}; shift 2 ;;
+    --tests) tests=${2:?}; shift 2 ;;
+    --run) run=${2:?}; shift 2 ;;
+    --timeout) boot_tmo=${2:?}; shift 2 ;;
+    --test-timeout) test_tmo=${2:?}; shift 2 ;;
+    -h | --help) usage ;;
+    *) echo "run.sh: unknown argument $1" >&2; usage ;;
+    esac
+done
+tests=${tests//,/ }
+if [ -n "$run" ] && [ ! -f "$root/tests/guest/$run" ]; then
+    echo "run.sh: no tests/guest/$run" >&2
+    exit 2
+fi
+# The tests we expect to see: the guest runs all test-*.sh in the same (C) order.
+if [ -z "$tests" ]; then
+    for f in "$root"/tests/guest/test-*.sh; do
+        [ -e "$f" ] || continue
+        f=${f##*/test-}
+        tests="$tests ${f%.sh}"
+    done
+fi
+
+logs=$root/.cache/vm/logs
+mkdir -p "$logs"
+[ -e "$root/.cache/.gitignore" ] || printf '*\n' >"$root/.cache/.gitignore"
+
+# Kernel-side trouble on the serial console (printk lines carry a [ time] stamp).
+oops_re='\[ *[0-9]+\.[0-9]+\] .*(Oops|BUG:|WARNING:|Kernel panic|kernel BUG at|general protection fault|blocked for more than|detected stalls)'
+
+qpid=
+trap '[ -z "$qpid" ] || kill "$qpid" 2>/dev/null || true' EXIT
+trap 'exit 130' INT TERM
+
+# Serial log without CRs and the firmware's terminal escapes.
+clean() { sed -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\x1bc//g' "$@"; }
+
+# boot KDIR INITRD LOG APPEND LIVE: run QEMU under a hard timeout; sets qrc.
+boot() {
+    local live=$5
+    : >"$3"
+    timeout -k 10 "$boot_tmo" qemu-system-x86_64 -machine q35 -cpu max -m 2048 -smp 2 \
+        -nographic -nodefaults -no-reboot \
+        -chardev "file,id=ser0,path=$3,append=on" -serial chardev:ser0 \
+        -kernel "$1/vmlinuz" -initrd "$2" -append "$4" </dev/null &
+    qpid=$!
+    # Follow the log while QEMU runs: everything for --run, just the markers for tests.
+    if [ "$live" = all ]; then
+        tail -n +1 -f --pid="$qpid" "$3" | clean -u
+    else
+        tail -n +1 -f --pid="$qpid" "$3" | clean -u | grep -a --line-buffered -o 'GWTEST [A-Z]\+ .*' | sed -u 's/^/    /'
+    fi
+    qrc=0
+    wait "$qpid" || qrc=$?
+    qpid=
+}
+
+declare -A res=()   # res[kver|test] = PASS|FAIL|SKIP
+kvers=()
+all_tests=()
+failed=0
+run_rc=0
+
+for spec in $kernels; do
+    series=${spec%%:*}
+    flavour=cloud
+    [ "$spec" = "$series" ] || flavour=${spec#*:}
+    echo "=== kernel $series ($flavour)"
+    if ! kdir=$("$vm/kernel.sh" "$series" "$flavour"); then
+        echo "run.sh: no kernel for $spec" >&2
+        failed=1 run_rc=1
+        kvers+=("$spec") res[$spec|_kernel]=FAIL
+        [[ " ${all_tests[*]} " == *" _kernel "* ]] || all_tests+=(_kernel)
+        continue
+    fi
+    kver=${kdir##*/}
+    kvers+=("$kver")
+    initrd=$root/.cache/vm/initramfs-$kver.cpio.gz
+    "$vm/mkinitramfs.sh" "$kdir" "$initrd" >/dev/null
+    log=$logs/$kver.log
+    append="console=ttyS0 quiet panic=-1 printk.time=1 gw.timeout=$test_tmo"
+    if [ -n "$run" ]; then
+        append="$append gw.run=$run"
+    elif [ -n "$tests" ]; then
+        t=$(echo "$tests" | xargs | tr ' ' ',')
+        append="$append gw.tests=$t"
+    fi
+
+    echo "    $(cat "$kdir/version"); log $log"
+    t0=$(date +%s.%N)
+    boot "$kdir" "$initrd" "$log" "$append" "$([ -n "$run" ] && echo all || echo markers)"
+    t1=$(date +%s.%N)
+    up=$(clean "$log" | sed -n 's/.*GWTEST KERNEL [^ ]* uptime=\([0-9.]*\).*/\1/p' | head -n1)
+    note=
+    [ "$qrc" != 124 ] || note=", HARD TIMEOUT after ${boot_tmo}s"
+    awk -v a="$t0" -v b="$t1" -v up="${up:-?}" -v n="$note" \
+        'BEGIN { printf "    boot+run %.1f s wall (guest reached /init at %s s uptime)%s\n", b - a, up, n }'
+
+    # Digest the markers: "BEGIN t", "END t rc", "DONE", "OOPS t|-".
+    declare -A rc=() began=() oops=()
+    done_seen=
+    while read -r kind a b; do
+        case $kind in
+        BEGIN) began[$a]=1 ;;
+        END) rc[$a]=$b ;;
+        DONE) done_seen=1 ;;
+        OOPS) oops[$a]=1 ;;
+        esac
+    done < <(clean "$log" | awk -v re="$oops_re" '
+        match($0, /GWTEST BEGIN [^ ]+/) { cur = substr($0, RSTART + 13, RLENGTH - 13); print "BEGIN", cur; next }
+        match($0, /GWTEST END [^ ]+ -?[0-9]+/) { split(substr($0, RSTART, RLENGTH), w, " "); print "END", w[3], w[4]; cur = ""; next }
+        /GWTEST DONE/ { print "DONE"; next }
+        $0 ~ re { print "OOPS", (cur == "" ? "_none" : cur) }')
+
+    if [ -n "$run" ]; then
+        r=${rc[$run]:-}
+        if [ -z "$r" ] || [ -z "$done_seen" ]; then
+            echo "run.sh: $run on $kver did not finish (no END/DONE marker); log $log" >&2
+            r=${r:-1}
+            [ "$r" != 0 ] || r=1
+        fi
+        [ "${#oops[@]}" = 0 ] || echo "run.sh: kernel WARN/BUG/oops on $kver, see $log" >&2
+        [ "$run_rc" != 0 ] || run_rc=$r
+        continue
+    fi
+
+    for t in $tests "${!rc[@]}"; do
+        [ -z "${res[$kver|$t]:-}" ] || continue
+        why=
+        case ${rc[$t]:-none} in
+        0) s=PASS ;;
+        77) s=SKIP ;;
+        none) s=FAIL why="no END marker (hang, panic or timeout)"
+            [ -n "${began[$t]:-}" ] || why="never started (an earlier test hung or the kernel died)" ;;
+        *) s=FAIL why="exit ${rc[$t]}" ;;
+        esac
+        if [ -n "${oops[$t]:-}" ]; then s=FAIL why="${why:+$why, }kernel WARN/BUG/oops"; fi
+        res[$kver|$t]=$s
+        [[ " ${all_tests[*]} " == *" $t "* ]] || all_tests+=("$t")
+        [ "$s" = FAIL ] || continue
+        failed=1
+        echo "--- FAIL $t on $kver: $why"
+        if [ -n "${began[$t]:-}" ]; then
+            clean "$log" | awk -v b="GWTEST BEGIN $t" -v e="GWTEST END $t " '
+                index($0, b) { on = 1; next } index($0, e) { on = 0 } on' | tail -n 300 | sed 's/^/    | /'
+        fi
+        echo "--- log: $log"
+    done
+    if [ -z "$done_seen" ] || [ -n "${oops[_none]:-}" ]; then
+        res[$kver|_kernel]=FAIL
+        failed=1
+        [[ " ${all_tests[*]} " == *" _kernel "* ]] || all_tests+=(_kernel)
+        echo "--- FAIL kernel $kver: $([ -z "$done_seen" ] && echo "no GWTEST DONE (boot failed, panic or hard timeout)" || echo "WARN/BUG/oops outside tests")"
+        clean "$log" | grep -aE "$oops_re" | head -n 20 | sed 's/^/    | /' || true
+        clean "$log" | tail -n 20 | sed 's/^/    | /'
+        echo "--- log: $log"
+    fi
+    unset rc began oops
+done
+
+[ -z "$run" ] || exit "$run_rc"
+
+# Table: tests x kernels, and the machine-readable results.
+out=$root/.cache/vm/results.txt
+: >"$out.tmp"
+w=8
+for t in "${all_tests[@]}"; do [ ${#t} -le "$w" ] || w=${#t}; done
+printf "\n%-${w}s" test
+for k in "${kvers[@]}"; do printf '  %s' "$k"; done
+echo
+for t in "${all_tests[@]}"; do
+    printf "%-${w}s" "$t"
+    for k in "${kvers[@]}"; do
+        s=${res[$k|$t]:-}
+        printf "  %-${#k}s" "${s:--}"
+        [ -z "$s" ] || echo "$s $k $t" >>"$out.tmp"
+    done
+    echo
+done
+mv "$out.tmp" "$out"
+echo "results: $out"
+exit "$failed"
