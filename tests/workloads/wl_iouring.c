@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * io_uring workloads (raw io_uring_setup / io_uring_register syscalls).
+ *
+ * iouring-reg: map --pages of --mem memory, write it, IORING_REGISTER_BUFFERS
+ * it as one iovec (pin_user_pages*(FOLL_WRITE|FOLL_LONGTERM): long-term R/W
+ * pins), hold --hold-ms, IORING_UNREGISTER_BUFFERS.
+ *   workload=iouring-reg mem=M pages=N huge=H pin=rw longterm=1 hold_ms=T no_hold=0|1 kernel=R
+ *   phase=registered acquired= released= outstanding=   right after REGISTER returned
+ *   phase=hold       acquired= released= outstanding=   after hold_ms, before UNREGISTER
+ *   phase=after      acquired= released= outstanding=   after UNREGISTER returned
+ *   (huge = 4 KiB pages of the buffer that kpageflags shows as THP/hugetlb)
+ *   --no-hold: UNREGISTER right after REGISTER, before phase=registered.
+ *
+ * pin-fork: as above, then fork while the pin is held (FACTS §4.5: fork
+ * copies maybe-pinned anon pages for the child eagerly), then the parent
+ * writes every page, holds --hold-ms, unregisters.
+ *   workload=pin-fork mem=M pages=N huge=H pin=rw longterm=1 hold_ms=T no_hold=0|1 kernel=R
+ *   phase=hold    acquired= released= outstanding=      after REGISTER
+ *   phase=forked  acquired= released= outstanding= child_differs=C parent_same=P
+ *                 C: pages whose child PFN != parent PFN right after fork
+ *                 P: pages whose parent PFN == its PFN before fork
+ *   phase=written acquired= released= outstanding= parent_same=P parent_changed=X
+ *                 after the parent wrote every page (pin still held)
+ *   phase=after   acquired= released= outstanding= child_old=K
+ *                 after UNREGISTER; K: child pages still holding the
+ *                 pre-fork content (read via /proc/pid/mem = FOLL_GET)
+ *   --no-hold: UNREGISTER before phase=hold (so before the fork).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <linux/io_uring.h>
+
+#include "gwload.h"
+
+int uring_setup(void)
+{
+	struct io_uring_params p;
+	int fd;
+
+	memset(&p, 0, sizeof(p));
+	fd = (int)syscall(__NR_io_uring_setup, 1, &p);
+	if (fd < 0)
+		die("io_uring_setup");
+	return fd;
+}
+
+void uring_register(int fd, void *buf, size_t len)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+
+	if (syscall(__NR_io_uring_register, fd, IORING_REGISTER_BUFFERS, &iov, 1))
+		die("io_uring_register_buffers");
+}
+
+void uring_unregister(int fd)
+{
+	if (syscall(__NR_io_uring_register, fd, IORING_UNREGISTER_BUFFERS, NULL, 0))
+		die("io_uring_unregister_buffers");
+}
+
+static void header(const struct opts *o, const void *buf)
+{
+	out_begin("workload", o->workload);
+	out_kv("mem", "%s", mem_name(o->mem));
+	out_kv("pages", "%ld", o->pages);
+	out_kv("huge", "%ld", huge_count(0, buf, o->pages));
+	out_kv("pin", "rw");
+	out_kv("longterm", "1");
+	out_kv("hold_ms", "%ld", o->hold_ms);
+	out_kv("no_hold", "%d", o->no_hold);
+	out_kv("kernel", "%s", kernel_release());
+	out_end();
+}
+
+int wl_iouring_reg(const struct opts *o)
+{
+	size_t len;
+	char *buf = buf_map(o, &len);
+	int ring;
+
+	buf_fill(buf, len, 'a');
+	header(o, buf);
+	ring = uring_setup();
+
+	pins_baseline();
+	uring_register(ring, buf, len);
+	if (o->no_hold)
+		uring_unregister(ring);
+	out_phase("registered");
+	sleep_ms(o->hold_ms);
+	out_phase("hold");
+	if (!o->no_hold)
+		uring_unregister(ring);
+	out_phase("after");
+	close(ring);
+	return 0;
+}
+
+int wl_pin_fork(const struct opts *o)
+{
+	size_t len;
+	char *buf = buf_map(o, &len);
+	uint64_t *before = calloc((size_t)o->pages, 8), *parent = calloc((size_t)o->pages, 8);
+	uint64_t *child = calloc((size_t)o->pages, 8);
+	struct target t;
+	int ring;
+
+	if (!before || !parent || !child)
+		die("calloc");
+	buf_fill(buf, len, 'a');
+	header(o, buf);
+	ring = uring_setup();
+
+	pins_baseline();
+	uring_register(ring, buf, len);
+	if (o->no_hold)
+		uring_unregister(ring);
+	out_phase("hold");
+
+	pfns_read(0, buf, o->pages, before);
+	target_spawn(&t, buf, len);
+	pfns_read(0, buf, o->pages, parent);
+	pfns_read(t.pid, buf, o->pages, child);
+	pfns_verbose(o, "parent_before_fork", before, o->pages);
+	pfns_verbose(o, "parent_after_fork", parent, o->pages);
+	pfns_verbose(o, "child_after_fork", child, o->pages);
+	out_begin("phase", "forked");
+	out_pins();
+	out_kv("child_differs", "%ld", pfns_count_ne(child, parent, o->pages));
+	out_kv("parent_same", "%ld", pfns_count_eq(parent, before, o->pages));
+	out_end();
+
+	buf_fill(buf, len, 'b');
+	pfns_read(0, buf, o->pages, parent);
+	pfns_verbose(o, "parent_after_write", parent, o->pages);
+	out_begin("phase", "written");
+	out_pins();
+	out_kv("parent_same", "%ld", pfns_count_eq(parent, before, o->pages));
+	out_kv("parent_changed", "%ld", pfns_count_ne(parent, before, o->pages));
+	out_end();
+
+	sleep_ms(o->hold_ms);
+	if (!o->no_hold)
+		uring_unregister(ring);
+	out_begin("phase", "after");
+	out_pins();
+	out_kv("child_old", "%ld", proc_mem_count_pages(t.pid, buf, o->pages, 'a'));
+	out_end();
+	target_quit(&t);
+	close(ring);
+	return 0;
+}
