@@ -9,6 +9,7 @@
 #   --run SCRIPT  boot each kernel running only tests/guest/SCRIPT, output live; exit with its status
 #   --timeout     hard limit for one whole boot, default 1800 s                  env GW_BOOT_TIMEOUT
 #   --test-timeout  per-test limit inside the guest, default 300 s               env GW_TEST_TIMEOUT
+#   env GW_GUEST_DIR: guest scripts directory (default tests/guest)
 #
 # Serial logs: .cache/vm/logs/<kver>.log. Results: .cache/vm/results.txt, one line per
 # test "<PASS|FAIL|SKIP> <kver> <test>" (pseudo-test "_kernel" fails when the kernel
@@ -21,6 +22,8 @@ vm=$root/tests/vm
 kernels=${KERNELS:-6.1 6.12}
 tests=${TESTS:-}
 run=
+guest=${GW_GUEST_DIR:-$root/tests/guest}
+export GW_GUEST_DIR=$guest # mkinitramfs.sh ships the same directory
 boot_tmo=${GW_BOOT_TIMEOUT:-1800}
 test_tmo=${GW_TEST_TIMEOUT:-300}
 
@@ -37,13 +40,13 @@ while [ $# -gt 0 ]; do
     esac
 done
 tests=${tests//,/ }
-if [ -n "$run" ] && [ ! -f "$root/tests/guest/$run" ]; then
-    echo "run.sh: no tests/guest/$run" >&2
+if [ -n "$run" ] && [ ! -f "$guest/$run" ]; then
+    echo "run.sh: no $guest/$run" >&2
     exit 2
 fi
 # The tests we expect to see: the guest runs all test-*.sh in the same (C) order.
 if [ -z "$tests" ]; then
-    for f in "$root"/tests/guest/test-*.sh; do
+    for f in "$guest"/test-*.sh; do
         [ -e "$f" ] || continue
         f=${f##*/test-}
         tests="$tests ${f%.sh}"
@@ -54,6 +57,14 @@ logs=$root/.cache/vm/logs
 mkdir -p "$logs"
 [ -e "$root/.cache/.gitignore" ] || printf '*\n' >"$root/.cache/.gitignore"
 
+# One run at a time per tree: runs share logs, initramfs and results.txt, and two TCG
+# guests on 2 cores would also skew each other's timing.
+exec 9>"$root/.cache/vm/run.lock"
+if ! flock -n 9; then
+    echo "run.sh: another run.sh is using $root/.cache/vm, waiting for it" >&2
+    flock 9
+fi
+
 # Kernel-side trouble on the serial console (printk lines carry a [ time] stamp).
 oops_re='\[ *[0-9]+\.[0-9]+\] .*(Oops|BUG:|WARNING:|Kernel panic|kernel BUG at|general protection fault|blocked for more than|detected stalls)'
 
@@ -62,7 +73,7 @@ trap '[ -z "$qpid" ] || kill "$qpid" 2>/dev/null || true' EXIT
 trap 'exit 130' INT TERM
 
 # Serial log without CRs and the firmware's terminal escapes.
-clean() { sed -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\x1bc//g' "$@"; }
+clean() { sed -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\x1bc//g' -e '/^SeaBIOS (version/d' -e '/^Booting from ROM/d' "$@"; }
 
 # boot KDIR INITRD LOG APPEND LIVE: run QEMU under a hard timeout; sets qrc.
 boot() {
@@ -153,14 +164,15 @@ for spec in $kernels; do
         continue
     fi
 
+    notrun=()
     for t in $tests "${!rc[@]}"; do
         [ -z "${res[$kver|$t]:-}" ] || continue
         why=
         case ${rc[$t]:-none} in
         0) s=PASS ;;
         77) s=SKIP ;;
-        none) s=FAIL why="no END marker (hang, panic or timeout)"
-            [ -n "${began[$t]:-}" ] || why="never started (an earlier test hung or the kernel died)" ;;
+        none) s=FAIL why="no END marker (hang, panic or hard timeout)" ;;
+        137) s=FAIL why="killed (per-test timeout ${test_tmo}s?)" ;;
         *) s=FAIL why="exit ${rc[$t]}" ;;
         esac
         if [ -n "${oops[$t]:-}" ]; then s=FAIL why="${why:+$why, }kernel WARN/BUG/oops"; fi
@@ -168,20 +180,28 @@ for spec in $kernels; do
         [[ " ${all_tests[*]} " == *" $t "* ]] || all_tests+=("$t")
         [ "$s" = FAIL ] || continue
         failed=1
-        echo "--- FAIL $t on $kver: $why"
-        if [ -n "${began[$t]:-}" ]; then
-            clean "$log" | awk -v b="GWTEST BEGIN $t" -v e="GWTEST END $t " '
-                index($0, b) { on = 1; next } index($0, e) { on = 0 } on' | tail -n 300 | sed 's/^/    | /'
+        if [ -z "${began[$t]:-}" ]; then
+            notrun+=("$t")
+            continue
         fi
+        echo "--- FAIL $t on $kver: $why"
+        clean "$log" | awk -v b="GWTEST BEGIN $t" -v e="GWTEST END $t " '
+            index($0, b) { on = 1; next } index($0, e) { on = 0 } on' | tail -n 300 | sed 's/^/    | /'
         echo "--- log: $log"
     done
+    [ ${#notrun[@]} = 0 ] || echo "--- FAIL on $kver, never started (an earlier test hung or the kernel died): ${notrun[*]}"
     if [ -z "$done_seen" ] || [ -n "${oops[_none]:-}" ]; then
         res[$kver|_kernel]=FAIL
         failed=1
         [[ " ${all_tests[*]} " == *" _kernel "* ]] || all_tests+=(_kernel)
-        echo "--- FAIL kernel $kver: $([ -z "$done_seen" ] && echo "no GWTEST DONE (boot failed, panic or hard timeout)" || echo "WARN/BUG/oops outside tests")"
-        clean "$log" | grep -aE "$oops_re" | head -n 20 | sed 's/^/    | /' || true
-        clean "$log" | tail -n 20 | sed 's/^/    | /'
+        if [ -n "${oops[_none]:-}" ]; then
+            echo "--- FAIL kernel $kver: WARN/BUG/oops outside any test"
+            clean "$log" | grep -aE "$oops_re" | head -n 20 | sed 's/^/    | /' || true
+        fi
+        if [ -z "$done_seen" ]; then
+            echo "--- FAIL kernel $kver: no GWTEST DONE (boot failed, panic or hard timeout); log ends:"
+            clean "$log" | tail -n 15 | sed 's/^/    | /'
+        fi
         echo "--- log: $log"
     fi
     unset rc began oops
