@@ -8,6 +8,7 @@
 
 CC       ?= gcc
 CLANG    ?= clang
+LLVM_STRIP ?= llvm-strip
 BPFTOOL  ?= bpftool
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -43,6 +44,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRCS))
 
 .PHONY: all workloads deps check unit vmtest demo vmlinux install clean
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 ifeq ($(STATIC),1)
 all: $(OUT)/gupwatch workloads
@@ -54,11 +56,13 @@ endif
 
 workloads: $(OUT)/gwload
 
+# DWARF is stripped (BTF stays): the skeleton embeds the object.
 $(OUT)/%.bpf.o: bpf/%.bpf.c $(wildcard include/*.h) vmlinux.h | $(OUT)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(LLVM_STRIP) -g $@
 
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
-	$(BPFTOOL) gen skeleton $< name $* > $@
+	$(BPFTOOL) gen skeleton $< > $@
 
 $(OUT)/obj/%.o: src/%.c $(wildcard src/*.h include/*.h) $(BPF_SKELS) | $(OUT)
 	@mkdir -p $(dir $@)

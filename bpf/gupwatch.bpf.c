@@ -1,0 +1,687 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gupwatch kernel side: FOLL_PIN pins and unpins, write-protect faults that
+ * copy a page (COW / unshare), and fork's eager copies of pinned pages.
+ *
+ * Every hook comes as fentry/fexit and as kprobe/kretprobe; the loader keeps
+ * one mode per hook, and among same-named functions whose prototypes differ
+ * between kernels it keeps the variant whose name suffix "__<nargs>_<type of
+ * the first argument>" matches the running kernel's BTF (see src/attach.c).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "gupwatch.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* FOLL_* differ per kernel (#defines in 6.1, anonymous enums later): the loader resolves them. */
+const volatile __u32 foll_write = 0;
+const volatile __u32 foll_pin = 0;
+const volatile __u32 foll_longterm = 0;
+const volatile __u32 foll_remote = 0;
+const volatile __u32 foll_force = 0;
+const volatile __u32 foll_get = 0;
+const volatile bool trace_get = false;   /* --get: report FOLL_GET references too */
+const volatile bool user_stacks = true;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 127 * sizeof(__u64));
+	__uint(max_entries, 16384);
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GW_CNT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/*
+ * Per-task window state: which fault or fork we are inside of, so that the
+ * "new anon page" hook knows the page is a copy.
+ */
+enum window { WIN_NONE, WIN_WP, WIN_HUGETLB_WP, WIN_FORK };
+
+struct task_state {
+	__u32 window;          /* enum window */
+	__u32 fault_flags;     /* enum fault_flag of the fault */
+	struct vm_fault *vmf;  /* WIN_WP */
+	__u64 address;         /* WIN_HUGETLB_WP */
+	__u64 old_pte;         /* WIN_HUGETLB_WP: the PTE is cleared before the copy is mapped */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct task_state);
+} task_states SEC(".maps");
+
+/* kprobe mode: the pin functions' arguments, which a kretprobe cannot see. */
+struct grab_args {
+	void *ptr; /* page or folio */
+	__s32 refs;
+	__u32 flags;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct grab_args);
+} kprobe_args SEC(".maps");
+
+/* Kernel's vmemmap base, read once: PFN = (page - vmemmap) / sizeof(struct page). */
+extern const void vmemmap_base __ksym __weak;
+static __u64 vmemmap;
+
+/* preempt_count lives in pcpu_hot on x86 6.2-6.14, in __preempt_count before and after. */
+extern const struct pcpu_hot pcpu_hot __ksym __weak;
+extern const int __preempt_count __ksym __weak;
+
+/* preempt_count bits of NMI, hard IRQ and *serving* a softirq (not bh-disabled sections). */
+#define PREEMPT_NOT_TASK_MASK (0x00f00000 | 0x000f0000 | 0x00000100)
+#define GUP_PIN_COUNTING_BIAS 1024         /* include/linux/mm.h, not in BTF */
+#define PTE_PFN_MASK 0x000ffffffffff000ULL
+
+static __always_inline void count(enum gw_counter c, __u64 n)
+{
+	__u32 key = c;
+	__u64 *v = bpf_map_lookup_elem(&counters, &key);
+
+	if (v)
+		*v += n;
+}
+
+static __always_inline bool in_interrupt_ctx(void)
+{
+	int pc = 0;
+
+	if (&pcpu_hot) {
+		struct pcpu_hot *hot = bpf_this_cpu_ptr(&pcpu_hot);
+
+		pc = hot->preempt_count;
+	} else if (&__preempt_count) {
+		pc = *(int *)bpf_this_cpu_ptr(&__preempt_count);
+	}
+	return pc & PREEMPT_NOT_TASK_MASK;
+}
+
+static __always_inline __u64 page_to_pfn(const void *page)
+{
+	if (!vmemmap && &vmemmap_base)
+		bpf_probe_read_kernel(&vmemmap, sizeof(vmemmap), &vmemmap_base);
+	if (!vmemmap || !page)
+		return 0;
+	return ((__u64)page - vmemmap) / bpf_core_type_size(struct page);
+}
+
+static __always_inline struct page *pfn_to_page(__u64 pfn)
+{
+	if (!vmemmap && &vmemmap_base)
+		bpf_probe_read_kernel(&vmemmap, sizeof(vmemmap), &vmemmap_base);
+	return vmemmap ? (struct page *)(vmemmap + pfn * bpf_core_type_size(struct page)) : NULL;
+}
+
+static __always_inline struct folio *page_folio_of(struct page *page)
+{
+	unsigned long head = BPF_CORE_READ(page, compound_head);
+
+	return head & 1 ? (struct folio *)(head - 1) : (struct folio *)page;
+}
+
+/* The flags word is the first word of struct page on every kernel (its type changed in 6.18). */
+static __always_inline unsigned long folio_flags(struct folio *folio)
+{
+	unsigned long flags = 0;
+
+	bpf_probe_read_kernel(&flags, sizeof(flags), folio);
+	return flags;
+}
+
+static __always_inline bool folio_test(struct folio *folio, int bit)
+{
+	return folio_flags(folio) & (1UL << bit);
+}
+
+static __always_inline bool folio_is_large(struct folio *folio)
+{
+	return folio_test(folio, bpf_core_enum_value(enum pageflags, PG_head));
+}
+
+/* The shared zero page is PG_reserved: GUP "succeeds" on it without taking a pin. */
+static __always_inline bool folio_is_zero_or_reserved(struct folio *folio)
+{
+	return folio_test(folio, bpf_core_enum_value(enum pageflags, PG_reserved));
+}
+
+struct folio___v618 {
+	unsigned int _nr_pages;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 folio_nr_pages_of(struct folio *folio)
+{
+	if (!folio_is_large(folio))
+		return 1;
+	if (bpf_core_field_exists(folio->_folio_nr_pages))
+		return BPF_CORE_READ(folio, _folio_nr_pages);
+	return BPF_CORE_READ((struct folio___v618 *)folio, _nr_pages);
+}
+
+/* folio_maybe_dma_pinned(): exact pin count for large folios, refcount heuristic for small. */
+static __always_inline __u32 folio_pincount(struct folio *folio)
+{
+	if (folio_is_large(folio))
+		return BPF_CORE_READ(folio, _pincount.counter);
+	return (__u32)BPF_CORE_READ(folio, _refcount.counter) / GUP_PIN_COUNTING_BIAS;
+}
+
+static __always_inline struct gw_event *event_reserve(void *ctx, enum gw_event_type type, bool user_stack)
+{
+	struct gw_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (!e) {
+		count(GW_CNT_RINGBUF_DROP, 1);
+		return NULL;
+	}
+	e->type = type;
+	e->cpu = bpf_get_smp_processor_id();
+	e->ts_ns = bpf_ktime_get_ns();
+	e->task.pid = id >> 32;
+	e->task.tid = (__u32)id;
+	e->task.cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(e->task.comm, sizeof(e->task.comm));
+	e->in_irq = in_interrupt_ctx();
+	e->_pad = 0;
+	e->kstack_id = bpf_get_stackid(ctx, &stacks, 0);
+	e->ustack_id = user_stack && user_stacks && !e->in_irq ?
+		bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK) : -1;
+	if (e->kstack_id < 0)
+		count(GW_CNT_STACK_DROP, 1);
+	return e;
+}
+
+static __always_inline __u32 pin_flags(__u32 gup_flags, bool fast)
+{
+	return (gup_flags & foll_write ? GW_PIN_WRITE : 0) |
+	       (gup_flags & foll_longterm ? GW_PIN_LONGTERM : 0) |
+	       (gup_flags & foll_remote ? GW_PIN_REMOTE : 0) |
+	       (gup_flags & foll_force ? GW_PIN_FORCE : 0) |
+	       (fast ? GW_PIN_FAST : 0);
+}
+
+static __always_inline void emit_pin(void *ctx, enum gw_event_type type, struct folio *folio,
+				     __u64 pfn, __u32 refs, __u32 gup_flags, bool fast)
+{
+	struct gw_event *e;
+
+	e = event_reserve(ctx, type, type != GW_EV_UNPIN);
+	if (!e)
+		return;
+	e->pin.folio = (__u64)folio;
+	e->pin.pfn = pfn;
+	e->pin.refs = refs;
+	e->pin.flags = type == GW_EV_UNPIN ? 0 : pin_flags(gup_flags, fast);
+	e->pin.gup_flags = gup_flags;
+	e->pin.nr_pages = folio_nr_pages_of(folio);
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* A grab function succeeded: refs references on folio (page: the subpage, if known). */
+static __always_inline int on_grab(void *ctx, struct folio *folio, struct page *page,
+				   int refs, __u32 gup_flags, bool fast)
+{
+	if (refs <= 0 || folio_is_zero_or_reserved(folio))
+		return 0;
+	if (gup_flags & foll_pin) {
+		count(GW_CNT_PIN_REFS, refs);
+		emit_pin(ctx, GW_EV_PIN, folio, page_to_pfn(page ?: (struct page *)folio), refs,
+			 gup_flags, fast);
+	} else if (trace_get && (gup_flags & foll_get)) {
+		emit_pin(ctx, GW_EV_GET, folio, page_to_pfn(page ?: (struct page *)folio), refs,
+			 gup_flags, fast);
+	}
+	return 0;
+}
+
+static __always_inline int on_put(void *ctx, struct folio *folio, int refs, __u32 gup_flags)
+{
+	if (!(gup_flags & foll_pin) || refs <= 0 || folio_is_zero_or_reserved(folio))
+		return 0;
+	count(GW_CNT_UNPIN_REFS, refs);
+	emit_pin(ctx, GW_EV_UNPIN, folio, page_to_pfn(folio), refs, gup_flags, false);
+	return 0;
+}
+
+/* ---- pins: fexit ---- */
+
+/* 6.1: GUP-fast (and hugetlb slow path) */
+SEC("fexit/try_grab_folio")
+int BPF_PROG(fexit_try_grab_folio__3_page, struct page *page, int refs, unsigned int flags,
+	     struct folio *ret)
+{
+	return ret ? on_grab(ctx, ret, page, refs, flags, false) : 0;
+}
+
+/* 6.12+: slow path */
+SEC("fexit/try_grab_folio")
+int BPF_PROG(fexit_try_grab_folio__3_folio, struct folio *folio, int refs, unsigned int flags, int ret)
+{
+	return ret == 0 ? on_grab(ctx, folio, NULL, refs, flags, false) : 0;
+}
+
+/* 6.1: slow path, one reference */
+SEC("fexit/try_grab_page")
+int BPF_PROG(fexit_try_grab_page, struct page *page, unsigned int flags, bool ret)
+{
+	return ret ? on_grab(ctx, page_folio_of(page), page, 1, flags, false) : 0;
+}
+
+/* 6.12+: GUP-fast */
+SEC("fexit/try_grab_folio_fast")
+int BPF_PROG(fexit_try_grab_folio_fast, struct page *page, int refs, unsigned int flags,
+	     struct folio *ret)
+{
+	return ret ? on_grab(ctx, ret, page, refs, flags, true) : 0;
+}
+
+/* 6.12+: legacy direct-io adds a pin to an already pinned folio (no vmstat ACQUIRED update) */
+SEC("fentry/folio_add_pin")
+int BPF_PROG(fentry_folio_add_pin, struct folio *folio)
+{
+	return on_grab(ctx, folio, NULL, 1, foll_pin, false);
+}
+
+/* ---- pins: kprobe mode (arguments saved at entry for the return probe) ---- */
+
+static __always_inline int save_args(void *ptr, int refs, __u32 flags)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct grab_args args = { .ptr = ptr, .refs = refs, .flags = flags };
+
+	bpf_map_update_elem(&kprobe_args, &tid, &args, BPF_ANY);
+	return 0;
+}
+
+/* Copy the saved arguments out and forget them: every return consumes its entry. */
+static __always_inline bool take_args(struct grab_args *out)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct grab_args *args = bpf_map_lookup_elem(&kprobe_args, &tid);
+
+	if (!args)
+		return false;
+	*out = *args;
+	bpf_map_delete_elem(&kprobe_args, &tid);
+	return true;
+}
+
+SEC("kprobe/try_grab_folio")
+int BPF_KPROBE(kprobe_try_grab_folio, void *page_or_folio, int refs, unsigned int flags)
+{
+	return save_args(page_or_folio, refs, flags);
+}
+
+SEC("kretprobe/try_grab_folio")
+int BPF_KRETPROBE(kretprobe_try_grab_folio__3_page, struct folio *ret)
+{
+	struct grab_args a;
+
+	return take_args(&a) && ret ? on_grab(ctx, ret, a.ptr, a.refs, a.flags, false) : 0;
+}
+
+SEC("kretprobe/try_grab_folio")
+int BPF_KRETPROBE(kretprobe_try_grab_folio__3_folio, int ret)
+{
+	struct grab_args a;
+
+	return take_args(&a) && ret == 0 ? on_grab(ctx, a.ptr, NULL, a.refs, a.flags, false) : 0;
+}
+
+SEC("kprobe/try_grab_page")
+int BPF_KPROBE(kprobe_try_grab_page, struct page *page, unsigned int flags)
+{
+	return save_args(page, 1, flags);
+}
+
+SEC("kretprobe/try_grab_page")
+int BPF_KRETPROBE(kretprobe_try_grab_page, bool ret)
+{
+	struct grab_args a;
+
+	return take_args(&a) && ret ? on_grab(ctx, page_folio_of(a.ptr), a.ptr, 1, a.flags, false) : 0;
+}
+
+SEC("kprobe/try_grab_folio_fast")
+int BPF_KPROBE(kprobe_try_grab_folio_fast, struct page *page, int refs, unsigned int flags)
+{
+	return save_args(page, refs, flags);
+}
+
+SEC("kretprobe/try_grab_folio_fast")
+int BPF_KRETPROBE(kretprobe_try_grab_folio_fast, struct folio *ret)
+{
+	struct grab_args a;
+
+	return take_args(&a) && ret ? on_grab(ctx, ret, a.ptr, a.refs, a.flags, true) : 0;
+}
+
+SEC("kprobe/folio_add_pin")
+int BPF_KPROBE(kprobe_folio_add_pin, struct folio *folio)
+{
+	return on_grab(ctx, folio, NULL, 1, foll_pin, false);
+}
+
+/* ---- unpins: every FOLL_PIN release funnels into gup_put_folio on 6.1 and 6.12 ---- */
+
+SEC("fentry/gup_put_folio")
+int BPF_PROG(fentry_gup_put_folio, struct folio *folio, int refs, unsigned int flags)
+{
+	return on_put(ctx, folio, refs, flags);
+}
+
+SEC("kprobe/gup_put_folio")
+int BPF_KPROBE(kprobe_gup_put_folio, struct folio *folio, int refs, unsigned int flags)
+{
+	return on_put(ctx, folio, refs, flags);
+}
+
+/* ---- write-protect faults ---- */
+
+static __always_inline void window_open(enum window win, struct vm_fault *vmf, __u64 address,
+					__u64 old_pte, __u32 fault_flags)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct task_state st = {
+		.window = win, .vmf = vmf, .address = address,
+		.old_pte = old_pte, .fault_flags = fault_flags,
+	};
+
+	bpf_map_update_elem(&task_states, &tid, &st, BPF_ANY);
+}
+
+static __always_inline void window_close(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&task_states, &tid);
+}
+
+static __always_inline int wp_enter(struct vm_fault *vmf)
+{
+	count(GW_CNT_WP_FAULT, 1);
+	window_open(WIN_WP, vmf, 0, 0, BPF_CORE_READ(vmf, flags));
+	return 0;
+}
+
+SEC("fentry/do_wp_page")
+int BPF_PROG(fentry_do_wp_page, struct vm_fault *vmf)
+{
+	return wp_enter(vmf);
+}
+
+SEC("fexit/do_wp_page")
+int BPF_PROG(fexit_do_wp_page)
+{
+	window_close();
+	return 0;
+}
+
+SEC("kprobe/do_wp_page")
+int BPF_KPROBE(kprobe_do_wp_page, struct vm_fault *vmf)
+{
+	return wp_enter(vmf);
+}
+
+SEC("kretprobe/do_wp_page")
+int BPF_KRETPROBE(kretprobe_do_wp_page)
+{
+	window_close();
+	return 0;
+}
+
+/* hugetlb_wp: three prototypes; remember the old PTE, hugetlb_wp clears it before mapping the copy. */
+static __always_inline int hugetlb_wp_enter(struct vm_fault *vmf, __u64 address, pte_t *ptep,
+					    __u32 fault_flags)
+{
+	__u64 old_pte = 0;
+
+	count(GW_CNT_WP_FAULT, 1);
+	if (vmf) {
+		old_pte = BPF_CORE_READ(vmf, orig_pte.pte);
+		address = BPF_CORE_READ(vmf, address);
+		fault_flags = BPF_CORE_READ(vmf, flags);
+	} else {
+		bpf_probe_read_kernel(&old_pte, sizeof(old_pte), ptep);
+	}
+	window_open(WIN_HUGETLB_WP, NULL, address, old_pte, fault_flags);
+	return 0;
+}
+
+SEC("fentry/hugetlb_wp") /* 6.1 */
+int BPF_PROG(fentry_hugetlb_wp__7_mm_struct, struct mm_struct *mm, struct vm_area_struct *vma,
+	     unsigned long address, pte_t *ptep, unsigned int flags)
+{
+	return hugetlb_wp_enter(NULL, address, ptep, flags);
+}
+
+SEC("fentry/hugetlb_wp") /* 6.12.0 - 6.12.116 */
+int BPF_PROG(fentry_hugetlb_wp__2_folio, struct folio *pagecache_folio, struct vm_fault *vmf)
+{
+	return hugetlb_wp_enter(vmf, 0, NULL, 0);
+}
+
+SEC("fentry/hugetlb_wp") /* 6.12.117+, 6.18 */
+int BPF_PROG(fentry_hugetlb_wp__1_vm_fault, struct vm_fault *vmf)
+{
+	return hugetlb_wp_enter(vmf, 0, NULL, 0);
+}
+
+SEC("fexit/hugetlb_wp")
+int BPF_PROG(fexit_hugetlb_wp)
+{
+	window_close();
+	return 0;
+}
+
+SEC("kprobe/hugetlb_wp")
+int BPF_KPROBE(kprobe_hugetlb_wp__7_mm_struct, struct mm_struct *mm, struct vm_area_struct *vma,
+	       unsigned long address, pte_t *ptep, unsigned int flags)
+{
+	return hugetlb_wp_enter(NULL, address, ptep, flags);
+}
+
+SEC("kprobe/hugetlb_wp")
+int BPF_KPROBE(kprobe_hugetlb_wp__2_folio, struct folio *pagecache_folio, struct vm_fault *vmf)
+{
+	return hugetlb_wp_enter(vmf, 0, NULL, 0);
+}
+
+SEC("kprobe/hugetlb_wp")
+int BPF_KPROBE(kprobe_hugetlb_wp__1_vm_fault, struct vm_fault *vmf)
+{
+	return hugetlb_wp_enter(vmf, 0, NULL, 0);
+}
+
+SEC("kretprobe/hugetlb_wp")
+int BPF_KRETPROBE(kretprobe_hugetlb_wp)
+{
+	window_close();
+	return 0;
+}
+
+/* ---- fork: copy_page_range is the window (it also calls copy_hugetlb_page_range) ---- */
+
+SEC("fentry/copy_page_range")
+int BPF_PROG(fentry_copy_page_range)
+{
+	window_open(WIN_FORK, NULL, 0, 0, 0);
+	return 0;
+}
+
+SEC("fexit/copy_page_range")
+int BPF_PROG(fexit_copy_page_range)
+{
+	window_close();
+	return 0;
+}
+
+SEC("kprobe/copy_page_range")
+int BPF_KPROBE(kprobe_copy_page_range)
+{
+	window_open(WIN_FORK, NULL, 0, 0, 0);
+	return 0;
+}
+
+SEC("kretprobe/copy_page_range")
+int BPF_KRETPROBE(kretprobe_copy_page_range)
+{
+	window_close();
+	return 0;
+}
+
+/* ---- the copy signal: a new anon page mapped inside one of the windows ---- */
+
+static __always_inline void emit_wp_copy(void *ctx, struct task_state *st, struct folio *new_folio,
+					 __u64 address, struct page *old_page, __u32 kind)
+{
+	bool unshare = st->fault_flags & bpf_core_enum_value(enum fault_flag, FAULT_FLAG_UNSHARE);
+	struct folio *old = old_page ? page_folio_of(old_page) : NULL;
+	__u32 pincount = old ? folio_pincount(old) : 0;
+	struct gw_event *e;
+	__u32 flags = kind;
+
+	count(GW_CNT_WP_COPY, 1);
+	if (unshare)
+		count(GW_CNT_UNSHARE_COPY, 1);
+	/* The hot path ends here: a COW of a page nobody pinned is only counted. */
+	if (!unshare && !pincount)
+		return;
+
+	if (unshare)
+		flags |= GW_WP_UNSHARE;
+	if (pincount)
+		flags |= GW_WP_OLD_PINNED;
+	if (old && (__u64)BPF_CORE_READ(old, mapping) & 1)
+		flags |= GW_WP_OLD_ANON;
+	if (old && !(kind & GW_WP_HUGETLB) && folio_is_large(old))
+		flags |= GW_WP_THP;
+
+	e = event_reserve(ctx, GW_EV_WP_COPY, true);
+	if (!e)
+		return;
+	e->wp.address = address;
+	e->wp.old_folio = (__u64)old;
+	e->wp.old_pfn = page_to_pfn(old_page);
+	e->wp.new_pfn = page_to_pfn(new_folio);
+	e->wp.flags = flags;
+	e->wp.old_pincount = pincount;
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void emit_fork_copy(void *ctx, struct folio *new_folio, __u64 address, bool huge)
+{
+	struct gw_event *e;
+
+	count(GW_CNT_FORK_COPY, 1);
+	e = event_reserve(ctx, GW_EV_FORK_COPY, true);
+	if (!e)
+		return;
+	e->fork.address = address;
+	e->fork.new_pfn = page_to_pfn(new_folio);
+	e->fork.huge = huge;
+	e->fork._pad = 0;
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline int on_new_anon(void *ctx, struct folio *new_folio, __u64 address, bool huge)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct task_state *st = bpf_map_lookup_elem(&task_states, &tid);
+	struct page *old_page;
+
+	if (!st)
+		return 0;
+	switch (st->window) {
+	case WIN_WP:
+		/* do_wp_page has set vmf->page to the old page (NULL for the zero page). */
+		old_page = BPF_CORE_READ(st->vmf, page);
+		emit_wp_copy(ctx, st, new_folio, address, old_page, 0);
+		break;
+	case WIN_HUGETLB_WP:
+		old_page = pfn_to_page((st->old_pte & PTE_PFN_MASK) >> 12);
+		emit_wp_copy(ctx, st, new_folio, st->address, old_page, GW_WP_HUGETLB);
+		break;
+	case WIN_FORK:
+		emit_fork_copy(ctx, new_folio, address, huge);
+		break;
+	}
+	return 0;
+}
+
+SEC("fentry/page_add_new_anon_rmap") /* 6.1 */
+int BPF_PROG(fentry_page_add_new_anon_rmap, struct page *page, struct vm_area_struct *vma,
+	     unsigned long address)
+{
+	return on_new_anon(ctx, (struct folio *)page, address, false);
+}
+
+SEC("fentry/folio_add_new_anon_rmap") /* 6.12+ */
+int BPF_PROG(fentry_folio_add_new_anon_rmap, struct folio *folio, struct vm_area_struct *vma,
+	     unsigned long address)
+{
+	return on_new_anon(ctx, folio, address, false);
+}
+
+SEC("fentry/hugepage_add_new_anon_rmap") /* 6.1 */
+int BPF_PROG(fentry_hugepage_add_new_anon_rmap, struct page *page, struct vm_area_struct *vma,
+	     unsigned long address)
+{
+	return on_new_anon(ctx, (struct folio *)page, address, true);
+}
+
+SEC("fentry/hugetlb_add_new_anon_rmap") /* 6.12+ */
+int BPF_PROG(fentry_hugetlb_add_new_anon_rmap, struct folio *folio, struct vm_area_struct *vma,
+	     unsigned long address)
+{
+	return on_new_anon(ctx, folio, address, true);
+}
+
+SEC("kprobe/page_add_new_anon_rmap")
+int BPF_KPROBE(kprobe_page_add_new_anon_rmap, struct page *page, struct vm_area_struct *vma,
+	       unsigned long address)
+{
+	return on_new_anon(ctx, (struct folio *)page, address, false);
+}
+
+SEC("kprobe/folio_add_new_anon_rmap")
+int BPF_KPROBE(kprobe_folio_add_new_anon_rmap, struct folio *folio, struct vm_area_struct *vma,
+	       unsigned long address)
+{
+	return on_new_anon(ctx, folio, address, false);
+}
+
+SEC("kprobe/hugepage_add_new_anon_rmap")
+int BPF_KPROBE(kprobe_hugepage_add_new_anon_rmap, struct page *page, struct vm_area_struct *vma,
+	       unsigned long address)
+{
+	return on_new_anon(ctx, (struct folio *)page, address, true);
+}
+
+SEC("kprobe/hugetlb_add_new_anon_rmap")
+int BPF_KPROBE(kprobe_hugetlb_add_new_anon_rmap, struct folio *folio, struct vm_area_struct *vma,
+	       unsigned long address)
+{
+	return on_new_anon(ctx, folio, address, true);
+}

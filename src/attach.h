@@ -1,0 +1,36 @@
+/* Open, configure for the running kernel, load and attach the BPF side. */
+#ifndef GUPWATCH_ATTACH_H
+#define GUPWATCH_ATTACH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum attach_mode { ATTACH_AUTO, ATTACH_FENTRY, ATTACH_KPROBE };
+
+struct gupwatch_bpf;
+
+struct foll_flags {
+	unsigned int write, get, force, remote, longterm, pin;
+	bool from_btf; /* false: the kernel has them as #defines (6.1), values of that era */
+};
+
+struct tracer {
+	struct gupwatch_bpf *skel;
+	struct foll_flags foll;
+	int nr_fentry, nr_kprobe; /* functions attached each way */
+};
+
+struct tracer_opts {
+	enum attach_mode mode;
+	bool trace_get;   /* also report FOLL_GET references */
+	bool user_stacks;
+	bool load_only;   /* verify that the kernel accepts the programs; attach nothing */
+};
+
+/* On failure returns -errno and writes a one-line cause with its fix into err. */
+int tracer_open(struct tracer *t, const struct tracer_opts *opts, char *err, size_t errlen);
+void tracer_close(struct tracer *t);
+
+int parse_attach_mode(const char *s, enum attach_mode *mode);
+
+#endif
