@@ -46,8 +46,11 @@ use_cached() {
 pkg=$(apt-cache search --names-only "^linux-image-${kre}\$" 2>/dev/null | awk '{print $1}' |
     grep -E "^linux-image-${kre}\$" | sort -V | tail -n1 || true)
 if [ -z "$pkg" ]; then
-    use_cached "apt index lists no linux-image-$series.*-$suffix" ||
-        die "no linux-image-$series.*-$suffix in the apt index: run 'apt-get update' (or 'make deps')"
+    use_cached "apt index lists no linux-image-$series.*-$suffix" || true
+    if [ -n "$(apt-cache pkgnames linux-image-6 2>/dev/null)" ]; then
+        die "no package linux-image-$series.*-$suffix in the apt index (unknown series or flavour?)"
+    fi
+    die "the apt index lists no kernels: run 'apt-get update' (or 'make deps')"
 fi
 kver=${pkg#linux-image-}
 dir=$cache/$kver
