@@ -13,7 +13,8 @@
 # pin-fork: fork copies all 512 pages for the child on both kernels - also on
 #   6.12, where one pin is left: folio_maybe_dma_pinned() is per folio and
 #   every subpage is PageAnonExclusive (THP: copy_huge_pmd splits the PMD and
-#   copies per PTE; hugetlb: copy_hugetlb_page_range copies the huge page).
+#   copies per PTE, so the child gets 512 small pages; hugetlb:
+#   copy_hugetlb_page_range copies the huge page).
 #   The parent's write reuses its pinned pages (no PFN change).
 # cow-fork: without pins fork shares the folio; the parent's writes copy every
 #   page (THP: PMD split, then 512 4 KiB COWs; hugetlb: one 2 MiB copy).
@@ -27,6 +28,11 @@ hugetlb_reserve 4	# pin-fork and cow-fork need 2 (parent's + copy)
 
 for m in thp hugetlb; do
 	echo "--- $m"
+	# copies made by fork / COW: THP ones are 4 KiB pages, hugetlb ones a huge page
+	case $m in
+	thp) copy_huge=0 ;;
+	hugetlb) copy_huge=512 ;;
+	esac
 	gw_run iouring-reg --mem $m --hold-ms 200
 	gw_expect workload iouring-reg huge 512	# really a 2 MiB folio
 	gw_pins registered 512 $rel
@@ -39,6 +45,7 @@ for m in thp hugetlb; do
 	gw_pins forked 512 $rel
 	gw_expect phase forked child_differs 512
 	gw_expect phase forked parent_same 512
+	gw_expect phase forked child_huge $copy_huge
 	gw_pins written 512 $rel
 	gw_expect phase written parent_same 512
 	gw_pins after 512 512
@@ -50,6 +57,7 @@ for m in thp hugetlb; do
 	gw_expect phase forked child_same 512
 	gw_pins written 0 0
 	gw_expect phase written parent_changed 512
+	gw_expect phase written parent_huge $copy_huge
 	gw_pins after 0 0
 	gw_expect phase after child_old 512
 done

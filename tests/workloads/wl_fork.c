@@ -8,8 +8,10 @@
  *   workload=cow-fork mem=M pages=N huge=H pin=none hold_ms=T no_hold=0|1 kernel=R
  *   phase=forked  acquired= released= outstanding= child_same=S
  *                 S: child pages mapping the parent's pre-fork PFN
- *   phase=written acquired= released= outstanding= parent_changed=C write_ms=MS
+ *   phase=written acquired= released= outstanding= parent_changed=C parent_huge=H write_ms=MS
  *                 C: parent pages whose PFN differs from before the fork
+ *                 H: parent pages now in a THP/hugetlb folio (THP COW copies
+ *                    4 KiB pages, hugetlb COW a whole huge page)
  *   phase=after   acquired= released= outstanding= child_old=K
  *                 K: child pages still holding 'a' (read via /proc/pid/mem)
  *   --no-hold: no fork (so no COW: parent_changed=0).
@@ -103,6 +105,7 @@ int wl_cow_fork(const struct opts *o)
 	out_begin("phase", "written");
 	out_pins();
 	out_kv("parent_changed", "%ld", pfns_count_ne(cur, before, o->pages));
+	out_kv("parent_huge", "%ld", huge_count(0, buf, o->pages));
 	out_kv("write_ms", "%.3f", t1 - t0);
 	out_end();
 

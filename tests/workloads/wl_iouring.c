@@ -17,9 +17,10 @@
  * writes every page, holds --hold-ms, unregisters.
  *   workload=pin-fork mem=M pages=N huge=H pin=rw longterm=1 hold_ms=T no_hold=0|1 kernel=R
  *   phase=hold    acquired= released= outstanding=      after REGISTER
- *   phase=forked  acquired= released= outstanding= child_differs=C parent_same=P
+ *   phase=forked  acquired= released= outstanding= child_differs=C parent_same=P child_huge=H
  *                 C: pages whose child PFN != parent PFN right after fork
  *                 P: pages whose parent PFN == its PFN before fork
+ *                 H: child pages that are part of a THP/hugetlb folio
  *   phase=written acquired= released= outstanding= parent_same=P parent_changed=X
  *                 after the parent wrote every page (pin still held)
  *   phase=after   acquired= released= outstanding= child_old=K
@@ -134,6 +135,7 @@ int wl_pin_fork(const struct opts *o)
 	out_pins();
 	out_kv("child_differs", "%ld", pfns_count_ne(child, parent, o->pages));
 	out_kv("parent_same", "%ld", pfns_count_eq(parent, before, o->pages));
+	out_kv("child_huge", "%ld", huge_count(t.pid, buf, o->pages));
 	out_end();
 
 	buf_fill(buf, len, 'b');
