@@ -1,7 +1,8 @@
 #!/bin/bash
 # Build the guest initramfs (gzip'd newc cpio, everything owned by root):
 #   /bin/busybox + applet symlinks, /init (tests/vm/init), /lib/modules/*.ko + modules.order
-#   from KDIR (made by kernel.sh), /gw/bin/ <- build/static/*, /gw/tests/ <- tests/guest/*
+#   from KDIR (made by kernel.sh), /gw/bin/ <- build/static/* (top-level files, no *.h),
+#   /gw/tests/ <- tests/guest/*
 #
 #   tests/vm/mkinitramfs.sh KDIR OUT
 # Env: GW_STATIC_DIR (default build/static), GW_GUEST_DIR (default tests/guest),
@@ -40,7 +41,10 @@ printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$st/etc/group"
 
 # Whatever the Makefile built / the test authors wrote (either may be absent or empty).
-[ -d "$static" ] && cp -a "$static/." "$st/gw/bin/"
+# build/static also holds obj/ and skeleton headers: ship its top-level files but headers.
+for f in "$static"/*; do
+    [ -f "$f" ] && [ "${f%.h}" = "$f" ] && cp -a "$f" "$st/gw/bin/"
+done
 [ -d "$guest" ] && cp -a "$guest/." "$st/gw/tests/"
 
 mkdir -p "$(dirname "$out")"
