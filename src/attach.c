@@ -160,11 +160,11 @@ static void describe_failure(const struct func_choice *c, char *err, size_t errl
 	if (r->stage && !strcmp(r->stage, "pmu"))
 		snprintf(err, errlen, "cannot hook %s: kprobes are not configured in this kernel "
 			 "(and fentry %s); run 'gupwatch check' for details",
-			 c->func, c->fentry.err ? strerrorname_np(c->fentry.err) : "not tried");
+			 c->func, c->fentry.err ? probe_errname(c->fentry.err) : "not tried");
 	else
 		snprintf(err, errlen, "cannot hook %s by %s: %s at %s; run 'gupwatch check' for "
 			 "details, or try --attach=%s", c->func,
-			 c->kind == KIND_FENTRY ? "fentry" : "kprobe", strerrorname_np(r->err) ?: "?",
+			 c->kind == KIND_FENTRY ? "fentry" : "kprobe", probe_errname(r->err),
 			 r->stage, c->kind == KIND_FENTRY ? "kprobe" : "fentry");
 }
 

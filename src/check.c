@@ -57,8 +57,15 @@ static const char *result_str(const struct probe_result *r, char *buf, size_t le
 {
 	if (!r->err)
 		return "ok";
-	snprintf(buf, len, "%s(%s)", strerrorname_np(r->err) ?: "E?", r->stage);
+	snprintf(buf, len, "%s(%s)", probe_errname(r->err), r->stage);
 	return buf;
+}
+
+static void append_name(char *list, size_t len, const char *name)
+{
+	size_t used = strlen(list);
+
+	snprintf(list + used, len - used, "%s%s", used ? " " : "", name);
 }
 
 /* A short phrase on why fentry (or kprobe) fails on the hooks it fails on. */
@@ -70,8 +77,11 @@ static void explain(const char *mode, const struct probe_result *r, bool privile
 		snprintf(buf, len, "%s needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)", mode);
 	else if (r->err == EPERM && !strcmp(r->stage, "load"))
 		snprintf(buf, len, "%s is refused by this kernel (EPERM at load although privileged)", mode);
+	else if (r->err == 524 && !strcmp(r->stage, "attach"))
+		/* arch_prepare_bpf_trampoline(): x86 took at most 6 arguments before 6.6 */
+		snprintf(buf, len, "%s: the BPF trampoline cannot attach (ENOTSUPP; e.g. a function with more than 6 arguments before 6.6)", mode);
 	else
-		snprintf(buf, len, "%s %s failed: %s", mode, r->stage, strerror(r->err));
+		snprintf(buf, len, "%s %s failed: %s", mode, r->stage, probe_errname(r->err));
 }
 
 int cmd_check(int argc, char **argv)
@@ -80,6 +90,7 @@ int cmd_check(int argc, char **argv)
 	struct probe_env env;
 	struct utsname uts;
 	char lockbuf[32], buf1[48], buf2[48], why_fentry[160] = "", why_kprobe[160] = "";
+	char fentry_failed[512] = "", kprobe_failed[512] = "";
 	const struct probe_result *fentry_fail = NULL, *kprobe_fail = NULL;
 	bool role_present[ROLE__COUNT] = { false };
 	bool privileged, ok = true;
@@ -120,10 +131,16 @@ int cmd_check(int argc, char **argv)
 		fentry_ok += !st[i].fentry.err;
 		kprobe_ok += !st[i].kprobe.err;
 		either_ok += !st[i].fentry.err || !st[i].kprobe.err;
-		if (st[i].fentry.err && !fentry_fail)
-			fentry_fail = &st[i].fentry;
-		if (st[i].kprobe.err && !kprobe_fail)
-			kprobe_fail = &st[i].kprobe;
+		if (st[i].fentry.err) {
+			if (!fentry_fail)
+				fentry_fail = &st[i].fentry;
+			append_name(fentry_failed, sizeof(fentry_failed), hooks[i].func);
+		}
+		if (st[i].kprobe.err) {
+			if (!kprobe_fail)
+				kprobe_fail = &st[i].kprobe;
+			append_name(kprobe_failed, sizeof(kprobe_failed), hooks[i].func);
+		}
 		printf("%-28s %-10s %-4s %-16s %s\n", hooks[i].func, hook_role_name(hooks[i].role),
 		       "yes", result_str(&st[i].fentry, buf1, sizeof(buf1)),
 		       result_str(&st[i].kprobe, buf2, sizeof(buf2)));
@@ -145,11 +162,13 @@ int cmd_check(int argc, char **argv)
 	}
 	if (fentry_fail) {
 		explain("fentry/fexit", fentry_fail, privileged, why_fentry, sizeof(why_fentry));
-		printf("fentry      %d of %d hooks fail: %s\n", present - fentry_ok, present, why_fentry);
+		printf("fentry      %d of %d hooks fail (%s): %s\n", present - fentry_ok, present,
+		       fentry_ok ? fentry_failed : "all", why_fentry);
 	}
 	if (kprobe_fail) {
 		explain("kprobe", kprobe_fail, privileged, why_kprobe, sizeof(why_kprobe));
-		printf("kprobe      %d of %d hooks fail: %s\n", present - kprobe_ok, present, why_kprobe);
+		printf("kprobe      %d of %d hooks fail (%s): %s\n", present - kprobe_ok, present,
+		       kprobe_ok ? kprobe_failed : "all", why_kprobe);
 	}
 	probe_env_free(&env);
 
@@ -158,8 +177,8 @@ int cmd_check(int argc, char **argv)
 		return 0;
 	}
 	if (ok && either_ok == present) {
-		printf("verdict: live tracing works: %d hooks need the kprobe fallback (--attach=kprobe)\n",
-		       present - fentry_ok);
+		printf("verdict: live tracing works: %d of %d hooks use the kprobe fallback\n",
+		       present - fentry_ok, present);
 		return 0;
 	}
 	if (!ok)

@@ -133,6 +133,21 @@ struct probe_result probe_kprobe(struct probe_env *env, const char *func)
 	return (struct probe_result){ 0, NULL };
 }
 
+/* include/linux/errno.h: returned by BPF trampolines, unknown to libc. */
+#define ENOTSUPP 524
+
+const char *probe_errname(int err)
+{
+	static char buf[16];
+
+	if (err == ENOTSUPP)
+		return "ENOTSUPP";
+	if (strerrorname_np(err))
+		return strerrorname_np(err);
+	snprintf(buf, sizeof(buf), "E%d", err);
+	return buf;
+}
+
 bool probe_has_cap(int cap)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };

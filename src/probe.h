@@ -30,6 +30,9 @@ struct probe_result probe_fentry(const struct probe_env *env, const char *func);
 /* Create a kprobe on func through the perf kprobe PMU and attach a do-nothing program. */
 struct probe_result probe_kprobe(struct probe_env *env, const char *func);
 
+/* Name of an errno as the kernel returns it, including kernel-internal ones (ENOTSUPP). */
+const char *probe_errname(int err);
+
 /* Effective capability bit (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN...). */
 bool probe_has_cap(int cap);
 /* Active lockdown mode ("none", "integrity", "confidentiality") or NULL if unknown. */
