@@ -73,7 +73,8 @@ trap '[ -z "$qpid" ] || kill "$qpid" 2>/dev/null || true' EXIT
 trap 'exit 130' INT TERM
 
 # Serial log without CRs and the firmware's terminal escapes.
-clean() { sed -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\x1bc//g' -e '/^SeaBIOS (version/d' -e '/^Booting from ROM/d' "$@"; }
+clean() { sed -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\x1bc//g' -e '/^SeaBIOS (version/d' \
+    -e '/^Booting from ROM/{s/^Booting from ROM\.*//;/^$/d}' "$@"; }
 
 # boot KDIR INITRD LOG APPEND LIVE: run QEMU under a hard timeout; sets qrc.
 boot() {
@@ -118,7 +119,7 @@ for spec in $kernels; do
     initrd=$root/.cache/vm/initramfs-$kver.cpio.gz
     "$vm/mkinitramfs.sh" "$kdir" "$initrd" >/dev/null
     log=$logs/$kver.log
-    append="console=ttyS0 quiet panic=-1 printk.time=1 gw.timeout=$test_tmo"
+    append="console=ttyS0 quiet loglevel=5 panic=-1 printk.time=1 gw.timeout=$test_tmo"
     if [ -n "$run" ]; then
         append="$append gw.run=$run"
     elif [ -n "$tests" ]; then
