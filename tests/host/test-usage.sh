@@ -10,10 +10,14 @@ expect_error() { # description, args...
 	[ -n "$out" ] || fail "$what: no error message"
 	echo "ok: $what -> exit $rc: $(printf '%s' "$out" | head -n 1)"
 }
-expect_error "no command" 
 expect_error "unknown command" frobnicate
 expect_error "unknown option" check --frobnicate
 expect_error "stray argument" check extra
+expect_error "bad duration" trace -d abc
+expect_error "negative pid" trace -p -5
+expect_error "bad attach mode" trace --attach=uprobe
+expect_error "comm too long" trace -c this-comm-is-way-too-long
 "$gw" --help | grep -q check || fail "--help does not list check"
+"$gw" trace --help | grep -q "Examples" || fail "trace --help has no examples"
 "$gw" check --help | grep -q 'Example' || fail "check --help has no example"
 echo "ok: help texts"
