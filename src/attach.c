@@ -228,15 +228,15 @@ int tracer_open(struct tracer *t, const struct tracer_opts *opts, char *err, siz
 
 	ret = gupwatch_bpf__load(t->skel);
 	if (ret) {
-		snprintf(err, errlen, "the kernel refused gupwatch's BPF programs (%s); "
-			 "run 'gupwatch check' for the hook that fails", strerror(-ret));
+		snprintf(err, errlen, "the kernel refused gupwatch's BPF programs (%s: %s); "
+			 "run 'gupwatch check' for the hook that fails", probe_errname(-ret), strerror(-ret));
 		goto out;
 	}
 	if (!opts->load_only) {
 		ret = gupwatch_bpf__attach(t->skel);
 		if (ret)
-			snprintf(err, errlen, "attaching gupwatch's BPF programs failed (%s); "
-				 "run 'gupwatch check'", strerror(-ret));
+			snprintf(err, errlen, "attaching gupwatch's BPF programs failed (%s: %s); "
+				 "run 'gupwatch check'", probe_errname(-ret), strerror(-ret));
 	}
 out:
 	probe_env_free(&env);
