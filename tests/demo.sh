@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 if verdict=$(./gupwatch check 2>&1 | tail -n 1) && [[ $verdict == "verdict: live tracing works"* ]]; then
 	echo "== this kernel ($(uname -r)) can be traced: demo on the host"
-	PATH=$PWD:$PWD/build:$PATH GW_DEMO_HOST=1 tests/guest/demo.sh
+	PATH=$PWD:$PWD/build:$PATH tests/guest/demo.sh
 else
 	echo "== this kernel ($(uname -r)) cannot be traced by gupwatch:"
 	echo "   ${verdict#verdict: }"
