@@ -1,0 +1,935 @@
+/*
+ * Correlation engine: outstanding pins per folio, unpin matching, findings.
+ * See engine.h for the model; the comments here say why the code does it so.
+ */
+#include "engine.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NIL UINT32_MAX
+#define PENDING_MAX 64 /* UNSHAREs waiting for their pin */
+#define NR_CLS 4       /* R/O, R/W, R/O long-term, R/W long-term */
+
+/* The kind of a pin that matters for staleness and severity. */
+static unsigned int cls(uint32_t flags)
+{
+	return (flags & GW_PIN_WRITE ? 1 : 0) | (flags & GW_PIN_LONGTERM ? 2 : 0);
+}
+
+static uint32_t cls_flags(unsigned int c)
+{
+	return (c & 1 ? GW_PIN_WRITE : 0) | (c & 2 ? GW_PIN_LONGTERM : 0);
+}
+
+/* Pins of one process, of one kind (flags), on one folio. */
+struct holder {
+	struct gw_task task; /* of its first pin */
+	uint64_t since_ns;   /* its oldest outstanding pin */
+	uint64_t fast_ns;    /* its last pin, and if GUP-fast took it: */
+	uint32_t fast_tid, fast_refs; /* by whom and how many refs may still be undone */
+	uint32_t flags;      /* GW_PIN_* without FAST: with the pid, the row's key */
+	uint32_t refs;       /* taken minus surely dropped */
+	uint32_t next;       /* next row of the folio, NIL: last */
+	bool maybe;          /* the folio's unattributed unpins may be this row's */
+	bool cand;           /* scratch: a candidate of the unpin being matched */
+};
+
+struct fslot {
+	uint64_t folio;        /* 0: empty slot */
+	uint64_t pfn;          /* of its first pin */
+	uint32_t head;         /* holder rows */
+	uint32_t unattributed; /* refs ambiguous unpins dropped from the "maybe" rows */
+};
+
+struct proc {
+	struct engine_proc pub;
+	bool used;
+	/* outstanding pins kept in step with the rows (for FORK-COPY): by kind, refs at most */
+	uint64_t out_refs[NR_CLS], out_folios[NR_CLS];
+};
+
+struct pending {
+	struct engine_finding f;
+	bool ready; /* linked to its pin */
+};
+
+/* Refs at least / at most still outstanding. */
+struct range {
+	uint32_t lo, hi;
+};
+
+/* A row as HELD-AT-EXIT sees it. */
+struct held {
+	struct gw_task task;
+	uint32_t flags;
+	struct range refs;
+	uint64_t since_ns, folio, pfn;
+};
+
+struct engine {
+	struct engine_opts opts;
+	char comm[GW_COMM_LEN];  /* filter_comm, copied */
+	struct fslot *slots;     /* open addressing, linear probing, power of two */
+	uint32_t slot_mask, nfolios;
+	struct holder *rows;     /* handed out in order, then from the free list: RSS follows use */
+	uint32_t nrows, used_rows, free_row;
+	struct held *held;       /* scratch for engine_finish, nrows long */
+	struct proc *procs;      /* open addressing by pid, never deleted */
+	uint32_t proc_mask, nprocs;
+	struct proc other;       /* processes beyond max_procs */
+	struct engine_finding *found;
+	size_t nfound;
+	struct pending pending[PENDING_MAX];
+	unsigned int phead, pcount;
+	struct engine_totals t;  /* out_* kept in step by row_set() and set_unattributed() */
+	uint64_t row_refs;       /* sum of all rows' refs */
+	uint64_t unattributed;   /* sum of all folios' unattributed refs */
+	bool finished;
+};
+
+static uint32_t hash64(uint64_t key, uint32_t mask)
+{
+	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & mask;
+}
+
+static uint32_t pow2_at_least(uint64_t n)
+{
+	uint32_t p = 4;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+/* ---- folio table ---- */
+
+static struct fslot *folio_find(const struct engine *e, uint64_t folio)
+{
+	uint32_t i = hash64(folio, e->slot_mask);
+
+	for (; e->slots[i].folio; i = (i + 1) & e->slot_mask)
+		if (e->slots[i].folio == folio)
+			return &e->slots[i];
+	return NULL;
+}
+
+static struct fslot *folio_add(struct engine *e, uint64_t folio, uint64_t pfn)
+{
+	uint32_t i = hash64(folio, e->slot_mask);
+
+	while (e->slots[i].folio)
+		i = (i + 1) & e->slot_mask;
+	e->slots[i] = (struct fslot){ .folio = folio, .pfn = pfn, .head = NIL };
+	e->nfolios++;
+	return &e->slots[i];
+}
+
+/* Backward-shift deletion keeps probe chains intact without tombstones. */
+static void folio_del(struct engine *e, struct fslot *s)
+{
+	uint32_t mask = e->slot_mask, i = s - e->slots, j = i;
+
+	for (;;) {
+		j = (j + 1) & mask;
+		if (!e->slots[j].folio)
+			break;
+		/* j may fill the hole at i unless its home lies cyclically in (i, j] */
+		if (((j - hash64(e->slots[j].folio, mask)) & mask) >= ((j - i) & mask)) {
+			e->slots[i] = e->slots[j];
+			i = j;
+		}
+	}
+	e->slots[i].folio = 0;
+	e->nfolios--;
+}
+
+#define for_each_row(e, s, h) \
+	for (struct holder *h = (s)->head == NIL ? NULL : &(e)->rows[(s)->head]; h; \
+	     h = h->next == NIL ? NULL : &(e)->rows[h->next])
+
+/* ---- processes ---- */
+
+static bool task_match(const struct engine *e, const struct gw_task *t)
+{
+	return (!e->opts.filter_pid || t->pid == e->opts.filter_pid) &&
+	       (!e->comm[0] || !strncmp(t->comm, e->comm, GW_COMM_LEN));
+}
+
+static const struct proc *proc_find(const struct engine *e, uint32_t pid)
+{
+	uint32_t i = hash64(pid, e->proc_mask);
+
+	for (; e->procs[i].used; i = (i + 1) & e->proc_mask)
+		if (e->procs[i].pub.pid == pid)
+			return &e->procs[i];
+	return NULL;
+}
+
+static struct proc *proc_get(struct engine *e, uint32_t pid, const char *comm)
+{
+	uint32_t i = hash64(pid, e->proc_mask);
+
+	for (; e->procs[i].used; i = (i + 1) & e->proc_mask)
+		if (e->procs[i].pub.pid == pid)
+			return &e->procs[i];
+	if (e->nprocs == e->opts.max_procs) {
+		e->other.used = true;
+		return &e->other;
+	}
+	e->nprocs++;
+	e->procs[i].used = true;
+	e->procs[i].pub.pid = pid;
+	memcpy(e->procs[i].pub.comm, comm, GW_COMM_LEN);
+	return &e->procs[i];
+}
+
+static struct proc *proc_of(struct engine *e, const struct gw_task *t)
+{
+	return proc_get(e, t->pid, t->comm);
+}
+
+/* Pins a process keeps (not undone by GUP-fast), by kind; delta < 0 on undo. */
+static void kept_add(struct engine *e, struct proc *p, uint32_t flags, int64_t delta)
+{
+	uint64_t *ro_rw = flags & GW_PIN_WRITE ? &p->pub.rw_refs : &p->pub.ro_refs;
+	uint64_t *t_ro_rw = flags & GW_PIN_WRITE ? &e->t.rw_refs : &e->t.ro_refs;
+
+	*ro_rw += delta;
+	*t_ro_rw += delta;
+	if (flags & GW_PIN_LONGTERM) {
+		p->pub.longterm_refs += delta;
+		e->t.longterm_refs += delta;
+	}
+}
+
+/* ---- holder rows ---- */
+
+/*
+ * The only place a row's refs change, so that the per-process outstanding
+ * numbers follow. A process holds a folio (of a kind) while any of its rows
+ * there has refs.
+ */
+static void row_set(struct engine *e, const struct fslot *s, struct holder *h, uint32_t refs)
+{
+	struct proc *p = proc_of(e, &h->task);
+	unsigned int c = cls(h->flags);
+	bool other_any = false, other_same = false;
+	int d;
+
+	p->out_refs[c] += (int64_t)refs - h->refs;
+	e->row_refs += (int64_t)refs - h->refs;
+	if (!h->refs == !refs) {
+		h->refs = refs;
+		return;
+	}
+	for_each_row(e, s, o) {
+		if (o == h || !o->refs || o->task.pid != h->task.pid)
+			continue;
+		other_any = true;
+		other_same |= cls(o->flags) == c;
+	}
+	d = refs ? 1 : -1;
+	if (!other_any)
+		p->pub.out_folios += d;
+	if (!other_same)
+		p->out_folios[c] += d;
+	h->refs = refs;
+}
+
+static struct holder *row_find(struct engine *e, struct fslot *s, uint32_t pid, uint32_t flags)
+{
+	for_each_row(e, s, h)
+		if (h->task.pid == pid && h->flags == flags)
+			return h;
+	return NULL;
+}
+
+static bool row_available(const struct engine *e)
+{
+	return e->free_row != NIL || e->used_rows < e->nrows;
+}
+
+static struct holder *row_new(struct engine *e, struct fslot *s, const struct gw_event *ev,
+			      uint32_t flags)
+{
+	uint32_t idx = e->free_row != NIL ? e->free_row : e->used_rows++;
+	struct holder *h = &e->rows[idx];
+
+	if (idx == e->free_row)
+		e->free_row = h->next;
+	*h = (struct holder){ .task = ev->task, .since_ns = ev->ts_ns, .flags = flags, .next = s->head };
+	s->head = idx;
+	return h;
+}
+
+/* Free rows without refs, and the folio once none is left. */
+static void folio_settle(struct engine *e, struct fslot *s)
+{
+	uint32_t *link = &s->head;
+
+	while (*link != NIL) {
+		struct holder *h = &e->rows[*link];
+		uint32_t idx = *link;
+
+		if (h->refs) {
+			link = &h->next;
+			continue;
+		}
+		*link = h->next;
+		h->next = e->free_row;
+		e->free_row = idx;
+	}
+	if (s->head == NIL)
+		folio_del(e, s);
+}
+
+static void set_unattributed(struct engine *e, struct fslot *s, uint32_t refs)
+{
+	e->unattributed += (int64_t)refs - s->unattributed;
+	e->t.out_ambiguous_folios += !!refs - !!s->unattributed;
+	s->unattributed = refs;
+}
+
+/*
+ * Drop n refs from the selected rows (candidates, or the "maybe" rows),
+ * oldest pin first; credit the unpins to their processes if asked.
+ */
+static void take_oldest(struct engine *e, struct fslot *s, uint32_t n, bool maybe_rows, bool credit)
+{
+	while (n) {
+		struct holder *old = NULL;
+		uint32_t k;
+
+		for_each_row(e, s, h)
+			if (h->refs && (maybe_rows ? h->maybe : h->cand) &&
+			    (!old || h->since_ns < old->since_ns))
+				old = h;
+		if (!old)
+			return;
+		k = n < old->refs ? n : old->refs;
+		if (credit)
+			proc_of(e, &old->task)->pub.unpin_refs += k;
+		row_set(e, s, old, old->refs - k);
+		n -= k;
+	}
+}
+
+/* What a set of rows has in common: refs, kind, process. */
+struct rowset {
+	const struct holder *first;
+	uint32_t refs;
+	bool one_cls, one_pid;
+};
+
+static struct rowset rowset(const struct engine *e, const struct fslot *s, bool maybe_rows)
+{
+	struct rowset r = { .one_cls = true, .one_pid = true };
+
+	for_each_row(e, s, h) {
+		if (!h->refs || !(maybe_rows ? h->maybe : h->cand))
+			continue;
+		if (!r.first)
+			r.first = h;
+		r.refs += h->refs;
+		r.one_cls &= cls(h->flags) == cls(r.first->flags);
+		r.one_pid &= h->task.pid == r.first->task.pid;
+	}
+	return r;
+}
+
+/*
+ * Settle what later unpins decided: if the "maybe" rows cannot hold more than
+ * was dropped from them, all of it is gone; if they are all of one kind, the
+ * split is exact again and the oldest pins are taken to be the ones dropped.
+ */
+static void resolve(struct engine *e, struct fslot *s)
+{
+	struct rowset m = rowset(e, s, true);
+
+	if (s->unattributed && s->unattributed >= m.refs) {
+		for_each_row(e, s, h)
+			if (h->maybe)
+				row_set(e, s, h, 0);
+		set_unattributed(e, s, 0);
+	} else if (s->unattributed && m.one_cls) {
+		if (!m.one_pid)
+			e->t.by_age_unpin_refs += s->unattributed;
+		take_oldest(e, s, s->unattributed, true, false);
+		set_unattributed(e, s, 0);
+	}
+	if (!s->unattributed)
+		for_each_row(e, s, h)
+			h->maybe = false;
+}
+
+/*
+ * Refs of some rows (part, of which part_m on "maybe" rows) still outstanding,
+ * when the folio's "maybe" rows (whole_m refs) lost `unatt` refs between them.
+ */
+static struct range bounds(uint32_t part, uint32_t part_m, uint32_t whole_m, uint32_t unatt)
+{
+	uint32_t lost_max = part_m < unatt ? part_m : unatt;
+	uint32_t rest_m = whole_m - part_m;
+
+	return (struct range){ part - lost_max, part - (unatt > rest_m ? unatt - rest_m : 0) };
+}
+
+static struct range row_bounds(const struct engine *e, const struct fslot *s, const struct holder *h)
+{
+	return bounds(h->refs, h->maybe ? h->refs : 0, rowset(e, s, true).refs, s->unattributed);
+}
+
+/* ---- findings ---- */
+
+static void emit(struct engine *e, const struct engine_finding *f, bool shown)
+{
+	struct proc *p = proc_of(e, &f->task);
+	uint32_t i, j;
+
+	e->t.findings[f->kind]++;
+	p->pub.findings[f->kind]++;
+	/* every other process named as a pinner is a party too, once */
+	for (i = 0; f->who == ENGINE_WHO_TRACKED && i < f->nr_pinners && i < ENGINE_MAX_PINNERS; i++) {
+		const struct gw_task *t = &f->pinners[i].task;
+
+		for (j = 0; j < i && f->pinners[j].task.pid != t->pid; j++)
+			;
+		if (j == i && t->pid != f->task.pid)
+			proc_of(e, t)->pub.findings[f->kind]++;
+	}
+	if (!shown)
+		return;
+	e->t.findings_shown[f->kind]++;
+	if (e->nfound < e->opts.max_findings)
+		e->found[e->nfound++] = *f;
+	else
+		e->t.findings_unstored++;
+	if (e->opts.on_finding)
+		e->opts.on_finding(f, e->opts.ctx);
+}
+
+/* Keep pinners[] as: surely outstanding before "maybe", then oldest first. */
+static void pinner_add(struct engine_finding *f, const struct engine_pinner *p)
+{
+	unsigned int n = f->nr_pinners < ENGINE_MAX_PINNERS ? f->nr_pinners : ENGINE_MAX_PINNERS;
+	unsigned int i = n;
+
+	f->nr_pinners++;
+	while (i > 0) {
+		const struct engine_pinner *q = &f->pinners[i - 1];
+
+		if (!q->refs_min > !p->refs_min ||
+		    (!q->refs_min == !p->refs_min && q->since_ns > p->since_ns)) {
+			if (i < ENGINE_MAX_PINNERS)
+				f->pinners[i] = *q;
+			i--;
+		} else {
+			break;
+		}
+	}
+	if (i < ENGINE_MAX_PINNERS)
+		f->pinners[i] = *p;
+}
+
+static void pending_pop(struct engine *e)
+{
+	struct pending *p = &e->pending[e->phead];
+
+	e->phead = (e->phead + 1) % PENDING_MAX;
+	e->pcount--;
+	emit(e, &p->f, task_match(e, &p->f.task));
+}
+
+/* UNSHAREs are reported in order, once linked or once their window passed. */
+static void pending_flush(struct engine *e, uint64_t now)
+{
+	while (e->pcount) {
+		const struct pending *p = &e->pending[e->phead];
+
+		if (!p->ready && now <= p->f.ts_ns + e->opts.link_ns)
+			break;
+		pending_pop(e);
+	}
+}
+
+static void on_unshare(struct engine *e, const struct gw_event *ev)
+{
+	struct pending *p;
+
+	proc_of(e, &ev->task)->pub.unshares++;
+	e->t.unshares++;
+	if (e->pcount == PENDING_MAX)
+		pending_pop(e);
+	p = &e->pending[(e->phead + e->pcount++) % PENDING_MAX];
+	*p = (struct pending){ .f = {
+		.kind = ENGINE_UNSHARE, .sev = ENGINE_SEV_INFO, .ts_ns = ev->ts_ns, .task = ev->task,
+		.address = ev->wp.address, .folio = ev->wp.old_folio, .old_pfn = ev->wp.old_pfn,
+		.new_pfn = ev->wp.new_pfn, .wp_flags = ev->wp.flags, .who = ENGINE_WHO_NONE,
+	} };
+}
+
+/* The GUP that faulted for unshare pins the copy next, from the same thread. */
+static void link_unshare(struct engine *e, const struct gw_event *ev)
+{
+	const struct gw_pin *pin = &ev->pin;
+	unsigned int i;
+
+	for (i = 0; i < e->pcount; i++) {
+		struct pending *p = &e->pending[(e->phead + i) % PENDING_MAX];
+		uint64_t pfn = p->f.new_pfn;
+
+		if (p->ready || p->f.task.tid != ev->task.tid ||
+		    ev->ts_ns > p->f.ts_ns + e->opts.link_ns ||
+		    pfn < pin->pfn || pfn >= pin->pfn + (pin->nr_pages ?: 1))
+			continue;
+		p->f.who = ENGINE_WHO_TRACKED;
+		p->f.nr_pinners = 1;
+		p->f.pinners[0] = (struct engine_pinner){
+			.task = ev->task, .flags = pin->flags & ~GW_PIN_FAST, .refs = pin->refs,
+			.refs_min = pin->refs, .folios = 1, .since_ns = ev->ts_ns,
+		};
+		p->ready = true;
+		return;
+	}
+}
+
+static void on_pin(struct engine *e, const struct gw_event *ev)
+{
+	const struct gw_pin *pin = &ev->pin;
+	uint32_t flags = pin->flags & ~GW_PIN_FAST;
+	struct proc *p = proc_of(e, &ev->task);
+	struct fslot *s = folio_find(e, pin->folio);
+	struct holder *h = s ? row_find(e, s, ev->task.pid, flags) : NULL;
+
+	p->pub.pin_refs += pin->refs;
+	e->t.pin_refs += pin->refs;
+	kept_add(e, p, pin->flags, pin->refs);
+	link_unshare(e, ev);
+
+	if (!h && (!row_available(e) || (!s && e->nfolios == e->opts.max_folios))) {
+		e->t.lost_pins++;
+		e->t.lost_pin_refs += pin->refs;
+		return;
+	}
+	if (!s)
+		s = folio_add(e, pin->folio, pin->pfn);
+	if (!h)
+		h = row_new(e, s, ev, flags);
+	row_set(e, s, h, h->refs + pin->refs);
+	h->fast_ns = ev->ts_ns;
+	h->fast_tid = ev->task.tid;
+	h->fast_refs = pin->flags & GW_PIN_FAST ? pin->refs : 0;
+}
+
+/* GUP-fast grabs, re-checks, and undoes at once, on the same CPU and thread. */
+static struct holder *fast_undo_row(struct engine *e, struct fslot *s, const struct gw_event *ev)
+{
+	if (ev->in_irq)
+		return NULL;
+	for_each_row(e, s, h)
+		if (h->fast_refs >= ev->pin.refs && h->fast_tid == ev->task.tid &&
+		    ev->ts_ns <= h->fast_ns + e->opts.fast_undo_ns)
+			return h;
+	return NULL;
+}
+
+static void on_unpin(struct engine *e, const struct gw_event *ev)
+{
+	uint32_t n = ev->pin.refs, take;
+	struct fslot *s = folio_find(e, ev->pin.folio);
+	struct holder *h;
+	struct rowset c;
+	bool own = false;
+
+	e->t.unpin_refs += n;
+	if (!s) {
+		e->t.unknown_unpin_refs += n;
+		return;
+	}
+	h = fast_undo_row(e, s, ev);
+	if (h) {
+		struct proc *p = proc_of(e, &h->task);
+
+		p->pub.unpin_refs += n;
+		p->pub.fast_undone_refs += n;
+		e->t.fast_undone_refs += n;
+		kept_add(e, p, h->flags, -(int64_t)n);
+		h->fast_refs -= n;
+		row_set(e, s, h, h->refs - n);
+		resolve(e, s);
+		folio_settle(e, s);
+		return;
+	}
+
+	/* candidates: the unpinning process's own rows, else (or in IRQ) all */
+	if (!ev->in_irq)
+		for_each_row(e, s, r)
+			own |= r->cand = r->task.pid == ev->task.pid;
+	if (!own)
+		for_each_row(e, s, r)
+			r->cand = true;
+	c = rowset(e, s, false);
+	take = n < c.refs ? n : c.refs;
+	e->t.unknown_unpin_refs += n - take;
+
+	if (c.one_cls) {
+		if (!c.one_pid)
+			e->t.by_age_unpin_refs += take;
+		take_oldest(e, s, take, false, true);
+	} else {
+		e->t.ambiguous_unpin_refs += take;
+		if (c.one_pid)
+			proc_of(e, &c.first->task)->pub.unpin_refs += take;
+		else
+			e->t.unattributed_unpin_refs += take;
+		for_each_row(e, s, r)
+			r->maybe |= r->cand;
+		set_unattributed(e, s, s->unattributed + take);
+	}
+	for_each_row(e, s, r)
+		r->cand = false;
+	resolve(e, s);
+	folio_settle(e, s);
+}
+
+/*
+ * A write fault copied the page: whoever holds R/O pins on the old folio
+ * keeps reading the old page while the process sees the copy.
+ */
+static void on_write_copy(struct engine *e, const struct gw_event *ev)
+{
+	const struct gw_wp_copy *wp = &ev->wp;
+	struct fslot *s = wp->old_folio ? folio_find(e, wp->old_folio) : NULL;
+	bool kernel_pinned = wp->flags & GW_WP_OLD_PINNED;
+	bool shown = task_match(e, &ev->task);
+	struct range ro = { 0 }, lt = { 0 };
+	uint32_t out = 0;
+	struct engine_finding f = {
+		.kind = ENGINE_STALE_PIN, .ts_ns = ev->ts_ns, .task = ev->task,
+		.address = wp->address, .folio = wp->old_folio, .old_pfn = wp->old_pfn,
+		.new_pfn = wp->new_pfn, .wp_flags = wp->flags,
+	};
+
+	proc_of(e, &ev->task)->pub.wp_copies++;
+	e->t.wp_copies++;
+	if (s) {
+		uint32_t ro_refs = 0, ro_m = 0, lt_refs = 0, lt_m = 0, all = 0;
+		uint32_t m = rowset(e, s, true).refs;
+
+		for_each_row(e, s, h) {
+			struct range r = row_bounds(e, s, h);
+
+			all += h->refs;
+			if (h->flags & GW_PIN_WRITE)
+				continue;
+			ro_refs += h->refs;
+			ro_m += h->maybe ? h->refs : 0;
+			if (h->flags & GW_PIN_LONGTERM) {
+				lt_refs += h->refs;
+				lt_m += h->maybe ? h->refs : 0;
+			}
+			pinner_add(&f, &(struct engine_pinner){
+				.task = h->task, .flags = h->flags, .refs = r.hi, .refs_min = r.lo,
+				.folios = 1, .since_ns = h->since_ns });
+			shown |= task_match(e, &h->task);
+		}
+		ro = bounds(ro_refs, ro_m, m, s->unattributed);
+		lt = bounds(lt_refs, lt_m, m, s->unattributed);
+		out = all - s->unattributed;
+	}
+	/* the kernel's own pin count catches pins taken before tracing started */
+	if (kernel_pinned && !s)
+		f.untracked_pins = wp->old_pincount ?: 1;
+	else if (kernel_pinned && wp->old_pincount > out)
+		f.untracked_pins = wp->old_pincount - out;
+	if (!ro.hi && !f.untracked_pins)
+		return;
+	f.who = f.nr_pinners ? ENGINE_WHO_TRACKED : ENGINE_WHO_NONE;
+	f.sev = lt.lo ? ENGINE_SEV_HIGH : ro.lo ? ENGINE_SEV_MEDIUM : ENGINE_SEV_POSSIBLE;
+	/* folio_maybe_dma_pinned() has no false negatives: the table missed an unpin */
+	if (s && !kernel_pinned)
+		f.sev = ENGINE_SEV_POSSIBLE;
+	emit(e, &f, shown);
+}
+
+/*
+ * The event has no parent page, only the child's copy: the parent's own pins
+ * are the candidates, by kind. Pins of its pages by other processes
+ * (FOLL_REMOTE) cannot be told apart.
+ */
+static void on_fork_copy(struct engine *e, const struct gw_event *ev)
+{
+	struct proc *p = proc_of(e, &ev->task);
+	struct engine_finding f = {
+		.kind = ENGINE_FORK_COPY, .sev = ENGINE_SEV_INFO, .ts_ns = ev->ts_ns,
+		.task = ev->task, .address = ev->fork.address, .new_pfn = ev->fork.new_pfn,
+		.wp_flags = ev->fork.huge ? GW_WP_HUGETLB : 0, .who = ENGINE_WHO_NONE,
+	};
+	unsigned int c;
+
+	p->pub.fork_copies++;
+	e->t.fork_copies++;
+	for (c = 0; p != &e->other && c < NR_CLS; c++) {
+		struct engine_pinner q = {
+			.task = { .pid = ev->task.pid }, .flags = cls_flags(c), .refs = p->out_refs[c],
+			.folios = p->out_folios[c],
+		};
+
+		if (!q.refs)
+			continue;
+		memcpy(q.task.comm, p->pub.comm, GW_COMM_LEN);
+		f.pinners[f.nr_pinners++] = q;
+		f.who = ENGINE_WHO_CANDIDATES;
+	}
+	emit(e, &f, task_match(e, &ev->task));
+}
+
+static void on_get(struct engine *e, const struct gw_event *ev)
+{
+	proc_of(e, &ev->task)->pub.get_refs += ev->pin.refs;
+	e->t.get_refs += ev->pin.refs;
+}
+
+static bool event_ok(const struct gw_event *ev)
+{
+	switch (ev->type) {
+	case GW_EV_PIN:
+	case GW_EV_UNPIN:
+		return ev->pin.refs && ev->pin.folio;
+	case GW_EV_GET:
+		return ev->pin.refs;
+	case GW_EV_WP_COPY:
+	case GW_EV_FORK_COPY:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int engine_event(struct engine *e, const struct gw_event *ev)
+{
+	if (e->finished || !event_ok(ev)) {
+		e->t.bad_events++;
+		return -EINVAL;
+	}
+	if (!e->t.events++)
+		e->t.first_ns = ev->ts_ns;
+	if (ev->ts_ns > e->t.last_ns)
+		e->t.last_ns = ev->ts_ns;
+
+	switch (ev->type) {
+	case GW_EV_PIN:
+		on_pin(e, ev);
+		break;
+	case GW_EV_UNPIN:
+		on_unpin(e, ev);
+		break;
+	case GW_EV_WP_COPY:
+		if (ev->wp.flags & GW_WP_UNSHARE)
+			on_unshare(e, ev);
+		else
+			on_write_copy(e, ev);
+		break;
+	case GW_EV_FORK_COPY:
+		on_fork_copy(e, ev);
+		break;
+	case GW_EV_GET:
+		on_get(e, ev);
+		break;
+	}
+	pending_flush(e, ev->ts_ns);
+	return 0;
+}
+
+void engine_tick(struct engine *e, uint64_t now_ns)
+{
+	pending_flush(e, now_ns);
+}
+
+static int held_cmp(const void *a, const void *b)
+{
+	const struct held *x = a, *y = b;
+
+	if (x->task.pid != y->task.pid)
+		return x->task.pid < y->task.pid ? -1 : 1;
+	if (x->flags != y->flags)
+		return x->flags < y->flags ? -1 : 1;
+	return (x->since_ns > y->since_ns) - (x->since_ns < y->since_ns);
+}
+
+/* One HELD-AT-EXIT per process and kind of pin, not per folio: a registered
+ * buffer is one finding, not thousands. */
+static void report_held(struct engine *e, uint64_t now)
+{
+	size_t n = 0, i, j;
+	uint32_t k;
+
+	for (k = 0; k <= e->slot_mask; k++) {
+		const struct fslot *s = &e->slots[k];
+
+		if (!s->folio)
+			continue;
+		for_each_row(e, s, h)
+			e->held[n++] = (struct held){ .task = h->task, .flags = h->flags,
+						      .refs = row_bounds(e, s, h), .since_ns = h->since_ns,
+						      .folio = s->folio, .pfn = s->pfn };
+	}
+	qsort(e->held, n, sizeof(*e->held), held_cmp);
+	for (i = 0; i < n; i = j) {
+		const struct held *x = &e->held[i];
+		struct engine_finding f = {
+			.kind = ENGINE_HELD_AT_EXIT, .sev = ENGINE_SEV_INFO, .ts_ns = now,
+			.task = x->task, .folio = x->folio, .old_pfn = x->pfn,
+			.who = ENGINE_WHO_TRACKED, .nr_pinners = 1,
+			.pinners[0] = { .task = x->task, .flags = x->flags, .since_ns = x->since_ns },
+		};
+
+		for (j = i; j < n && e->held[j].task.pid == x->task.pid && e->held[j].flags == x->flags; j++) {
+			f.pinners[0].refs += e->held[j].refs.hi;
+			f.pinners[0].refs_min += e->held[j].refs.lo;
+			f.pinners[0].folios++;
+		}
+		emit(e, &f, task_match(e, &x->task));
+	}
+}
+
+void engine_finish(struct engine *e, uint64_t now_ns)
+{
+	if (e->finished)
+		return;
+	e->t.end_ns = now_ns ?: e->t.last_ns;
+	pending_flush(e, UINT64_MAX);
+	report_held(e, e->t.end_ns);
+	e->finished = true;
+}
+
+void engine_set_counters(struct engine *e, const uint64_t counters[GW_CNT__MAX])
+{
+	memcpy(e->t.counters, counters, sizeof(e->t.counters));
+	e->t.have_counters = true;
+}
+
+void engine_totals(const struct engine *e, struct engine_totals *t)
+{
+	*t = e->t;
+	t->t0_ns = e->opts.t0_ns ?: e->t.first_ns;
+	t->out_folios = e->nfolios;
+	t->out_refs = e->row_refs - e->unattributed;
+}
+
+const struct engine_opts *engine_opts(const struct engine *e)
+{
+	return &e->opts;
+}
+
+static int proc_cmp(const void *a, const void *b)
+{
+	const struct engine_proc *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+size_t engine_procs(const struct engine *e, struct engine_proc *out, size_t max)
+{
+	size_t n = 0, k;
+
+	for (k = 0; k <= e->proc_mask + 1u; k++) {
+		const struct proc *p = k <= e->proc_mask ? &e->procs[k] : &e->other;
+		struct gw_task t = { .pid = p->pub.pid };
+
+		memcpy(t.comm, p->pub.comm, GW_COMM_LEN);
+		if (!p->used || !task_match(e, &t))
+			continue;
+		if (n < max) {
+			out[n] = p->pub;
+			out[n].out_refs = 0;
+			out[n].out_refs_min = 0;
+			out[n].oldest_ns = 0;
+		}
+		n++;
+	}
+	if (!out || !n)
+		return n;
+	max = n < max ? n : max;
+	qsort(out, max, sizeof(*out), proc_cmp);
+
+	/* what only the rows know: refs at least and at most, the oldest pin */
+	for (k = 0; k <= e->slot_mask; k++) {
+		const struct fslot *s = &e->slots[k];
+
+		if (!s->folio)
+			continue;
+		for_each_row(e, s, h) {
+			struct engine_proc key = { .pid = proc_find(e, h->task.pid) ? h->task.pid : 0 };
+			struct engine_proc *p = bsearch(&key, out, max, sizeof(*out), proc_cmp);
+			struct range r;
+
+			if (!p)
+				continue;
+			r = row_bounds(e, s, h);
+			p->out_refs += r.hi;
+			p->out_refs_min += r.lo;
+			if (!p->oldest_ns || h->since_ns < p->oldest_ns)
+				p->oldest_ns = h->since_ns;
+		}
+	}
+	return n;
+}
+
+const struct engine_finding *engine_findings(const struct engine *e, size_t *n)
+{
+	*n = e->nfound;
+	return e->found;
+}
+
+struct engine *engine_new(const struct engine_opts *opts)
+{
+	struct engine *e;
+
+	if (!opts->max_folios || opts->max_folios > UINT32_MAX / 4 || opts->max_procs > UINT32_MAX / 4) {
+		errno = EINVAL;
+		return NULL;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->opts = *opts;
+	e->opts.max_procs = opts->max_procs ?: 4096;
+	e->opts.max_findings = opts->max_findings ?: 4096;
+	e->opts.fast_undo_ns = opts->fast_undo_ns ?: 100 * 1000ull;
+	e->opts.link_ns = opts->link_ns ?: 10 * 1000 * 1000ull;
+	if (opts->filter_comm)
+		strncpy(e->comm, opts->filter_comm, GW_COMM_LEN - 1);
+	e->opts.filter_comm = e->comm[0] ? e->comm : NULL;
+
+	e->slot_mask = pow2_at_least(2ull * e->opts.max_folios) - 1;
+	e->nrows = 2 * e->opts.max_folios;
+	e->proc_mask = pow2_at_least(2ull * e->opts.max_procs) - 1;
+	e->slots = calloc(e->slot_mask + 1ull, sizeof(*e->slots));
+	e->rows = calloc(e->nrows, sizeof(*e->rows));
+	e->held = calloc(e->nrows, sizeof(*e->held));
+	e->procs = calloc(e->proc_mask + 1ull, sizeof(*e->procs));
+	e->found = calloc(e->opts.max_findings, sizeof(*e->found));
+	if (!e->slots || !e->rows || !e->held || !e->procs || !e->found) {
+		engine_free(e);
+		errno = ENOMEM;
+		return NULL;
+	}
+	e->free_row = NIL;
+	strcpy(e->other.pub.comm, "(other)");
+	return e;
+}
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	free(e->slots);
+	free(e->rows);
+	free(e->held);
+	free(e->procs);
+	free(e->found);
+	free(e);
+}

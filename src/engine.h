@@ -1,0 +1,194 @@
+/*
+ * Correlation engine: turns the gw_event stream (live ring buffer or a
+ * recorded file) into findings and a per-process summary. Plain C, no BPF.
+ *
+ * Model. Outstanding FOLL_PIN references are kept per folio, split into
+ * holder rows (process + GW_PIN_* flags). Unpin events carry no flags, so an
+ * unpin is matched to a row:
+ *   1. a GUP-fast undo: the same thread pinned the folio with GW_PIN_FAST
+ *      within opts.fast_undo_ns -> that row (counted as fast_undone);
+ *   2. process context: the rows of the same process, if it has any;
+ *      interrupt context, or no such row: all rows of the folio (the task
+ *      that happens to run in an interrupt never matters);
+ *   3. if those candidates all share R/O-vs-R/W and long-term-ness (kind), the
+ *      oldest rows lose the refs (the split stays exact; when the candidates
+ *      belong to several processes this choice is counted as "by age");
+ *      otherwise the unpin is *ambiguous*: the refs are recorded as
+ *      unattributed among the candidate rows, which become "maybe" rows.
+ *      Every number derived from them is then an interval [min, max], and
+ *      it collapses again as soon as later unpins decide it.
+ *
+ * Findings:
+ *   STALE-PIN    a write COW of a folio that has R/O rows (pinners[]), or pins
+ *                the kernel counted but the table lacks (untracked_pins, from
+ *                GW_WP_OLD_PINNED / old_pincount: pinned before tracing
+ *                started). Severity: high if a long-term R/O pin is surely
+ *                still held, medium if a short-term one is, possible if only
+ *                "maybe" or untracked ones are, or if the kernel saw no pin.
+ *   UNSHARE      held back up to opts.link_ns for the same thread's pin of the
+ *                new PFN, then reported (linked or not) in event order.
+ *   FORK-COPY    the parent's own outstanding pins are the candidates.
+ *   HELD-AT-EXIT one per process and pin kind, at engine_finish().
+ *
+ * Filters (pid, comm) select what is *reported*: findings in which any party
+ * (writer, pinner, parent, holder) matches, and per-process summary rows.
+ * All pins are tracked regardless, and totals and losses stay system-wide.
+ */
+#ifndef GUPWATCH_ENGINE_H
+#define GUPWATCH_ENGINE_H
+
+#include <linux/types.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "gupwatch.h"
+
+enum engine_kind {
+	ENGINE_STALE_PIN,    /* a write COW copied away a page with R/O pins on it */
+	ENGINE_UNSHARE,      /* a R/O GUP pin made the kernel copy the page first */
+	ENGINE_FORK_COPY,    /* fork copied a pinned page for the child */
+	ENGINE_HELD_AT_EXIT, /* pins still outstanding when tracing stopped */
+	ENGINE_KIND__MAX
+};
+
+enum engine_severity {
+	ENGINE_SEV_INFO,
+	ENGINE_SEV_POSSIBLE, /* the events leave it open (ambiguous or untracked pins) */
+	ENGINE_SEV_MEDIUM,   /* short-term R/O pin */
+	ENGINE_SEV_HIGH,     /* long-term R/O pin */
+};
+
+/* How a finding's pinners[] were identified. */
+enum engine_who {
+	ENGINE_WHO_NONE,       /* not identifiable (UNSHARE: no pin followed) */
+	ENGINE_WHO_TRACKED,    /* holders of the folio in the table (UNSHARE: the pin that followed) */
+	ENGINE_WHO_CANDIDATES, /* FORK-COPY: the parent's own pins, one pinner per kind (task: the
+				  process, tid 0; since unknown); refs_min 0: none of them is known
+				  to be on the copied page */
+};
+
+struct engine_pinner {
+	struct gw_task task; /* task of its first pin (tid 0: a per-process sum) */
+	uint32_t flags;      /* GW_PIN_* without GW_PIN_FAST */
+	uint32_t refs;       /* outstanding pin references, at most */
+	uint32_t refs_min;   /* ... at least; 0 < refs: "maybe" (an ambiguous unpin may have been its) */
+	uint32_t folios;     /* folios these refs are on */
+	uint64_t since_ns;   /* oldest outstanding pin (UNSHARE: when the pin followed); 0: unknown */
+};
+
+#define ENGINE_MAX_PINNERS 4
+
+struct engine_finding {
+	enum engine_kind kind;
+	enum engine_severity sev;
+	uint64_t ts_ns;        /* event time (HELD-AT-EXIT: when tracing stopped) */
+	struct gw_task task;   /* writer, GUP caller, fork parent, or holder */
+	uint64_t address;      /* user address; 0 for HELD-AT-EXIT */
+	uint64_t folio;        /* old folio (HELD-AT-EXIT: the oldest held folio) */
+	uint64_t old_pfn;      /* page copied from / held; 0: unknown (FORK-COPY) */
+	uint64_t new_pfn;      /* the copy (FORK-COPY: the child's page) */
+	uint32_t wp_flags;     /* GW_WP_* (FORK-COPY: GW_WP_HUGETLB for a hugetlb page) */
+	enum engine_who who;
+	uint32_t nr_pinners;   /* pinners involved; the first ENGINE_MAX_PINNERS are listed */
+	struct engine_pinner pinners[ENGINE_MAX_PINNERS]; /* certain before "maybe", then oldest first */
+	uint32_t untracked_pins; /* STALE-PIN: pins the kernel saw on the old folio that the table lacks
+				    (taken before tracing started, or lost); >= 1 if only GW_WP_OLD_PINNED says so */
+};
+
+typedef void (*engine_finding_fn)(const struct engine_finding *f, void *ctx);
+
+struct engine_opts {
+	uint32_t max_folios;   /* folios tracked at once (> 0); holder rows: twice that */
+	uint32_t max_procs;    /* per-process rows, then one "(other)" row; 0: 4096 */
+	uint32_t max_findings; /* reported findings kept for engine_findings(); 0: 4096 */
+	uint64_t fast_undo_ns; /* GUP-fast pin-and-undo window; 0: 100 us */
+	uint64_t link_ns;      /* how long an UNSHARE waits for its pin; 0: 10 ms */
+	uint64_t t0_ns;        /* time origin of rendered timestamps; 0: the first event */
+	uint32_t filter_pid;   /* 0: any */
+	const char *filter_comm; /* exact comm; NULL: any */
+	engine_finding_fn on_finding; /* called for each reported finding; may be NULL */
+	void *ctx;
+};
+
+/* Per-process numbers. Refs are pin references (what /proc/vmstat counts). */
+struct engine_proc {
+	uint32_t pid;            /* tgid; 0: processes beyond max_procs */
+	char comm[GW_COMM_LEN];  /* comm of its first event */
+	uint64_t pin_refs;       /* taken by it (every PIN event) */
+	uint64_t unpin_refs;     /* dropped from its pins, wherever the unpin ran */
+	uint64_t fast_undone_refs; /* of which GUP-fast undid right away */
+	uint64_t ro_refs, rw_refs; /* pins it kept, by kind: ro + rw = pin - fast_undone */
+	uint64_t longterm_refs;  /* of those, FOLL_LONGTERM */
+	uint64_t get_refs;       /* FOLL_GET references (not pins) */
+	uint64_t out_folios;     /* folios it holds pins on now (incl. "maybe") */
+	uint64_t out_refs, out_refs_min; /* refs it holds now: at most / at least */
+	uint64_t oldest_ns;      /* since when its oldest outstanding pin is held; 0: none */
+	uint64_t wp_copies;      /* write-fault COW copies (writer) */
+	uint64_t unshares;       /* unshare copies (GUP caller) */
+	uint64_t fork_copies;    /* eager fork copies (parent) */
+	uint64_t findings[ENGINE_KIND__MAX]; /* findings it is a party of */
+};
+
+struct engine_totals {
+	uint64_t events, bad_events;     /* bad: unknown type or zero refs/folio */
+	uint64_t first_ns, last_ns;      /* event time span */
+	uint64_t t0_ns;                  /* time origin of rendered timestamps */
+	uint64_t end_ns;                 /* when tracing stopped (engine_finish); 0: running */
+	uint64_t pin_refs, unpin_refs;   /* raw event sums: compare with nr_foll_pin_* */
+	uint64_t fast_undone_refs;
+	uint64_t ro_refs, rw_refs, longterm_refs; /* kept pins, as per process */
+	uint64_t get_refs;
+	uint64_t wp_copies, unshares, fork_copies; /* from events; wp_copies counts write COW only */
+	/* losses and uncertainty: unpin_refs = sum(proc unpin_refs) + unknown + unattributed */
+	uint64_t lost_pins, lost_pin_refs; /* PINs not tracked: table full */
+	uint64_t unknown_unpin_refs;     /* folio not in the table, or more than it held */
+	uint64_t ambiguous_unpin_refs;   /* kind (R/O vs R/W, long-term) not told at unpin time */
+	uint64_t unattributed_unpin_refs; /* ... and the process neither */
+	uint64_t by_age_unpin_refs;      /* same kind, several processes: the oldest pin lost it */
+	uint64_t out_folios, out_refs;   /* outstanding now (exact) */
+	uint64_t out_ambiguous_folios;   /* whose split among holders is open */
+	uint64_t findings[ENGINE_KIND__MAX];       /* all */
+	uint64_t findings_shown[ENGINE_KIND__MAX]; /* passing the filter */
+	uint64_t findings_unstored;      /* shown but beyond max_findings */
+	bool have_counters;
+	uint64_t counters[GW_CNT__MAX];  /* kernel's, from engine_set_counters() */
+};
+
+struct engine;
+
+/* NULL with errno set (EINVAL, ENOMEM) on failure. */
+struct engine *engine_new(const struct engine_opts *opts);
+void engine_free(struct engine *e);
+
+/* Feed one event, in ring-buffer order. -EINVAL: bad event, or after engine_finish (counted). */
+int engine_event(struct engine *e, const struct gw_event *ev);
+/* Report UNSHAREs whose link window has passed by now_ns; the live loop calls it when idle. */
+void engine_tick(struct engine *e, uint64_t now_ns);
+/* Tracing stopped at now_ns (0: the last event): flush, report HELD-AT-EXIT. Once. */
+void engine_finish(struct engine *e, uint64_t now_ns);
+/* Snapshot of the kernel's per-CPU counters, summed over CPUs. */
+void engine_set_counters(struct engine *e, const uint64_t counters[GW_CNT__MAX]);
+
+void engine_totals(const struct engine *e, struct engine_totals *t);
+/* The options in effect (defaults filled in). */
+const struct engine_opts *engine_opts(const struct engine *e);
+/*
+ * Rows of processes passing the filter, by pid, into out[0..max); returns how
+ * many there are (may exceed max; out may be NULL to count).
+ */
+size_t engine_procs(const struct engine *e, struct engine_proc *out, size_t max);
+/* Reported findings so far, in report order. */
+const struct engine_finding *engine_findings(const struct engine *e, size_t *n);
+
+/* Rendering (engine_print.c). */
+const char *engine_kind_name(enum engine_kind k);
+const char *engine_sev_name(enum engine_severity s);
+void engine_print_finding_header(FILE *f);
+/* One line per finding: time, finding, severity, pid/comm, address, PFNs, pinner. */
+void engine_print_finding(FILE *f, const struct engine *e, const struct engine_finding *fd);
+/* perf-style tables: processes, findings, totals vs kernel counters, losses. */
+void engine_print_summary(FILE *f, const struct engine *e);
+
+#endif

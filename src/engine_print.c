@@ -1,0 +1,291 @@
+/* Human-readable rendering of findings and the summary; public engine API only. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include "engine.h"
+
+const char *engine_kind_name(enum engine_kind k)
+{
+	static const char *const names[] = {
+		[ENGINE_STALE_PIN] = "STALE-PIN",
+		[ENGINE_UNSHARE] = "UNSHARE",
+		[ENGINE_FORK_COPY] = "FORK-COPY",
+		[ENGINE_HELD_AT_EXIT] = "HELD-AT-EXIT",
+	};
+
+	return k < ENGINE_KIND__MAX ? names[k] : "?";
+}
+
+const char *engine_sev_name(enum engine_severity s)
+{
+	static const char *const names[] = {
+		[ENGINE_SEV_INFO] = "info",
+		[ENGINE_SEV_POSSIBLE] = "possible",
+		[ENGINE_SEV_MEDIUM] = "medium",
+		[ENGINE_SEV_HIGH] = "high",
+	};
+
+	return s <= ENGINE_SEV_HIGH ? names[s] : "?";
+}
+
+/* A growing line buffer: pinner texts have no fixed length. */
+struct buf {
+	char s[512];
+	size_t len;
+};
+
+static void bprintf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->len >= sizeof(b->s))
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->s + b->len, sizeof(b->s) - b->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		b->len += n;
+}
+
+static void dur(struct buf *b, uint64_t ns)
+{
+	if (ns < 1000)
+		bprintf(b, "%" PRIu64 "ns", ns);
+	else if (ns < 1000000)
+		bprintf(b, "%.1fus", ns / 1e3);
+	else if (ns < 1000000000)
+		bprintf(b, "%.1fms", ns / 1e6);
+	else
+		bprintf(b, "%.2fs", ns / 1e9);
+}
+
+static void pin_flags(struct buf *b, uint32_t flags)
+{
+	bprintf(b, "%s%s%s%s", flags & GW_PIN_WRITE ? "R/W" : "R/O",
+		flags & GW_PIN_LONGTERM ? ",longterm" : "", flags & GW_PIN_REMOTE ? ",remote" : "",
+		flags & GW_PIN_FORCE ? ",force" : "");
+}
+
+static void refs(struct buf *b, uint32_t lo, uint32_t hi)
+{
+	if (lo == hi)
+		bprintf(b, "%u ref%s", hi, hi == 1 ? "" : "s");
+	else
+		bprintf(b, "%u-%u refs", lo, hi);
+}
+
+static void task(struct buf *b, const struct gw_task *t)
+{
+	bprintf(b, "%u/%.*s", t->pid, GW_COMM_LEN, t->comm);
+}
+
+static void pinner_text(struct buf *b, const struct engine_finding *fd, bool lost)
+{
+	const struct engine_pinner *p = fd->pinners;
+	uint32_t i, listed = fd->nr_pinners < ENGINE_MAX_PINNERS ? fd->nr_pinners : ENGINE_MAX_PINNERS;
+
+	switch (fd->kind) {
+	case ENGINE_STALE_PIN:
+		for (i = 0; i < listed; i++) {
+			bprintf(b, "%s%s", i ? "; " : "", p[i].refs_min ? "" : "maybe ");
+			task(b, &p[i].task);
+			bprintf(b, " ");
+			pin_flags(b, p[i].flags);
+			bprintf(b, " ");
+			refs(b, p[i].refs_min, p[i].refs);
+			bprintf(b, " held ");
+			dur(b, fd->ts_ns - p[i].since_ns);
+		}
+		if (fd->nr_pinners > listed)
+			bprintf(b, "; +%u more", fd->nr_pinners - listed);
+		if (fd->untracked_pins)
+			bprintf(b, "%sunknown (pinned before tracing started%s)", listed ? "; " : "",
+				lost ? ", or lost" : "");
+		if (listed && !(fd->wp_flags & GW_WP_OLD_PINNED))
+			bprintf(b, " (kernel: not pinned)");
+		break;
+	case ENGINE_UNSHARE:
+		if (fd->who != ENGINE_WHO_TRACKED) {
+			bprintf(b, "no pin followed");
+			break;
+		}
+		bprintf(b, "pinned it: ");
+		pin_flags(b, p->flags);
+		bprintf(b, " ");
+		refs(b, p->refs_min, p->refs);
+		bprintf(b, " after ");
+		dur(b, p->since_ns - fd->ts_ns);
+		break;
+	case ENGINE_FORK_COPY:
+		if (fd->who != ENGINE_WHO_CANDIDATES) {
+			bprintf(b, "not identifiable");
+			break;
+		}
+		bprintf(b, "parent's pins: ");
+		for (i = 0; i < listed; i++) {
+			bprintf(b, "%s", i ? ", " : "");
+			pin_flags(b, p[i].flags);
+			bprintf(b, " %u refs on %u folios", p[i].refs, p[i].folios);
+		}
+		bprintf(b, " (page not identifiable)");
+		break;
+	case ENGINE_HELD_AT_EXIT:
+		pin_flags(b, p->flags);
+		bprintf(b, " ");
+		refs(b, p->refs_min, p->refs);
+		bprintf(b, " on %u folio%s, held ", p->folios, p->folios == 1 ? "" : "s");
+		dur(b, fd->ts_ns - p->since_ns);
+		break;
+	default:
+		break;
+	}
+}
+
+void engine_print_finding_header(FILE *f)
+{
+	fprintf(f, "%-12s %-12s %-8s %-23s %-18s %-24s %s\n", "TIME(s)", "FINDING", "SEV",
+		"PID/COMM", "ADDRESS", "PFN", "PINNER");
+}
+
+void engine_print_finding(FILE *f, const struct engine *e, const struct engine_finding *fd)
+{
+	struct engine_totals t;
+	struct buf who = { 0 }, addr = { 0 }, pfn = { 0 }, pin = { 0 };
+
+	engine_totals(e, &t);
+	task(&who, &fd->task);
+	if (fd->address)
+		bprintf(&addr, "0x%" PRIx64, fd->address);
+	else
+		bprintf(&addr, "-");
+	if (fd->kind == ENGINE_FORK_COPY)
+		bprintf(&pfn, "->0x%" PRIx64, fd->new_pfn);
+	else if (fd->kind == ENGINE_HELD_AT_EXIT)
+		bprintf(&pfn, "0x%" PRIx64, fd->old_pfn);
+	else
+		bprintf(&pfn, "0x%" PRIx64 "->0x%" PRIx64, fd->old_pfn, fd->new_pfn);
+	pinner_text(&pin, fd, t.lost_pins || t.counters[GW_CNT_RINGBUF_DROP]);
+	fprintf(f, "%12.6f %-12s %-8s %-23s %-18s %-24s %s\n",
+		((int64_t)(fd->ts_ns - t.t0_ns)) / 1e9, engine_kind_name(fd->kind),
+		engine_sev_name(fd->sev), who.s, addr.s, pfn.s, pin.s);
+}
+
+/* One "label  events  kernel" row; kernel < 0: the kernel counts no such thing. */
+static void total_row(FILE *f, const struct engine_totals *t, const char *label,
+		      uint64_t events, int cnt)
+{
+	fprintf(f, "  %-30s %12" PRIu64, label, events);
+	if (cnt >= 0 && t->have_counters)
+		fprintf(f, " %12" PRIu64 "\n", t->counters[cnt]);
+	else
+		fprintf(f, " %12s\n", "-");
+}
+
+static void loss_row(FILE *f, const char *label, uint64_t v)
+{
+	fprintf(f, "  %-44s %12" PRIu64 "\n", label, v);
+}
+
+static void print_procs(FILE *f, const struct engine *e, const struct engine_totals *t)
+{
+	size_t n = engine_procs(e, NULL, 0), i;
+	struct engine_proc *p = calloc(n ?: 1, sizeof(*p));
+	uint64_t end = t->end_ns ?: t->last_ns;
+
+	if (!p) {
+		fprintf(f, "(per-process table: out of memory)\n");
+		return;
+	}
+	engine_procs(e, p, n);
+	fprintf(f, "Pins by process (references; R/O + R/W = PINS - FAST-UNDO)\n");
+	fprintf(f, "%7s %-16s %10s %10s %10s %10s %10s %10s %10s\n", "PID", "COMM", "PINS",
+		"UNPINS", "FAST-UNDO", "R/O", "R/W", "LONGTERM", "GETS");
+	for (i = 0; i < n; i++)
+		fprintf(f, "%7u %-16.16s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64
+			" %10" PRIu64 " %10" PRIu64 " %10" PRIu64 "\n",
+			p[i].pid, p[i].comm, p[i].pin_refs, p[i].unpin_refs, p[i].fast_undone_refs,
+			p[i].ro_refs, p[i].rw_refs, p[i].longterm_refs, p[i].get_refs);
+
+	fprintf(f, "\nOutstanding pins and page copies by process\n");
+	fprintf(f, "%7s %-16s %10s %10s %10s %10s %10s %10s %10s\n", "PID", "COMM", "FOLIOS",
+		"REFS", "OLDEST", "COW", "UNSHARE", "FORK-COPY", "FINDINGS");
+	for (i = 0; i < n; i++) {
+		struct buf r = { 0 }, age = { 0 };
+		uint64_t nf = 0;
+		int k;
+
+		for (k = 0; k < ENGINE_KIND__MAX; k++)
+			nf += p[i].findings[k];
+		if (p[i].out_refs_min == p[i].out_refs)
+			bprintf(&r, "%" PRIu64, p[i].out_refs);
+		else
+			bprintf(&r, "%" PRIu64 "-%" PRIu64, p[i].out_refs_min, p[i].out_refs);
+		if (p[i].oldest_ns)
+			dur(&age, end - p[i].oldest_ns);
+		else
+			bprintf(&age, "-");
+		fprintf(f, "%7u %-16.16s %10" PRIu64 " %10s %10s %10" PRIu64 " %10" PRIu64
+			" %10" PRIu64 " %10" PRIu64 "\n",
+			p[i].pid, p[i].comm, p[i].out_folios, r.s, age.s, p[i].wp_copies,
+			p[i].unshares, p[i].fork_copies, nf);
+	}
+	free(p);
+}
+
+void engine_print_summary(FILE *f, const struct engine *e)
+{
+	const struct engine_opts *o = engine_opts(e);
+	struct engine_totals t;
+	int k;
+
+	engine_totals(e, &t);
+	fprintf(f, "gupwatch summary: %.3f s, %" PRIu64 " events",
+		(int64_t)((t.end_ns ?: t.last_ns) - t.t0_ns) / 1e9, t.events);
+	if (o->filter_pid)
+		fprintf(f, ", pid %u", o->filter_pid);
+	if (o->filter_comm)
+		fprintf(f, ", comm %s", o->filter_comm);
+	fprintf(f, "\n\n");
+
+	print_procs(f, e, &t);
+
+	fprintf(f, "\nFindings%s\n", o->filter_pid || o->filter_comm ? " (SHOWN: passing the filter)" : "");
+	fprintf(f, "  %-14s %10s %10s\n", "KIND", "TOTAL", "SHOWN");
+	for (k = 0; k < ENGINE_KIND__MAX; k++)
+		fprintf(f, "  %-14s %10" PRIu64 " %10" PRIu64 "\n", engine_kind_name(k),
+			t.findings[k], t.findings_shown[k]);
+
+	fprintf(f, "\nTotals, all processes\n");
+	fprintf(f, "  %-30s %12s %12s\n", "", "EVENTS", "KERNEL");
+	total_row(f, &t, "pin refs", t.pin_refs, GW_CNT_PIN_REFS);
+	total_row(f, &t, "unpin refs", t.unpin_refs, GW_CNT_UNPIN_REFS);
+	total_row(f, &t, "  of which GUP-fast undo", t.fast_undone_refs, -1);
+	total_row(f, &t, "get refs", t.get_refs, -1);
+	if (t.have_counters)
+		fprintf(f, "  %-30s %12s %12" PRIu64 "\n", "write-protect faults", "-",
+			t.counters[GW_CNT_WP_FAULT]);
+	total_row(f, &t, "page copies (COW + unshare)", t.wp_copies + t.unshares, GW_CNT_WP_COPY);
+	total_row(f, &t, "  of which unshare", t.unshares, GW_CNT_UNSHARE_COPY);
+	total_row(f, &t, "fork copies", t.fork_copies, GW_CNT_FORK_COPY);
+	total_row(f, &t, "outstanding folios", t.out_folios, -1);
+	total_row(f, &t, "outstanding refs", t.out_refs, -1);
+
+	fprintf(f, "\nLost and uncertain\n");
+	if (t.have_counters) {
+		loss_row(f, "events lost: ring buffer full", t.counters[GW_CNT_RINGBUF_DROP]);
+		loss_row(f, "stacks lost", t.counters[GW_CNT_STACK_DROP]);
+	} else {
+		fprintf(f, "  %-44s %12s\n", "events lost: ring buffer full", "unknown");
+	}
+	loss_row(f, "pins not tracked: table full", t.lost_pins);
+	loss_row(f, "  their refs", t.lost_pin_refs);
+	loss_row(f, "unpin refs of unknown folios", t.unknown_unpin_refs);
+	loss_row(f, "unpin refs of ambiguous kind (R/O, R/W, LT)", t.ambiguous_unpin_refs);
+	loss_row(f, "  of which process unknown", t.unattributed_unpin_refs);
+	loss_row(f, "unpin refs matched to the oldest pin", t.by_age_unpin_refs);
+	loss_row(f, "outstanding folios with ambiguous split", t.out_ambiguous_folios);
+	loss_row(f, "findings not stored", t.findings_unstored);
+	loss_row(f, "bad events", t.bad_events);
+}

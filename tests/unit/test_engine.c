@@ -1,0 +1,989 @@
+/* Correlation engine: hand-made event sequences in, findings and numbers out. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "engine.h"
+
+#define US(x) ((uint64_t)(x) * 1000)
+#define MS(x) ((uint64_t)(x) * 1000 * 1000)
+#define SEC(x) ((uint64_t)(x) * 1000 * 1000 * 1000)
+
+/* struct page addresses: folio n has PFN n */
+#define VMEMMAP 0xffffea0000000000ull
+#define FOLIO(pfn) (VMEMMAP + (uint64_t)(pfn) * 64)
+
+#define RO 0
+#define RW GW_PIN_WRITE
+#define LT GW_PIN_LONGTERM
+#define FAST GW_PIN_FAST
+
+static struct gw_task tk(uint32_t pid, uint32_t tid, const char *comm)
+{
+	struct gw_task t = { .pid = pid, .tid = tid, .cgroup_id = 1 };
+
+	strncpy(t.comm, comm, GW_COMM_LEN - 1);
+	return t;
+}
+
+#define DD tk(100, 100, "dd")         /* a pinner */
+#define FIO tk(110, 111, "fio")       /* another pinner */
+#define WRITER tk(200, 200, "writer") /* writes to pinned memory */
+#define SOFTIRQ tk(15, 15, "ksoftirqd/1")
+
+static struct gw_event ev_base(uint32_t type, uint64_t ts, struct gw_task t)
+{
+	return (struct gw_event){ .type = type, .ts_ns = ts, .task = t, .kstack_id = -1, .ustack_id = -1 };
+}
+
+static struct gw_event ev_pin(uint64_t ts, struct gw_task t, uint64_t pfn, uint32_t refs, uint32_t flags)
+{
+	struct gw_event ev = ev_base(GW_EV_PIN, ts, t);
+
+	ev.pin = (struct gw_pin){ .folio = FOLIO(pfn), .pfn = pfn, .refs = refs, .flags = flags, .nr_pages = 1 };
+	return ev;
+}
+
+static struct gw_event ev_unpin(uint64_t ts, struct gw_task t, uint64_t pfn, uint32_t refs, bool irq)
+{
+	struct gw_event ev = ev_base(GW_EV_UNPIN, ts, t);
+
+	ev.in_irq = irq;
+	ev.pin = (struct gw_pin){ .folio = FOLIO(pfn), .pfn = pfn, .refs = refs, .nr_pages = 1 };
+	return ev;
+}
+
+/* A write-protect fault that copied folio old_pfn to new_pfn. */
+static struct gw_event ev_wp(uint64_t ts, struct gw_task t, uint64_t addr, uint64_t old_pfn,
+			     uint64_t new_pfn, uint32_t wp_flags, uint32_t pincount)
+{
+	struct gw_event ev = ev_base(GW_EV_WP_COPY, ts, t);
+
+	ev.wp = (struct gw_wp_copy){ .address = addr, .old_folio = FOLIO(old_pfn), .old_pfn = old_pfn,
+				     .new_pfn = new_pfn, .flags = wp_flags, .old_pincount = pincount };
+	return ev;
+}
+
+static struct gw_event ev_fork(uint64_t ts, struct gw_task t, uint64_t addr, uint64_t new_pfn)
+{
+	struct gw_event ev = ev_base(GW_EV_FORK_COPY, ts, t);
+
+	ev.fork = (struct gw_fork_copy){ .address = addr, .new_pfn = new_pfn };
+	return ev;
+}
+
+/* Findings as the callback delivered them. */
+static struct engine_finding got[64];
+static size_t ngot;
+
+static void capture(const struct engine_finding *f, void *ctx)
+{
+	(void)ctx;
+	assert_true(ngot < 64);
+	got[ngot++] = *f;
+}
+
+static struct engine *mk(struct engine_opts o)
+{
+	struct engine *e;
+
+	o.on_finding = capture;
+	if (!o.max_folios)
+		o.max_folios = 1024;
+	e = engine_new(&o);
+	assert_non_null(e);
+	ngot = 0;
+	return e;
+}
+
+static void feed(struct engine *e, struct gw_event ev)
+{
+	assert_int_equal(engine_event(e, &ev), 0);
+}
+
+static struct engine_totals totals(const struct engine *e)
+{
+	struct engine_totals t;
+
+	engine_totals(e, &t);
+	return t;
+}
+
+/* The row of pid; fails the test if it is not reported. */
+static struct engine_proc proc(const struct engine *e, uint32_t pid)
+{
+	struct engine_proc p[16];
+	size_t n = engine_procs(e, p, 16), i;
+
+	for (i = 0; i < n && i < 16; i++)
+		if (p[i].pid == pid)
+			return p[i];
+	fail_msg("no row for pid %u", pid);
+	return p[0];
+}
+
+/* Every unpin ref is credited to a process, or counted as unknown or unattributed. */
+static void assert_unpins_add_up(const struct engine *e)
+{
+	struct engine_totals t = totals(e);
+	struct engine_proc p[16];
+	size_t n = engine_procs(e, p, 16), i;
+	uint64_t sum = 0;
+
+	assert_true(n <= 16);
+	for (i = 0; i < n; i++)
+		sum += p[i].unpin_refs;
+	assert_int_equal(t.unpin_refs, sum + t.unknown_unpin_refs + t.unattributed_unpin_refs);
+}
+
+static char *render_finding(const struct engine *e, const struct engine_finding *f)
+{
+	char *s = NULL;
+	size_t len;
+	FILE *m = open_memstream(&s, &len);
+
+	engine_print_finding(m, e, f);
+	fclose(m);
+	return s;
+}
+
+static void assert_contains(const char *hay, const char *needle)
+{
+	if (!strstr(hay, needle))
+		fail_msg("\"%s\" not in:\n%s", needle, hay);
+}
+
+/* ---- pins, unpins, refs ---- */
+
+static void test_refs_above_one(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+
+	(void)state;
+	feed(e, ev_pin(US(1), DD, 0x10, 3, RO));
+	feed(e, ev_unpin(US(5), DD, 0x10, 1, false));
+	assert_int_equal(totals(e).out_refs, 2);
+	assert_int_equal(proc(e, 100).out_refs, 2);
+	feed(e, ev_unpin(US(9), DD, 0x10, 2, false));
+
+	struct engine_totals t = totals(e);
+	struct engine_proc p = proc(e, 100);
+	assert_int_equal(t.pin_refs, 3);
+	assert_int_equal(t.unpin_refs, 3);
+	assert_int_equal(t.out_folios, 0);
+	assert_int_equal(t.out_refs, 0);
+	assert_int_equal(p.pin_refs, 3);
+	assert_int_equal(p.unpin_refs, 3);
+	assert_int_equal(p.ro_refs, 3);
+	assert_int_equal(p.rw_refs, 0);
+	assert_int_equal(p.out_folios, 0);
+	assert_int_equal(t.unknown_unpin_refs + t.ambiguous_unpin_refs, 0);
+	engine_free(e);
+}
+
+static void test_unpin_before_pin_of_other_folio(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+
+	(void)state;
+	feed(e, ev_unpin(US(1), DD, 0x20, 1, false)); /* pinned before tracing started */
+	feed(e, ev_pin(US(2), DD, 0x10, 1, RO));
+	feed(e, ev_pin(US(3), FIO, 0x20, 1, RW));
+	feed(e, ev_unpin(US(4), DD, 0x10, 1, false));
+
+	struct engine_totals t = totals(e);
+	assert_int_equal(t.unknown_unpin_refs, 1);
+	assert_int_equal(t.out_folios, 1);
+	assert_int_equal(t.out_refs, 1);
+	assert_int_equal(proc(e, 100).out_refs, 0);
+	assert_int_equal(proc(e, 100).unpin_refs, 1);
+	assert_int_equal(proc(e, 110).out_refs, 1);
+	assert_int_equal(proc(e, 110).out_folios, 1);
+	assert_unpins_add_up(e);
+	engine_free(e);
+}
+
+static void test_interleaved_holders(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+
+	(void)state;
+	feed(e, ev_pin(US(1), DD, 0x10, 1, RO));
+	feed(e, ev_pin(US(2), FIO, 0x10, 1, RO));
+	feed(e, ev_pin(US(3), DD, 0x10, 1, RO));
+	feed(e, ev_unpin(US(4), FIO, 0x10, 1, false)); /* process context: its own pin */
+	feed(e, ev_unpin(US(5), DD, 0x10, 1, false));
+
+	assert_int_equal(proc(e, 100).out_refs, 1);
+	assert_int_equal(proc(e, 100).unpin_refs, 1);
+	assert_int_equal(proc(e, 110).out_refs, 0);
+	assert_int_equal(proc(e, 110).unpin_refs, 1);
+	assert_int_equal(totals(e).by_age_unpin_refs, 0);
+	assert_int_equal(totals(e).ambiguous_unpin_refs, 0);
+	assert_unpins_add_up(e);
+	engine_free(e);
+}
+
+static void test_large_folio_partial_unpins(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+	struct gw_task lt = tk(120, 120, "iou");
+
+	(void)state;
+	feed(e, ev_pin(US(1), DD, 0x200, 4, RO));
+	feed(e, ev_pin(US(2), FIO, 0x200, 2, RW | LT));
+	feed(e, ev_pin(US(3), lt, 0x200, 1, RO | LT));
+	feed(e, ev_unpin(US(4), FIO, 0x200, 1, false));
+	feed(e, ev_unpin(US(5), DD, 0x200, 2, false));
+	assert_int_equal(totals(e).out_folios, 1);
+	assert_int_equal(totals(e).out_refs, 4);
+	assert_int_equal(totals(e).ambiguous_unpin_refs, 0);
+	engine_finish(e, SEC(1));
+
+	assert_int_equal(ngot, 3);
+	for (size_t i = 0; i < ngot; i++) {
+		assert_int_equal(got[i].kind, ENGINE_HELD_AT_EXIT);
+		assert_int_equal(got[i].old_pfn, 0x200);
+		assert_int_equal(got[i].pinners[0].folios, 1);
+	}
+	/* by pid */
+	assert_int_equal(got[0].task.pid, 100);
+	assert_int_equal(got[0].pinners[0].flags, RO);
+	assert_int_equal(got[0].pinners[0].refs, 2);
+	assert_int_equal(got[0].pinners[0].refs_min, 2);
+	assert_int_equal(got[1].task.pid, 110);
+	assert_int_equal(got[1].pinners[0].flags, RW | LT);
+	assert_int_equal(got[1].pinners[0].refs, 1);
+	assert_int_equal(got[2].task.pid, 120);
+	assert_int_equal(got[2].pinners[0].flags, RO | LT);
+	assert_int_equal(got[2].pinners[0].since_ns, US(3));
+	engine_free(e);
+}
+
+static void test_irq_unpin_goes_to_holder_not_running_task(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+
+	(void)state;
+	feed(e, ev_pin(US(1), DD, 0x10, 1, RO));
+	feed(e, ev_pin(US(2), FIO, 0x20, 1, RO));
+	/* the O_DIRECT completion interrupts fio: dd's pin is dropped */
+	feed(e, ev_unpin(US(3), FIO, 0x10, 1, true));
+	assert_int_equal(proc(e, 100).out_refs, 0);
+	assert_int_equal(proc(e, 100).unpin_refs, 1);
+	assert_int_equal(proc(e, 110).out_refs, 1);
+	assert_int_equal(proc(e, 110).unpin_refs, 0);
+
+	/* process context, no pin of its own (ksoftirqd): the holder again */
+	feed(e, ev_unpin(US(4), SOFTIRQ, 0x20, 1, false));
+	assert_int_equal(proc(e, 110).out_refs, 0);
+	assert_int_equal(proc(e, 110).unpin_refs, 1);
+	assert_int_equal(totals(e).out_folios, 0);
+	assert_unpins_add_up(e);
+	engine_free(e);
+}
+
+static void test_irq_unpin_same_kind_takes_oldest(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+
+	(void)state;
+	feed(e, ev_pin(US(1), DD, 0x10, 1, RO));
+	feed(e, ev_pin(US(2), FIO, 0x10, 1, RO));
+	feed(e, ev_unpin(US(3), WRITER, 0x10, 1, true));
+	assert_int_equal(totals(e).by_age_unpin_refs, 1);
+	assert_int_equal(totals(e).ambiguous_unpin_refs, 0);
+
+	/* the R/O split is exact, so the stale pin is certain, and names fio */
+	feed(e, ev_wp(US(4), WRITER, 0x7f0000001000, 0x10, 0x99, GW_WP_OLD_PINNED, 1));
+	assert_int_equal(ngot, 1);
+	assert_int_equal(got[0].sev, ENGINE_SEV_MEDIUM);
+	assert_int_equal(got[0].nr_pinners, 1);
+	assert_int_equal(got[0].pinners[0].task.pid, 110);
+	assert_int_equal(got[0].pinners[0].refs_min, 1);
+	engine_free(e);
+}
+
+/* ---- ambiguity ---- */
+
+static void test_ambiguous_irq_unpin(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+
+	(void)state;
+	feed(e, ev_pin(US(1), DD, 0x10, 1, RO));
+	feed(e, ev_pin(US(2), FIO, 0x10, 1, RW));
+	feed(e, ev_unpin(US(3), WRITER, 0x10, 1, true));
+
+	struct engine_totals t = totals(e);
+	assert_int_equal(t.ambiguous_unpin_refs, 1);
+	assert_int_equal(t.unattributed_unpin_refs, 1);
+	assert_int_equal(t.out_refs, 1); /* exact for the folio */
+	assert_int_equal(t.out_ambiguous_folios, 1);
+	assert_int_equal(proc(e, 100).out_refs, 1);
+	assert_int_equal(proc(e, 100).out_refs_min, 0);
+	assert_int_equal(proc(e, 110).out_refs_min, 0);
+	assert_unpins_add_up(e);
+
+	/* a write now: the R/O pin may be the one left */
+	feed(e, ev_wp(SEC(2), WRITER, 0x7f0000001000, 0x10, 0x99, GW_WP_OLD_PINNED, 1));
+	assert_int_equal(ngot, 1);
+	assert_int_equal(got[0].kind, ENGINE_STALE_PIN);
+	assert_int_equal(got[0].sev, ENGINE_SEV_POSSIBLE);
+	assert_int_equal(got[0].who, ENGINE_WHO_TRACKED);
+	assert_int_equal(got[0].nr_pinners, 1);
+	assert_int_equal(got[0].pinners[0].task.pid, 100);
+	assert_int_equal(got[0].pinners[0].refs, 1);
+	assert_int_equal(got[0].pinners[0].refs_min, 0);
+	assert_int_equal(got[0].untracked_pins, 0);
+	char *line = render_finding(e, &got[0]);
+	assert_contains(line, "possible");
+	assert_contains(line, "maybe 100/dd R/O 0-1 refs");
+	free(line);
+
+	engine_finish(e, SEC(3));
+	assert_int_equal(ngot, 3);
+	assert_int_equal(got[1].kind, ENGINE_HELD_AT_EXIT);
+	assert_int_equal(got[1].pinners[0].refs_min, 0);
+	assert_int_equal(got[1].pinners[0].refs, 1);
+	assert_int_equal(got[2].pinners[0].flags, RW);
+	assert_int_equal(got[2].pinners[0].refs_min, 0);
+	engine_free(e);
+}
+
+static void test_ambiguity_resolved_by_later_unpins(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+
+	(void)state;
+	/* the IRQ unpin must have been dd's once fio drops its own pin */
+	feed(e, ev_pin(US(1), DD, 0x10, 1, RO));
+	feed(e, ev_pin(US(2), FIO, 0x10, 1, RW));
+	feed(e, ev_unpin(US(3), WRITER, 0x10, 1, true));
+	feed(e, ev_unpin(US(4), FIO, 0x10, 1, false));
+	assert_int_equal(totals(e).out_folios, 0);
+	assert_int_equal(totals(e).out_ambiguous_folios, 0);
+	feed(e, ev_wp(US(5), WRITER, 0x7f0000001000, 0x10, 0x99, 0, 0));
+	assert_int_equal(ngot, 0);
+
+	/* 2 R/O + 1 R/W: one IRQ and one own unpin leave it open, the next IRQ closes it */
+	feed(e, ev_pin(US(10), DD, 0x30, 2, RO));
+	feed(e, ev_pin(US(11), FIO, 0x30, 1, RW));
+	feed(e, ev_unpin(US(12), WRITER, 0x30, 1, true));
+	feed(e, ev_unpin(US(13), DD, 0x30, 1, false));
+	assert_int_equal(totals(e).out_refs, 1);
+	assert_int_equal(totals(e).out_ambiguous_folios, 1);
+	assert_int_equal(proc(e, 100).out_refs, 1);
+	assert_int_equal(proc(e, 100).out_refs_min, 0);
+	feed(e, ev_unpin(US(14), WRITER, 0x30, 1, true));
+	assert_int_equal(totals(e).out_folios, 0);
+	assert_int_equal(proc(e, 100).out_folios, 0);
+	assert_int_equal(proc(e, 110).out_folios, 0);
+	assert_unpins_add_up(e);
+	engine_free(e);
+}
+
+static void test_ambiguous_within_one_process(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+
+	(void)state;
+	feed(e, ev_pin(US(1), DD, 0x10, 1, RO));
+	feed(e, ev_pin(US(2), DD, 0x10, 1, RW));
+	feed(e, ev_unpin(US(3), DD, 0x10, 1, false));
+
+	struct engine_totals t = totals(e);
+	assert_int_equal(t.ambiguous_unpin_refs, 1);
+	assert_int_equal(t.unattributed_unpin_refs, 0); /* the process is known */
+	assert_int_equal(proc(e, 100).unpin_refs, 1);
+	assert_int_equal(proc(e, 100).out_refs, 2);
+	assert_int_equal(proc(e, 100).out_refs_min, 0);
+	assert_int_equal(proc(e, 100).out_folios, 1);
+	assert_unpins_add_up(e);
+	engine_free(e);
+}
+
+/* ---- capacity and losses ---- */
+
+static void test_table_overflow(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ .max_folios = 2 });
+
+	(void)state;
+	feed(e, ev_pin(US(1), DD, 0x10, 1, RO));
+	feed(e, ev_pin(US(2), DD, 0x20, 1, RO));
+	feed(e, ev_pin(US(3), DD, 0x30, 2, RO));
+
+	struct engine_totals t = totals(e);
+	assert_int_equal(t.lost_pins, 1);
+	assert_int_equal(t.lost_pin_refs, 2);
+	assert_int_equal(t.pin_refs, 4); /* raw sum all the same */
+	assert_int_equal(t.out_folios, 2);
+
+	feed(e, ev_unpin(US(4), DD, 0x30, 2, false));
+	assert_int_equal(totals(e).unknown_unpin_refs, 2);
+	assert_int_equal(totals(e).unpin_refs, 2);
+
+	/* room again: the folio is tracked from now on */
+	feed(e, ev_unpin(US(5), DD, 0x10, 1, false));
+	feed(e, ev_pin(US(6), DD, 0x30, 1, RO));
+	assert_int_equal(totals(e).lost_pins, 1);
+	assert_int_equal(totals(e).out_folios, 2);
+	assert_unpins_add_up(e);
+	engine_free(e);
+
+	/* holder rows (twice max_folios) run out too: many holders on one folio */
+	e = mk((struct engine_opts){ .max_folios = 1 });
+	feed(e, ev_pin(US(1), DD, 0x10, 1, RO));
+	feed(e, ev_pin(US(2), FIO, 0x10, 1, RO));
+	feed(e, ev_pin(US(3), WRITER, 0x10, 1, RO));
+	feed(e, ev_pin(US(4), DD, 0x10, 1, RO)); /* an existing row still takes refs */
+	assert_int_equal(totals(e).lost_pins, 1);
+	assert_int_equal(totals(e).out_refs, 3);
+	engine_free(e);
+}
+
+static void test_gup_fast_undo_is_netted(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+
+	(void)state;
+	feed(e, ev_pin(US(10), DD, 0x10, 1, RO | FAST));
+	feed(e, ev_unpin(US(11), DD, 0x10, 1, false));
+	/* too late for an undo: a real pin and unpin */
+	feed(e, ev_pin(MS(1), DD, 0x10, 1, RO | FAST));
+	feed(e, ev_unpin(MS(5), DD, 0x10, 1, false));
+	/* not the pinning thread */
+	feed(e, ev_pin(MS(10), DD, 0x20, 1, RW | FAST));
+	feed(e, ev_unpin(MS(10) + 500, tk(100, 101, "dd"), 0x20, 1, false));
+	/* interrupt context is never an undo */
+	feed(e, ev_pin(MS(20), DD, 0x30, 4, RO | FAST));
+	feed(e, ev_unpin(MS(20) + 500, DD, 0x30, 4, true));
+
+	struct engine_totals t = totals(e);
+	struct engine_proc p = proc(e, 100);
+	assert_int_equal(t.pin_refs, 7);
+	assert_int_equal(t.unpin_refs, 7);
+	assert_int_equal(t.fast_undone_refs, 1);
+	assert_int_equal(p.fast_undone_refs, 1);
+	assert_int_equal(p.ro_refs, 5);
+	assert_int_equal(p.rw_refs, 1);
+	assert_int_equal(p.ro_refs + p.rw_refs, p.pin_refs - p.fast_undone_refs);
+	assert_int_equal(t.out_folios, 0);
+	assert_unpins_add_up(e);
+	engine_free(e);
+}
+
+static void test_fast_undo_keeps_older_pins(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+
+	(void)state;
+	feed(e, ev_pin(MS(1), DD, 0x10, 2, RO));
+	feed(e, ev_pin(MS(2), DD, 0x10, 1, RO | FAST));
+	feed(e, ev_unpin(MS(2) + 300, DD, 0x10, 1, false));
+	assert_int_equal(totals(e).fast_undone_refs, 1);
+	assert_int_equal(proc(e, 100).out_refs, 2);
+	assert_int_equal(proc(e, 100).oldest_ns, MS(1));
+	engine_free(e);
+}
+
+/* ---- STALE-PIN ---- */
+
+static void test_stale_pin_names_pinner_and_writer(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ .t0_ns = SEC(1) });
+
+	(void)state;
+	feed(e, ev_pin(SEC(1), DD, 0x10, 1, RO));
+	feed(e, ev_wp(SEC(3), WRITER, 0x7f0000001000, 0x10, 0x99, GW_WP_OLD_PINNED, 1));
+	assert_int_equal(ngot, 1);
+
+	const struct engine_finding *f = &got[0];
+	assert_int_equal(f->kind, ENGINE_STALE_PIN);
+	assert_int_equal(f->sev, ENGINE_SEV_MEDIUM);
+	assert_int_equal(f->task.pid, 200);
+	assert_int_equal(f->address, 0x7f0000001000);
+	assert_int_equal(f->folio, FOLIO(0x10));
+	assert_int_equal(f->old_pfn, 0x10);
+	assert_int_equal(f->new_pfn, 0x99);
+	assert_int_equal(f->who, ENGINE_WHO_TRACKED);
+	assert_int_equal(f->nr_pinners, 1);
+	assert_int_equal(f->pinners[0].task.pid, 100);
+	assert_string_equal(f->pinners[0].task.comm, "dd");
+	assert_int_equal(f->pinners[0].flags, RO);
+	assert_int_equal(f->pinners[0].refs, 1);
+	assert_int_equal(f->pinners[0].since_ns, SEC(1));
+	assert_int_equal(proc(e, 200).wp_copies, 1);
+	assert_int_equal(proc(e, 200).findings[ENGINE_STALE_PIN], 1);
+	assert_int_equal(proc(e, 100).findings[ENGINE_STALE_PIN], 1);
+
+	char *line = render_finding(e, f);
+	assert_contains(line, "2.000000 STALE-PIN");
+	assert_contains(line, "medium");
+	assert_contains(line, "200/writer");
+	assert_contains(line, "0x7f0000001000");
+	assert_contains(line, "0x10->0x99");
+	assert_contains(line, "100/dd R/O 1 ref held 2.00s");
+	free(line);
+
+	size_t n;
+	assert_non_null(engine_findings(e, &n));
+	assert_int_equal(n, 1);
+	engine_free(e);
+}
+
+static void test_stale_pin_severity(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+
+	(void)state;
+	/* long-term R/O among others: high; the R/W pin is no pinner of stale data */
+	feed(e, ev_pin(US(1), DD, 0x10, 1, RO));
+	feed(e, ev_pin(US(2), FIO, 0x10, 1, RO | LT));
+	feed(e, ev_pin(US(3), WRITER, 0x10, 1, RW));
+	feed(e, ev_wp(US(4), WRITER, 0x1000, 0x10, 0x99, GW_WP_OLD_PINNED, 3));
+	assert_int_equal(ngot, 1);
+	assert_int_equal(got[0].sev, ENGINE_SEV_HIGH);
+	assert_int_equal(got[0].nr_pinners, 2);
+	assert_int_equal(got[0].pinners[0].task.pid, 100); /* oldest first */
+	assert_int_equal(got[0].pinners[1].task.pid, 110);
+	assert_int_equal(got[0].untracked_pins, 0);
+
+	/* only R/W pins: no finding */
+	feed(e, ev_pin(US(5), DD, 0x20, 1, RW | LT));
+	feed(e, ev_wp(US(6), WRITER, 0x2000, 0x20, 0x98, GW_WP_OLD_PINNED, 1));
+	assert_int_equal(ngot, 1);
+
+	/* the kernel saw no pin on a folio we think R/O-pinned: say so, as possible */
+	feed(e, ev_pin(US(7), DD, 0x30, 1, RO));
+	feed(e, ev_wp(US(8), WRITER, 0x3000, 0x30, 0x97, 0, 0));
+	assert_int_equal(ngot, 2);
+	assert_int_equal(got[1].sev, ENGINE_SEV_POSSIBLE);
+	char *line = render_finding(e, &got[1]);
+	assert_contains(line, "(kernel: not pinned)");
+	free(line);
+	engine_free(e);
+}
+
+static void test_stale_pin_taken_before_start(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+
+	(void)state;
+	feed(e, ev_wp(US(1), WRITER, 0x5000, 0x40, 0x96, 0, 0)); /* an ordinary COW */
+	assert_int_equal(ngot, 0);
+	feed(e, ev_wp(US(2), WRITER, 0x6000, 0x50, 0x95, GW_WP_OLD_PINNED | GW_WP_OLD_ANON, 0));
+	assert_int_equal(ngot, 1);
+	assert_int_equal(got[0].kind, ENGINE_STALE_PIN);
+	assert_int_equal(got[0].sev, ENGINE_SEV_POSSIBLE);
+	assert_int_equal(got[0].who, ENGINE_WHO_NONE);
+	assert_int_equal(got[0].nr_pinners, 0);
+	assert_int_equal(got[0].untracked_pins, 1);
+	assert_int_equal(got[0].task.pid, 200);
+	char *line = render_finding(e, &got[0]);
+	assert_contains(line, "unknown (pinned before tracing started)");
+	free(line);
+
+	/* a large folio's exact _pincount beyond what the table holds (R/W only here) */
+	feed(e, ev_pin(US(3), DD, 0x60, 1, RW));
+	feed(e, ev_wp(US(4), WRITER, 0x7000, 0x60, 0x94, GW_WP_OLD_PINNED | GW_WP_THP, 3));
+	assert_int_equal(ngot, 2);
+	assert_int_equal(got[1].untracked_pins, 2);
+	assert_int_equal(got[1].nr_pinners, 0);
+	assert_int_equal(got[1].sev, ENGINE_SEV_POSSIBLE);
+	assert_int_equal(totals(e).wp_copies, 3);
+	engine_free(e);
+}
+
+/* ---- UNSHARE ---- */
+
+static void test_unshare_linked_to_its_pin(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+	struct gw_task gup = tk(300, 301, "reader");
+
+	(void)state;
+	/* GUP-fast grabs the shared page, must unshare, undoes; the slow path faults and pins the copy */
+	feed(e, ev_pin(US(100), gup, 0x10, 1, RO | LT | FAST));
+	feed(e, ev_unpin(US(101), gup, 0x10, 1, false));
+	feed(e, ev_wp(US(110), gup, 0x7f0000002000, 0x10, 0x5000, GW_WP_UNSHARE | GW_WP_OLD_ANON, 0));
+	assert_int_equal(ngot, 0); /* waits for its pin */
+	feed(e, ev_pin(US(120), tk(300, 302, "reader"), 0x5000, 1, RO | LT)); /* other thread */
+	assert_int_equal(ngot, 0);
+	feed(e, ev_pin(US(125), gup, 0x5000, 1, RO | LT));
+	assert_int_equal(ngot, 1);
+
+	const struct engine_finding *f = &got[0];
+	assert_int_equal(f->kind, ENGINE_UNSHARE);
+	assert_int_equal(f->task.tid, 301);
+	assert_int_equal(f->address, 0x7f0000002000);
+	assert_int_equal(f->old_pfn, 0x10);
+	assert_int_equal(f->new_pfn, 0x5000);
+	assert_int_equal(f->who, ENGINE_WHO_TRACKED);
+	assert_int_equal(f->pinners[0].flags, RO | LT);
+	assert_int_equal(f->pinners[0].since_ns, US(125));
+	char *line = render_finding(e, f);
+	assert_contains(line, "pinned it: R/O,longterm 1 ref after 15.0us");
+	free(line);
+
+	assert_int_equal(proc(e, 300).unshares, 1);
+	assert_int_equal(totals(e).unshares, 1);
+	assert_int_equal(totals(e).wp_copies, 0);
+	assert_int_equal(totals(e).fast_undone_refs, 1);
+	engine_free(e);
+}
+
+static void test_unshare_without_pin_and_order(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ .link_ns = MS(1) });
+	struct gw_task a = tk(300, 301, "reader"), b = tk(400, 400, "other");
+
+	(void)state;
+	feed(e, ev_wp(US(10), a, 0x1000, 0x10, 0x5000, GW_WP_UNSHARE, 0)); /* no pin follows */
+	feed(e, ev_wp(US(20), b, 0x2000, 0x20, 0x6000, GW_WP_UNSHARE, 0));
+	feed(e, ev_pin(US(30), b, 0x6000, 1, RO));
+	assert_int_equal(ngot, 0); /* reported in order: the first still waits */
+	feed(e, ev_pin(MS(5), DD, 0x70, 1, RW)); /* any later event moves time on */
+	assert_int_equal(ngot, 2);
+	assert_int_equal(got[0].task.pid, 300);
+	assert_int_equal(got[0].who, ENGINE_WHO_NONE);
+	assert_int_equal(got[1].task.pid, 400);
+	assert_int_equal(got[1].who, ENGINE_WHO_TRACKED);
+
+	/* the idle live loop, and the end of tracing, flush too */
+	feed(e, ev_wp(MS(6), a, 0x3000, 0x30, 0x7000, GW_WP_UNSHARE, 0));
+	engine_tick(e, MS(6) + US(10));
+	assert_int_equal(ngot, 2);
+	engine_tick(e, MS(8));
+	assert_int_equal(ngot, 3);
+	feed(e, ev_wp(MS(9), a, 0x4000, 0x40, 0x8000, GW_WP_UNSHARE, 0));
+	engine_finish(e, MS(9));
+	assert_int_equal(got[3].kind, ENGINE_UNSHARE);
+	char *line = render_finding(e, &got[3]);
+	assert_contains(line, "no pin followed");
+	free(line);
+	engine_free(e);
+}
+
+/* ---- FORK-COPY ---- */
+
+static void test_fork_copy_names_parent_pins(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+	struct gw_task parent = tk(500, 500, "uring"), lonely = tk(600, 600, "lonely");
+
+	(void)state;
+	feed(e, ev_pin(US(1), parent, 0x10, 1, RW | LT));
+	feed(e, ev_pin(US(1), parent, 0x11, 1, RW | LT));
+	feed(e, ev_pin(US(2), parent, 0x12, 1, RO));
+	feed(e, ev_fork(US(3), parent, 0x7f0000010000, 0x900));
+	assert_int_equal(ngot, 1);
+	assert_int_equal(got[0].kind, ENGINE_FORK_COPY);
+	assert_int_equal(got[0].task.pid, 500);
+	assert_int_equal(got[0].address, 0x7f0000010000);
+	assert_int_equal(got[0].new_pfn, 0x900);
+	assert_int_equal(got[0].who, ENGINE_WHO_CANDIDATES);
+	assert_int_equal(got[0].nr_pinners, 2);
+	assert_int_equal(got[0].pinners[0].flags, RO);
+	assert_int_equal(got[0].pinners[0].folios, 1);
+	assert_int_equal(got[0].pinners[1].flags, RW | LT);
+	assert_int_equal(got[0].pinners[1].refs, 2);
+	assert_int_equal(got[0].pinners[1].folios, 2);
+	assert_int_equal(got[0].pinners[1].refs_min, 0); /* not known to be on the copied page */
+
+	feed(e, ev_fork(US(4), lonely, 0x7f0000020000, 0x901));
+	assert_int_equal(got[1].who, ENGINE_WHO_NONE);
+	char *line = render_finding(e, &got[1]);
+	assert_contains(line, "->0x901");
+	assert_contains(line, "not identifiable");
+	free(line);
+	assert_int_equal(proc(e, 500).fork_copies, 1);
+	assert_int_equal(totals(e).fork_copies, 2);
+	engine_free(e);
+}
+
+static void test_fork_and_cow_sequence(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+	struct gw_task parent = tk(500, 500, "srv"), child = tk(501, 501, "srv");
+	struct gw_task reader = tk(700, 700, "reader");
+
+	(void)state;
+	feed(e, ev_pin(MS(1), parent, 0x10, 1, RW | LT));         /* io_uring buffer */
+	feed(e, ev_fork(MS(2), parent, 0x7f0000000000, 0x800));   /* child gets a copy */
+	feed(e, ev_wp(MS(3), child, 0x7f0000001000, 0x20, 0x801, GW_WP_OLD_ANON, 0)); /* plain COW */
+	feed(e, ev_pin(MS(4), reader, 0x30, 1, RO | GW_PIN_REMOTE)); /* process_vm_readv of a file page */
+	feed(e, ev_wp(MS(5), parent, 0x7f0000003000, 0x30, 0x802, GW_WP_OLD_PINNED, 1));
+	feed(e, ev_unpin(MS(6), reader, 0x30, 1, false));
+	feed(e, ev_wp(MS(7), child, 0x7f0000004000, 0x30, 0x803, 0, 0)); /* pin gone: nothing */
+	engine_finish(e, MS(8));
+
+	assert_int_equal(ngot, 3);
+	assert_int_equal(got[0].kind, ENGINE_FORK_COPY);
+	assert_int_equal(got[0].pinners[0].flags, RW | LT);
+	assert_int_equal(got[1].kind, ENGINE_STALE_PIN);
+	assert_int_equal(got[1].task.pid, 500);
+	assert_int_equal(got[1].pinners[0].task.pid, 700);
+	assert_int_equal(got[1].pinners[0].flags, RO | GW_PIN_REMOTE);
+	assert_int_equal(got[1].sev, ENGINE_SEV_MEDIUM);
+	assert_int_equal(got[2].kind, ENGINE_HELD_AT_EXIT);
+	assert_int_equal(got[2].task.pid, 500);
+	assert_int_equal(proc(e, 501).wp_copies, 2);
+	assert_int_equal(proc(e, 500).wp_copies, 1);
+	engine_free(e);
+}
+
+/* ---- HELD-AT-EXIT ---- */
+
+static void test_held_at_exit(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+
+	(void)state;
+	feed(e, ev_pin(SEC(1), DD, 0x10, 2, RO));
+	feed(e, ev_pin(SEC(2), DD, 0x11, 1, RO | FAST));
+	feed(e, ev_pin(SEC(3), DD, 0x12, 1, RW));
+	feed(e, ev_pin(SEC(3), FIO, 0x13, 1, RW));
+	feed(e, ev_unpin(SEC(3), FIO, 0x13, 1, false));
+	engine_finish(e, SEC(5));
+	engine_finish(e, SEC(6)); /* once */
+
+	assert_int_equal(ngot, 2);
+	assert_int_equal(got[0].kind, ENGINE_HELD_AT_EXIT);
+	assert_int_equal(got[0].ts_ns, SEC(5));
+	assert_int_equal(got[0].task.pid, 100);
+	assert_int_equal(got[0].pinners[0].flags, RO);
+	assert_int_equal(got[0].pinners[0].refs, 3);
+	assert_int_equal(got[0].pinners[0].folios, 2);
+	assert_int_equal(got[0].pinners[0].since_ns, SEC(1));
+	assert_int_equal(got[0].old_pfn, 0x10);
+	assert_int_equal(got[1].pinners[0].flags, RW);
+	assert_int_equal(got[1].pinners[0].refs, 1);
+	char *line = render_finding(e, &got[0]);
+	assert_contains(line, "HELD-AT-EXIT");
+	assert_contains(line, "R/O 3 refs on 2 folios, held 4.00s");
+	free(line);
+	assert_int_equal(proc(e, 100).oldest_ns, SEC(1));
+	assert_int_equal(proc(e, 100).out_folios, 3);
+	assert_int_equal(totals(e).end_ns, SEC(5));
+	assert_int_equal(engine_event(e, &(struct gw_event){ .type = GW_EV_GET }), -EINVAL);
+	engine_free(e);
+}
+
+/* ---- filters ---- */
+
+/* dd pins, the writer COWs, fio only holds another pin. */
+static void feed_filter_story(struct engine *e)
+{
+	feed(e, ev_pin(US(1), DD, 0x10, 1, RO));
+	feed(e, ev_pin(US(2), FIO, 0x20, 1, RW));
+	feed(e, ev_wp(US(3), WRITER, 0x1000, 0x10, 0x99, GW_WP_OLD_PINNED, 1));
+	engine_finish(e, US(4));
+}
+
+static void test_filter_pid(void **state)
+{
+	struct engine_proc rows[8];
+	struct engine *e;
+
+	(void)state;
+	/* -p writer: sees the stale pin though dd pinned, and only its own row */
+	e = mk((struct engine_opts){ .filter_pid = 200 });
+	feed_filter_story(e);
+	assert_int_equal(ngot, 1);
+	assert_int_equal(got[0].kind, ENGINE_STALE_PIN);
+	assert_int_equal(engine_procs(e, rows, 8), 1);
+	assert_int_equal(rows[0].pid, 200);
+	assert_int_equal(totals(e).findings[ENGINE_HELD_AT_EXIT], 2);
+	assert_int_equal(totals(e).findings_shown[ENGINE_HELD_AT_EXIT], 0);
+	assert_int_equal(totals(e).pin_refs, 2); /* totals stay system-wide */
+	engine_free(e);
+
+	/* -p dd: the stale pin (as pinner) and its own held pin */
+	e = mk((struct engine_opts){ .filter_pid = 100 });
+	feed_filter_story(e);
+	assert_int_equal(ngot, 2);
+	assert_int_equal(got[0].kind, ENGINE_STALE_PIN);
+	assert_int_equal(got[1].kind, ENGINE_HELD_AT_EXIT);
+	assert_int_equal(got[1].task.pid, 100);
+	engine_free(e);
+
+	/* -p fio: only its held pin */
+	e = mk((struct engine_opts){ .filter_pid = 110 });
+	feed_filter_story(e);
+	assert_int_equal(ngot, 1);
+	assert_int_equal(got[0].kind, ENGINE_HELD_AT_EXIT);
+	assert_int_equal(got[0].task.pid, 110);
+	size_t n;
+	engine_findings(e, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(totals(e).findings[ENGINE_STALE_PIN], 1);
+	assert_int_equal(totals(e).findings_shown[ENGINE_STALE_PIN], 0);
+	engine_free(e);
+}
+
+static void test_filter_comm(void **state)
+{
+	struct engine_proc rows[8];
+	struct engine *e = mk((struct engine_opts){ .filter_comm = "fio" });
+
+	(void)state;
+	feed_filter_story(e);
+	assert_int_equal(ngot, 1);
+	assert_int_equal(got[0].task.pid, 110);
+	assert_int_equal(engine_procs(e, rows, 8), 1);
+	assert_string_equal(rows[0].comm, "fio");
+	engine_free(e);
+
+	e = mk((struct engine_opts){ .filter_comm = "dd", .filter_pid = 200 }); /* both must match */
+	feed_filter_story(e);
+	assert_int_equal(ngot, 0);
+	assert_int_equal(engine_procs(e, NULL, 0), 0);
+	engine_free(e);
+}
+
+/* ---- table mechanics, bad input, rendering ---- */
+
+static void test_table_churn_matches_model(void **state)
+{
+	enum { N = 300 };
+	struct engine *e = mk((struct engine_opts){ .max_folios = N });
+	uint32_t model[N] = { 0 }, seed = 12345;
+	uint64_t out_refs = 0, out_folios = 0;
+
+	(void)state;
+	/* many adds and deletes with colliding probe chains exercise backward-shift deletion */
+	for (int i = 0; i < 20000; i++) {
+		uint32_t k;
+
+		seed = seed * 1103515245 + 12345;
+		k = (seed >> 8) % N;
+		if (model[k] && (seed >> 30) & 1) {
+			feed(e, ev_unpin(US(i), DD, 0x1000 + k * 512, 1, false));
+			out_folios -= !--model[k];
+			out_refs--;
+		} else {
+			feed(e, ev_pin(US(i), DD, 0x1000 + k * 512, 1, RO));
+			out_folios += !model[k]++;
+			out_refs++;
+		}
+		if (i % 97 == 0) {
+			assert_int_equal(totals(e).out_folios, out_folios);
+			assert_int_equal(totals(e).out_refs, out_refs);
+		}
+	}
+	assert_int_equal(totals(e).out_refs, out_refs);
+	assert_int_equal(proc(e, 100).out_folios, out_folios);
+	assert_int_equal(totals(e).unknown_unpin_refs, 0);
+	assert_int_equal(totals(e).lost_pins, 0);
+	engine_free(e);
+}
+
+static void test_bad_events_and_proc_overflow(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ .max_procs = 2 });
+	struct engine_proc rows[4];
+
+	(void)state;
+	assert_int_equal(engine_event(e, &(struct gw_event){ .type = 99 }), -EINVAL);
+	struct gw_event zero = ev_pin(US(1), DD, 0x10, 0, RO);
+	assert_int_equal(engine_event(e, &zero), -EINVAL);
+	assert_int_equal(totals(e).bad_events, 2);
+	assert_int_equal(totals(e).events, 0);
+
+	feed(e, ev_pin(US(1), DD, 0x10, 1, RO));
+	feed(e, ev_pin(US(2), FIO, 0x20, 1, RO));
+	feed(e, ev_pin(US(3), WRITER, 0x30, 1, RO)); /* third process: the "(other)" row */
+	assert_int_equal(engine_procs(e, rows, 4), 3);
+	assert_int_equal(rows[0].pid, 0);
+	assert_string_equal(rows[0].comm, "(other)");
+	assert_int_equal(rows[0].pin_refs, 1);
+	assert_int_equal(rows[0].out_refs, 1);
+	feed(e, ev_fork(US(4), WRITER, 0x1000, 0x99)); /* its pins are not the parent's */
+	assert_int_equal(got[0].who, ENGINE_WHO_NONE);
+	engine_free(e);
+
+	errno = 0;
+	assert_null(engine_new(&(struct engine_opts){ 0 }));
+	assert_int_equal(errno, EINVAL);
+}
+
+static void test_summary_render(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+	uint64_t cnt[GW_CNT__MAX] = {
+		[GW_CNT_PIN_REFS] = 5, [GW_CNT_UNPIN_REFS] = 2, [GW_CNT_WP_FAULT] = 9,
+		[GW_CNT_WP_COPY] = 2, [GW_CNT_UNSHARE_COPY] = 1, [GW_CNT_RINGBUF_DROP] = 3,
+	};
+	char *s = NULL, *hdr, *row;
+	size_t len;
+	FILE *m;
+
+	(void)state;
+	feed(e, ev_pin(SEC(1), DD, 0x10, 1, RO));
+	feed(e, ev_pin(SEC(1), FIO, 0x10, 1, RW));
+	feed(e, ev_unpin(SEC(2), WRITER, 0x10, 1, true));
+	feed(e, ev_wp(SEC(3), WRITER, 0x1000, 0x10, 0x99, GW_WP_OLD_PINNED, 1));
+	feed(e, ev_wp(SEC(3), tk(300, 301, "reader"), 0x2000, 0x20, 0x98, GW_WP_UNSHARE, 0));
+	engine_set_counters(e, cnt);
+	engine_finish(e, SEC(4));
+	assert_true(totals(e).have_counters);
+	assert_int_equal(totals(e).counters[GW_CNT_RINGBUF_DROP], 3);
+
+	m = open_memstream(&s, &len);
+	engine_print_summary(m, e);
+	fclose(m);
+	assert_contains(s, "gupwatch summary: 3.000 s, 5 events");
+	assert_contains(s, "    100 dd                        1          0          0          1          0");
+	assert_contains(s, "    100 dd                        1        0-1      3.00s");
+	assert_contains(s, "  STALE-PIN               1          1");
+	assert_contains(s, "  unpin refs                                1            2");
+	assert_contains(s, "  page copies (COW + unshare)               2            2");
+	assert_contains(s, "  events lost: ring buffer full                           3");
+	assert_contains(s, "  unpin refs of ambiguous kind (R/O, R/W, LT)             1");
+	/* columns line up: the first data row is as wide as its header */
+	hdr = strstr(s, "    PID COMM");
+	row = strchr(hdr, '\n') + 1;
+	assert_int_equal(strchr(hdr, '\n') - hdr, strchr(row, '\n') - row);
+	free(s);
+	engine_free(e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_refs_above_one),
+		cmocka_unit_test(test_unpin_before_pin_of_other_folio),
+		cmocka_unit_test(test_interleaved_holders),
+		cmocka_unit_test(test_large_folio_partial_unpins),
+		cmocka_unit_test(test_irq_unpin_goes_to_holder_not_running_task),
+		cmocka_unit_test(test_irq_unpin_same_kind_takes_oldest),
+		cmocka_unit_test(test_ambiguous_irq_unpin),
+		cmocka_unit_test(test_ambiguity_resolved_by_later_unpins),
+		cmocka_unit_test(test_ambiguous_within_one_process),
+		cmocka_unit_test(test_table_overflow),
+		cmocka_unit_test(test_gup_fast_undo_is_netted),
+		cmocka_unit_test(test_fast_undo_keeps_older_pins),
+		cmocka_unit_test(test_stale_pin_names_pinner_and_writer),
+		cmocka_unit_test(test_stale_pin_severity),
+		cmocka_unit_test(test_stale_pin_taken_before_start),
+		cmocka_unit_test(test_unshare_linked_to_its_pin),
+		cmocka_unit_test(test_unshare_without_pin_and_order),
+		cmocka_unit_test(test_fork_copy_names_parent_pins),
+		cmocka_unit_test(test_fork_and_cow_sequence),
+		cmocka_unit_test(test_held_at_exit),
+		cmocka_unit_test(test_filter_pid),
+		cmocka_unit_test(test_filter_comm),
+		cmocka_unit_test(test_table_churn_matches_model),
+		cmocka_unit_test(test_bad_events_and_proc_overflow),
+		cmocka_unit_test(test_summary_render),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
