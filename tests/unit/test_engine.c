@@ -828,6 +828,28 @@ static void test_filter_pid(void **state)
 	engine_free(e);
 }
 
+static void test_filter_unshare_and_stored_findings(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ .filter_pid = 300, .max_findings = 1 });
+	size_t n;
+
+	(void)state;
+	feed(e, ev_wp(US(1), tk(300, 301, "reader"), 0x1000, 0x10, 0x5000, GW_WP_UNSHARE, 0));
+	feed(e, ev_wp(US(2), tk(400, 400, "other"), 0x2000, 0x20, 0x6000, GW_WP_UNSHARE, 0));
+	feed(e, ev_wp(US(3), tk(300, 301, "reader"), 0x3000, 0x30, 0x7000, GW_WP_UNSHARE, 0));
+	engine_finish(e, 0);
+	assert_int_equal(totals(e).end_ns, US(3));
+	assert_int_equal(ngot, 2); /* the callback sees every reported finding */
+	assert_int_equal(got[0].address, 0x1000);
+	assert_int_equal(got[1].address, 0x3000);
+	assert_int_equal(engine_findings(e, &n)->address, 0x1000);
+	assert_int_equal(n, 1);
+	assert_int_equal(totals(e).findings_unstored, 1);
+	assert_int_equal(totals(e).findings[ENGINE_UNSHARE], 3);
+	assert_int_equal(totals(e).findings_shown[ENGINE_UNSHARE], 2);
+	engine_free(e);
+}
+
 static void test_filter_comm(void **state)
 {
 	struct engine_proc rows[8];
@@ -979,6 +1001,7 @@ int main(void)
 		cmocka_unit_test(test_fork_and_cow_sequence),
 		cmocka_unit_test(test_held_at_exit),
 		cmocka_unit_test(test_filter_pid),
+		cmocka_unit_test(test_filter_unshare_and_stored_findings),
 		cmocka_unit_test(test_filter_comm),
 		cmocka_unit_test(test_table_churn_matches_model),
 		cmocka_unit_test(test_bad_events_and_proc_overflow),
