@@ -3,5 +3,6 @@
 #define GUPWATCH_COMMANDS_H
 
 int cmd_check(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 #endif

@@ -9,6 +9,7 @@ static const struct {
 	int (*run)(int argc, char **argv);
 	const char *help;
 } commands[] = {
+	{ "trace", cmd_trace, "trace pins and the COW faults that copy pinned pages (the default)" },
 	{ "check", cmd_check, "can gupwatch trace this kernel? (hook by hook, verified by attaching)" },
 };
 #define NR_COMMANDS (int)(sizeof(commands) / sizeof(commands[0]))
@@ -23,14 +24,13 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		usage(stderr);
-		return 2;
-	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout);
 		return 0;
 	}
+	/* Like perf top: no command, or options only, means trace. */
+	if (argc < 2 || argv[1][0] == '-')
+		return cmd_trace(argc, argv);
 	for (int i = 0; i < NR_COMMANDS; i++) {
 		if (!strcmp(argv[1], commands[i].name)) {
 			char prog[64];
