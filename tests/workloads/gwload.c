@@ -17,6 +17,8 @@
  *                    sample, so that the test that checks it must fail
  *   --dev PATH       odirect-*: the block device (or file) to do I/O on
  *   --file PATH      file-stale: backing file (default /tmp/gwload-stale.dat)
+ *   --write-when PATH  file-stale: with the pin held, wait until PATH exists
+ *                    before the target writes (a tracer can start after the pin)
  *   --verbose        also print per-page pfn= records
  *
  * The record format is described in gwload.h; each workload file documents
@@ -67,6 +69,7 @@ int main(int argc, char **argv)
 		{ "no-hold", no_argument, NULL, 'n' },
 		{ "dev", required_argument, NULL, 'd' },
 		{ "file", required_argument, NULL, 'f' },
+		{ "write-when", required_argument, NULL, 'w' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -94,7 +97,7 @@ int main(int argc, char **argv)
 	o.workload = w->name;
 	argv++;
 	argc--;
-	while ((c = getopt_long(argc, argv, "p:m:H:nd:f:vh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:m:H:nd:f:w:vh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o.pages = atol(optarg);
@@ -122,6 +125,9 @@ int main(int argc, char **argv)
 			break;
 		case 'f':
 			o.file = optarg;
+			break;
+		case 'w':
+			o.write_when = optarg;
 			break;
 		case 'v':
 			o.verbose = 1;

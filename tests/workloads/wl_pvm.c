@@ -34,8 +34,11 @@
  * each page away (the pinned page is not anon, so no unshare happened), and
  * the copy we get is the old file content.
  *   workload=file-stale mem=file pages=N pin=ro longterm=0 hold_ms=T no_hold=0|1 kernel=R file=PATH
- *   phase=mapped  acquired= released= outstanding= target_file=N   (child pages flagged file-backed in pagemap)
+ *   phase=mapped  acquired= released= outstanding= target_file=N pinner_pid=P target_pid=T addr=A
+ *                 target_file: child pages flagged file-backed in pagemap; P pins
+ *                 (process_vm_readv), T writes; A: the mapping's first page (same in both)
  *   phase=hold    acquired= released= outstanding=                 in the handler, before the child writes
+ *                 (with --write-when PATH, the child writes once PATH exists)
  *   phase=written acquired= released= outstanding= target_changed=C target_file=X
  *                 after the child wrote every page, pin still held
  *   phase=after   acquired= released= outstanding= faults=F stale=S target_new=W
@@ -240,6 +243,8 @@ static void cb_stale(struct uffd_hold *h)
 	long n = v->o->pages;
 
 	out_phase("hold");
+	while (v->o->write_when && access(v->o->write_when, F_OK))
+		sleep_ms(10);
 	target_cmd(&v->t, 'W', 'W');
 	pagemap_read(v->t.pid, v->remote, n, v->cur2);
 	pfns_read(v->t.pid, v->remote, n, v->cur);
@@ -289,6 +294,9 @@ int wl_file_stale(const struct opts *o)
 	out_begin("phase", "mapped");
 	out_pins();
 	out_kv("target_file", "%ld", count_file(v.cur2, o->pages));
+	out_kv("pinner_pid", "%d", (int)getpid());
+	out_kv("target_pid", "%d", (int)v.t.pid);
+	out_kv("addr", "%p", (void *)v.remote);
 	out_end();
 
 	pvm_local(&v, 'u', cb_stale);
