@@ -4,9 +4,10 @@
  *  - among prototype variants (program name suffix "__<nargs>_<first arg
  *    type>", e.g. try_grab_folio__3_page on 6.1, __3_folio on 6.12) only the
  *    one matching the BTF FUNC_PROTO is loaded;
- *  - fentry/fexit is preferred; a function fentry cannot attach to falls back
- *    to kprobe/kretprobe (--attach=auto), verified by really attaching a probe
- *    program first (probe.c), the way `gupwatch check` does.
+ *  - fentry/fexit is preferred; with --attach=auto both kinds are loaded and
+ *    a function whose fentry/fexit programs do not attach gets their
+ *    kprobe/kretprobe twins instead (6.1's hugetlb_wp: 7 arguments, ENOTSUPP);
+ *    a kernel that refuses fentry at load gets kprobes throughout.
  */
 #include "attach.h"
 
@@ -121,59 +122,103 @@ static bool parse_section(const char *sec, enum prog_kind *kind, const char **fu
 	return false;
 }
 
-/* How each function will be hooked, decided once per function name. */
-struct func_choice {
-	const char *func;
-	enum prog_kind kind;
-	bool usable;
-	struct probe_result fentry, kprobe;
-};
-
-static struct func_choice *choose(struct func_choice *choices, int *n, const char *func,
-				  struct probe_env *env, enum attach_mode mode, bool load_only)
+/* Programs to load: those that fit this kernel, of the kinds allowed. */
+static void select_programs(struct bpf_object *obj, const struct btf *btf, bool fentry, bool kprobe)
 {
-	struct func_choice *c;
+	struct bpf_program *prog;
 
-	for (int i = 0; i < *n; i++)
-		if (!strcmp(choices[i].func, func))
-			return &choices[i];
-	c = &choices[(*n)++];
-	memset(c, 0, sizeof(*c));
-	c->func = func;
-	if (mode != ATTACH_KPROBE)
-		c->fentry = load_only ? (struct probe_result){ 0, NULL } : probe_fentry(env, func);
-	if (mode == ATTACH_FENTRY || (mode == ATTACH_AUTO && !c->fentry.err)) {
-		c->kind = KIND_FENTRY;
-		c->usable = !c->fentry.err;
-		return c;
+	bpf_object__for_each_program(prog, obj) {
+		const char *func, *variant = strstr(bpf_program__name(prog), "__");
+		enum prog_kind kind;
+		bool load = false;
+
+		if (parse_section(bpf_program__section_name(prog), &kind, &func))
+			load = (kind == KIND_FENTRY ? fentry : kprobe) &&
+			       btf__find_by_name_kind(btf, func, BTF_KIND_FUNC) > 0 &&
+			       (!variant || proto_matches(btf, func, variant + 2));
+		bpf_program__set_autoload(prog, load);
 	}
-	c->kprobe = load_only ? (struct probe_result){ 0, NULL } : probe_kprobe(env, func);
-	c->kind = KIND_KPROBE;
-	c->usable = !c->kprobe.err;
-	return c;
 }
 
-static void describe_failure(const struct func_choice *c, char *err, size_t errlen)
+/* Attach the loaded programs of one kind on func; on any failure detach them again. */
+static int attach_func(struct tracer *t, const char *func, enum prog_kind want)
 {
-	const struct probe_result *r = c->kind == KIND_FENTRY ? &c->fentry : &c->kprobe;
+	struct bpf_program *prog;
+	int first = t->nr_links, err = 0;
 
-	if (r->stage && !strcmp(r->stage, "pmu"))
-		snprintf(err, errlen, "cannot hook %s: kprobes are not configured in this kernel "
-			 "(and fentry %s); run 'gupwatch check' for details",
-			 c->func, c->fentry.err ? probe_errname(c->fentry.err) : "not tried");
-	else
-		snprintf(err, errlen, "cannot hook %s by %s: %s at %s; run 'gupwatch check' for "
-			 "details, or try --attach=%s", c->func,
-			 c->kind == KIND_FENTRY ? "fentry" : "kprobe", probe_errname(r->err),
-			 r->stage, c->kind == KIND_FENTRY ? "kprobe" : "fentry");
+	bpf_object__for_each_program(prog, t->skel->obj) {
+		const char *f;
+		enum prog_kind kind;
+		struct bpf_link *link;
+
+		if (!bpf_program__autoload(prog) ||
+		    !parse_section(bpf_program__section_name(prog), &kind, &f) ||
+		    kind != want || strcmp(f, func))
+			continue;
+		link = bpf_program__attach(prog);
+		if (!link) {
+			err = -errno;
+			break;
+		}
+		t->links[t->nr_links++] = link;
+	}
+	if (err) {
+		while (t->nr_links > first)
+			bpf_link__destroy(t->links[--t->nr_links]);
+	}
+	return err;
 }
 
+static void describe_failure(const struct probe_env *env, const char *func, int fentry_err,
+			     int kprobe_err, char *err, size_t errlen)
+{
+	char fentry_why[64] = "not tried (--attach=kprobe)", kprobe_why[160];
+
+	if (fentry_err)
+		snprintf(fentry_why, sizeof(fentry_why), "%s", probe_errname(-fentry_err));
+	if (!kprobe_err)
+		snprintf(kprobe_why, sizeof(kprobe_why), "not tried (--attach=fentry)");
+	else if (env->kprobe_pmu_type < 0)
+		snprintf(kprobe_why, sizeof(kprobe_why), "not configured in this kernel (no kprobe PMU)");
+	else
+		snprintf(kprobe_why, sizeof(kprobe_why), "%s", probe_errname(-kprobe_err));
+	snprintf(err, errlen, "cannot hook %s: fentry %s, kprobe %s; run 'gupwatch check' for details",
+		 func, fentry_why, kprobe_why);
+}
+
+/* The functions the loaded programs hook, each once, in program order. */
+static int loaded_funcs(struct bpf_object *obj, const char **funcs, int max)
+{
+	struct bpf_program *prog;
+	int n = 0;
+
+	bpf_object__for_each_program(prog, obj) {
+		const char *func;
+		enum prog_kind kind;
+		int i;
+
+		if (!bpf_program__autoload(prog) ||
+		    !parse_section(bpf_program__section_name(prog), &kind, &func))
+			continue;
+		for (i = 0; i < n && strcmp(funcs[i], func); i++)
+			;
+		if (i == n && n < max)
+			funcs[n++] = func;
+	}
+	return n;
+}
+
+/*
+ * Load, then attach function by function: fentry/fexit first, kprobe/kretprobe
+ * where fentry is not allowed (auto). Nothing is attached just to try it: every
+ * ftrace modification of a hot function is one the kernel must get right.
+ */
 int tracer_open(struct tracer *t, const struct tracer_opts *opts, char *err, size_t errlen)
 {
-	struct func_choice choices[64];
+	bool want_fentry = opts->mode != ATTACH_KPROBE, want_kprobe = opts->mode != ATTACH_FENTRY;
+	const char *funcs[MAX_HOOKED_FUNCS];
+	int fentry_load_err = 0, nfuncs, ret;
 	struct probe_env env;
-	struct bpf_program *prog;
-	int nchoices = 0, ret;
 
 	memset(t, 0, sizeof(*t));
 	probe_env_init(&env);
@@ -183,60 +228,74 @@ int tracer_open(struct tracer *t, const struct tracer_opts *opts, char *err, siz
 		ret = -ENOENT;
 		goto out;
 	}
-	t->skel = gupwatch_bpf__open();
-	if (!t->skel) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-ret));
-		goto out;
-	}
-
 	resolve_foll_flags(env.vmlinux_btf, &t->foll);
-	t->skel->rodata->foll_write = t->foll.write;
-	t->skel->rodata->foll_get = t->foll.get;
-	t->skel->rodata->foll_force = t->foll.force;
-	t->skel->rodata->foll_remote = t->foll.remote;
-	t->skel->rodata->foll_longterm = t->foll.longterm;
-	t->skel->rodata->foll_pin = t->foll.pin;
-	t->skel->rodata->trace_get = opts->trace_get;
-	t->skel->rodata->user_stacks = opts->user_stacks;
 
-	bpf_object__for_each_program(prog, t->skel->obj) {
-		const char *func, *variant = strstr(bpf_program__name(prog), "__");
-		enum prog_kind kind;
-		struct func_choice *c;
-		bool load;
-
-		if (!parse_section(bpf_program__section_name(prog), &kind, &func))
-			continue;
-		load = probe_has_btf_func(&env, func) &&
-		       (!variant || proto_matches(env.vmlinux_btf, func, variant + 2));
-		if (load) {
-			c = choose(choices, &nchoices, func, &env, opts->mode, opts->load_only);
-			if (!c->usable) {
-				describe_failure(c, err, errlen);
-				ret = -EPERM;
-				goto out;
-			}
-			load = c->kind == kind;
+	for (;;) {
+		t->skel = gupwatch_bpf__open();
+		if (!t->skel) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-ret));
+			goto out;
 		}
-		bpf_program__set_autoload(prog, load);
+		t->skel->rodata->foll_write = t->foll.write;
+		t->skel->rodata->foll_get = t->foll.get;
+		t->skel->rodata->foll_force = t->foll.force;
+		t->skel->rodata->foll_remote = t->foll.remote;
+		t->skel->rodata->foll_longterm = t->foll.longterm;
+		t->skel->rodata->foll_pin = t->foll.pin;
+		t->skel->rodata->trace_get = opts->trace_get;
+		t->skel->rodata->user_stacks = opts->user_stacks;
+		select_programs(t->skel->obj, env.vmlinux_btf, want_fentry, want_kprobe);
+		ret = gupwatch_bpf__load(t->skel);
+		/* fentry refused at load (e.g. EPERM by policy): auto falls back to kprobes. */
+		if (ret && want_fentry && want_kprobe) {
+			fentry_load_err = ret;
+			gupwatch_bpf__destroy(t->skel);
+			want_fentry = false;
+			continue;
+		}
+		break;
 	}
-	for (int i = 0; i < nchoices; i++) {
-		t->nr_fentry += choices[i].kind == KIND_FENTRY;
-		t->nr_kprobe += choices[i].kind == KIND_KPROBE;
-	}
-
-	ret = gupwatch_bpf__load(t->skel);
 	if (ret) {
-		snprintf(err, errlen, "the kernel refused gupwatch's BPF programs (%s: %s); "
-			 "run 'gupwatch check' for the hook that fails", probe_errname(-ret), strerror(-ret));
+		if (fentry_load_err || opts->mode == ATTACH_FENTRY)
+			snprintf(err, errlen, "the kernel refused gupwatch's BPF programs (%s at load%s); "
+				 "run 'gupwatch check'", probe_errname(-ret),
+				 fentry_load_err ? ", after fentry was refused too" : "");
+		else
+			snprintf(err, errlen, "the kernel refused gupwatch's BPF programs (%s: %s); "
+				 "run 'gupwatch check' for the hook that fails", probe_errname(-ret),
+				 strerror(-ret));
 		goto out;
 	}
-	if (!opts->load_only) {
-		ret = gupwatch_bpf__attach(t->skel);
-		if (ret)
-			snprintf(err, errlen, "attaching gupwatch's BPF programs failed (%s: %s); "
-				 "run 'gupwatch check'", probe_errname(-ret), strerror(-ret));
+	if (opts->load_only) {
+		struct bpf_program *prog;
+
+		bpf_object__for_each_program(prog, t->skel->obj)
+			t->nr_loaded += bpf_program__autoload(prog);
+		goto out;
+	}
+
+	nfuncs = loaded_funcs(t->skel->obj, funcs, MAX_HOOKED_FUNCS);
+	for (int i = 0; i < nfuncs; i++) {
+		int fentry_err = fentry_load_err, kprobe_err = 0;
+
+		if (want_fentry) {
+			fentry_err = attach_func(t, funcs[i], KIND_FENTRY);
+			if (!fentry_err) {
+				t->nr_fentry++;
+				continue;
+			}
+		}
+		if (want_kprobe) {
+			kprobe_err = attach_func(t, funcs[i], KIND_KPROBE);
+			if (!kprobe_err) {
+				t->nr_kprobe++;
+				continue;
+			}
+		}
+		describe_failure(&env, funcs[i], fentry_err, kprobe_err, err, errlen);
+		ret = fentry_err ?: kprobe_err;
+		goto out;
 	}
 out:
 	probe_env_free(&env);
@@ -247,6 +306,8 @@ out:
 
 void tracer_close(struct tracer *t)
 {
+	while (t->nr_links > 0)
+		bpf_link__destroy(t->links[--t->nr_links]);
 	gupwatch_bpf__destroy(t->skel);
 	t->skel = NULL;
 }

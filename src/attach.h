@@ -8,16 +8,23 @@
 enum attach_mode { ATTACH_AUTO, ATTACH_FENTRY, ATTACH_KPROBE };
 
 struct gupwatch_bpf;
+struct bpf_link;
 
 struct foll_flags {
 	unsigned int write, get, force, remote, longterm, pin;
 	bool from_btf; /* false: the kernel has them as #defines (6.1), values of that era */
 };
 
+#define MAX_HOOKED_FUNCS 32
+#define MAX_LINKS 64
+
 struct tracer {
 	struct gupwatch_bpf *skel;
+	struct bpf_link *links[MAX_LINKS];
+	int nr_links;
 	struct foll_flags foll;
 	int nr_fentry, nr_kprobe; /* functions attached each way */
+	int nr_loaded;            /* --load-only: programs the kernel accepted */
 };
 
 struct tracer_opts {

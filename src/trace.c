@@ -216,8 +216,8 @@ int cmd_trace(int argc, char **argv)
 		return 1;
 	}
 	if (env.tracer.load_only) {
-		printf("gupwatch: the kernel accepts all BPF programs (%d functions by fentry, %d by kprobe); "
-		       "nothing attached\n", tracer.nr_fentry, tracer.nr_kprobe);
+		printf("gupwatch: the kernel accepts all %d BPF programs that fit it; nothing attached\n",
+		       tracer.nr_loaded);
 		tracer_close(&tracer);
 		return 0;
 	}

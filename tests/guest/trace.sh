@@ -1,0 +1,106 @@
+# Helpers for the tests that run gupwatch alongside a workload (busybox sh).
+# Source after lib.sh:  . /gw/tests/lib.sh; . /gw/tests/trace.sh
+#
+#   trace_modes               attach modes to test on this kernel (both ways)
+#   trace_case MODE "GUPWATCH ARGS" GWLOAD-ARGS...
+#                             vmstat baseline, start gupwatch, run gwload (its
+#                             records in $GW_OUT, pid in $GW_PID), stop gupwatch
+#                             with SIGINT; checks the exit status and that the
+#                             pin/unpin refs gupwatch saw equal the vmstat deltas
+#   trace_start MODE ARGS / trace_stop     the two halves, for custom sequences
+#   sum_row LABEL             "EVENTS KERNEL" of a row of the summary's totals
+#   finding_count KIND        findings of KIND in the summary
+#   proc_pins PID COLUMN      PINS|UNPINS|FAST-UNDO|R/O|R/W|LONGTERM|GETS of PID
+#   findings KIND             the live finding lines of KIND
+#   t_expect WHAT GOT WANT    compare, print ok/FAIL, count failures (gw_done reports)
+
+GW_TRACE=/tmp/gw-trace
+GW_PID=
+
+trace_modes() {
+	# 6.1's hugetlb_wp has 7 arguments: no fentry (ENOTSUPP), so "fentry"
+	# there means auto (fentry + kprobe for that one); see test-check.sh.
+	case $(gw_series) in
+	6.1) echo "auto kprobe" ;;
+	*) echo "fentry kprobe" ;;
+	esac
+}
+
+t_expect() {
+	if [ "$2" = "$3" ]; then
+		echo "ok   $1 = $2"
+	else
+		echo "FAIL $1 = ${2:-<missing>} (expected $3)"
+		GW_FAILS=$((GW_FAILS + 1))
+	fi
+}
+
+vm_pins() {
+	echo 1 >/proc/sys/vm/stat_refresh
+	awk '$1 == "nr_foll_pin_acquired" { a = $2 } $1 == "nr_foll_pin_released" { r = $2 }
+		END { print a, r }' /proc/vmstat
+}
+
+trace_start() {
+	# shellcheck disable=SC2086 # $2: several options
+	gupwatch --attach="$1" $2 >$GW_TRACE.out 2>$GW_TRACE.err &
+	GW_TRACER=$!
+	i=0
+	until grep -q '^gupwatch: tracing' $GW_TRACE.err; do
+		if ! kill -0 $GW_TRACER 2>/dev/null || [ $i -ge 900 ]; then
+			echo "FAIL: gupwatch --attach=$1 did not start:"
+			cat $GW_TRACE.err
+			gw_cleanup
+			exit 1
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+trace_stop() {
+	kill -INT $GW_TRACER
+	wait $GW_TRACER
+	t_expect "gupwatch exit status" $? 0
+	sed 's/^/  > /' $GW_TRACE.out
+	grep -v '^gupwatch: tracing' $GW_TRACE.err | sed 's/^/  2> /'
+}
+
+trace_case() {
+	mode=$1 gwargs=$2
+	shift 2
+	echo "+ gupwatch --attach=$mode $gwargs  //  gwload $*"
+	set -- $(vm_pins) "$@"
+	before_acq=$1 before_rel=$2
+	shift 2
+	trace_start "$mode" "$gwargs"
+	gwload "$@" >"$GW_OUT" 2>&1 &
+	GW_PID=$!
+	wait $GW_PID || { echo "FAIL: gwload $1 exited $?"; cat "$GW_OUT"; gw_cleanup; exit 1; }
+	trace_stop
+	set -- $(vm_pins)
+	t_expect "pin refs (events kernel) vs vmstat" "$(sum_row 'pin refs')" \
+		"$(($1 - before_acq)) $(($1 - before_acq))"
+	t_expect "unpin refs (events kernel) vs vmstat" "$(sum_row 'unpin refs')" \
+		"$(($2 - before_rel)) $(($2 - before_rel))"
+}
+
+sum_row() {
+	awk -v l="  $1 " 'index($0, l) == 1 { print $(NF - 1), $NF }' $GW_TRACE.out
+}
+
+finding_count() {
+	awk -v k="$1" '/^Findings$/ { s = 1; next } s && $1 == k { print $2; exit }' $GW_TRACE.out
+}
+
+findings() {
+	awk -v k="$1" '$2 == k && $1 ~ /^[0-9.]+$/' $GW_TRACE.out
+}
+
+proc_pins() {
+	awk -v p="$1" -v c="$2" '
+		/^Pins by process/ { s = 1; next }
+		s && $1 == "PID" { for (i = 1; i <= NF; i++) col[$i] = i; next }
+		s && /^[^ ]/ { s = 0 }
+		s && $1 == p { print $(col[c]); exit }' $GW_TRACE.out
+}
