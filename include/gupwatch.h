@@ -90,6 +90,8 @@ enum gw_counter {
 	GW_CNT_UNPIN_REFS,    /* FOLL_PIN references dropped (equals nr_foll_pin_released) */
 	GW_CNT_RINGBUF_DROP,  /* events lost: ring buffer full */
 	GW_CNT_STACK_DROP,    /* stacks lost: stack map full or unwinding failed */
+	GW_CNT_PROG_MISSED,   /* hook runs the kernel skipped (BPF recursion protection);
+				 filled in by user space from bpf_prog_info, not by BPF */
 	GW_CNT__MAX
 };
 

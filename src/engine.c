@@ -187,7 +187,12 @@ static struct proc *proc_get(struct engine *e, uint32_t pid, const char *comm)
 
 static struct proc *proc_of(struct engine *e, const struct gw_task *t)
 {
-	return proc_get(e, t->pid, t->comm);
+	struct proc *p = proc_get(e, t->pid, t->comm);
+
+	/* Name a process by its main thread's latest comm: after exec, the new program. */
+	if (t->tid == t->pid && p != &e->other)
+		memcpy(p->pub.comm, t->comm, GW_COMM_LEN);
+	return p;
 }
 
 /* Pins a process keeps (not undone by GUP-fast), by kind; delta < 0 on undo. */

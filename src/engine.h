@@ -115,7 +115,7 @@ struct engine_opts {
 /* Per-process numbers. Refs are pin references (what /proc/vmstat counts). */
 struct engine_proc {
 	uint32_t pid;            /* tgid; 0: processes beyond max_procs */
-	char comm[GW_COMM_LEN];  /* comm of its first event */
+	char comm[GW_COMM_LEN];  /* its main thread's latest comm (after exec: the new one) */
 	uint64_t pin_refs;       /* taken by it (every PIN event) */
 	uint64_t unpin_refs;     /* dropped from its pins, wherever the unpin ran */
 	uint64_t fast_undone_refs; /* of which GUP-fast undid right away */

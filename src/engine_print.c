@@ -276,6 +276,7 @@ void engine_print_summary(FILE *f, const struct engine *e)
 	if (t.have_counters) {
 		loss_row(f, "events lost: ring buffer full", t.counters[GW_CNT_RINGBUF_DROP]);
 		loss_row(f, "stacks lost", t.counters[GW_CNT_STACK_DROP]);
+		loss_row(f, "hook runs skipped by the kernel (recursion)", t.counters[GW_CNT_PROG_MISSED]);
 	} else {
 		fprintf(f, "  %-44s %12s\n", "events lost: ring buffer full", "unknown");
 	}

@@ -181,12 +181,22 @@ static void read_counters(struct gupwatch_bpf *skel, uint64_t sums[GW_CNT__MAX])
 {
 	int ncpus = libbpf_num_possible_cpus(), fd = bpf_map__fd(skel->maps.counters);
 	uint64_t vals[ncpus > 0 ? ncpus : 1];
+	struct bpf_program *prog;
 
 	for (__u32 key = 0; key < GW_CNT__MAX; key++) {
 		sums[key] = 0;
 		if (ncpus > 0 && !bpf_map_lookup_elem(fd, &key, vals))
 			for (int cpu = 0; cpu < ncpus; cpu++)
 				sums[key] += vals[cpu];
+	}
+	/* A hook that fires while another BPF program runs on that CPU is skipped. */
+	bpf_object__for_each_program(prog, skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_program__fd(prog) >= 0 &&
+		    !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			sums[GW_CNT_PROG_MISSED] += info.recursion_misses;
 	}
 }
 

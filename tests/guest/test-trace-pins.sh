@@ -33,22 +33,36 @@ for mode in $(trace_modes); do
 	split $GW_PID 0 4 0
 	no_findings
 
-	# 6.1 takes FOLL_GET references for O_DIRECT, not pins: nothing to report
-	# (the vmstat comparison inside trace_case then checks 0 = 0).
-	trace_case "$mode" "" odirect-write --pages 4 --dev "$GW_NULLB"
-	if [ "$(gw_series)" = 6.1 ]; then split $GW_PID 0 0 0; else split $GW_PID 4 0 0; fi
-	t_expect "pid $GW_PID unpin refs (dropped in IRQ context)" "$(proc_pins $GW_PID UNPINS)" \
-		"$(proc_pins $GW_PID PINS)"
+	# O_DIRECT pins on 6.12; 6.1 takes FOLL_GET references instead, which
+	# --get shows as their own class (and trace_case checks 0 pins = vmstat).
+	# FOLL_GET is common (exec copying argv, futexes, /proc/pid/mem): the
+	# process has at least the 4 of its I/O.
+	trace_case "$mode" "--get" odirect-write --pages 4 --dev "$GW_NULLB"
+	if [ "$(gw_series)" = 6.1 ]; then
+		split $GW_PID 0 0 0
+		gets=$(proc_pins $GW_PID GETS)
+		t_expect "pid $GW_PID FOLL_GET refs >= 4" "$([ "${gets:-0}" -ge 4 ] && echo yes)" yes
+	else
+		split $GW_PID 4 0 0
+		t_expect "pid $GW_PID unpin refs (dropped in IRQ context)" \
+			"$(proc_pins $GW_PID UNPINS)" 4
+	fi
 	no_findings
 
 	trace_case "$mode" "" odirect-read --pages 4 --dev "$GW_NULLB"
-	if [ "$(gw_series)" = 6.1 ]; then split $GW_PID 0 0 0; else split $GW_PID 0 4 0; fi
+	if [ "$(gw_series)" = 6.1 ]; then
+		t_expect "pid $GW_PID in the pin table" "$(proc_pins $GW_PID PINS)" ""
+	else
+		split $GW_PID 0 4 0
+	fi
 	no_findings
 
-	# vmsplice takes FOLL_GET references: never pins; --get shows them apart.
+	# vmsplice takes FOLL_GET references: never pins; --get shows them apart
+	# (at least its 4; see above).
 	trace_case "$mode" "--get" vmsplice-fork --pages 4
 	split $GW_PID 0 0 0
-	t_expect "pid $GW_PID FOLL_GET refs" "$(proc_pins $GW_PID GETS)" 4
+	gets=$(proc_pins $GW_PID GETS)
+	t_expect "pid $GW_PID FOLL_GET refs >= 4" "$([ "${gets:-0}" -ge 4 ] && echo yes)" yes
 	no_findings
 done
 gw_done

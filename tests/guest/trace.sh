@@ -86,7 +86,8 @@ trace_case() {
 }
 
 sum_row() {
-	awk -v l="  $1 " 'index($0, l) == 1 { print $(NF - 1), $NF }' $GW_TRACE.out
+	awk -v l="$1" '{ label = $0; sub(/^ +/, "", label); sub(/ +[^ ]+ +[^ ]+$/, "", label) }
+		label == l { print $(NF - 1), $NF; exit }' $GW_TRACE.out
 }
 
 finding_count() {

@@ -80,7 +80,9 @@ clean() { sed -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\x1bc//g' -e '
 boot() {
     local live=$5
     : >"$3"
+    # shellcheck disable=SC2086 # GW_QEMU_ACCEL: a comma list, no spaces
     timeout -k 10 "$boot_tmo" qemu-system-x86_64 -machine q35 -cpu max -m 2048 -smp 2 \
+        -accel ${GW_QEMU_ACCEL:-tcg} \
         -nographic -nodefaults -no-reboot \
         -chardev "file,id=ser0,path=$3,append=on" -serial chardev:ser0 \
         -kernel "$1/vmlinuz" -initrd "$2" -append "$4" </dev/null &
