@@ -85,45 +85,68 @@ struct {
 extern const void vmemmap_base __ksym __weak;
 static __u64 vmemmap;
 
-/* preempt_count lives in pcpu_hot on x86 6.2-6.14, in __preempt_count before and after. */
-extern const struct pcpu_hot pcpu_hot __ksym __weak;
-extern const int __preempt_count __ksym __weak;
+/*
+ * preempt_count is per-CPU: in pcpu_hot on x86 6.2-6.14, in __preempt_count
+ * before and after. Typeless ksyms come from /proc/kallsyms (no BTF VAR, so no
+ * verifier-side lookup that fails on kernels without data symbols); missing,
+ * they resolve to 0 and interrupt context is simply not told apart.
+ */
+extern const void __per_cpu_offset __ksym __weak;
+extern const void pcpu_hot __ksym __weak;
+extern const void __preempt_count __ksym __weak;
 
 /* preempt_count bits of NMI, hard IRQ and *serving* a softirq (not bh-disabled sections). */
 #define PREEMPT_NOT_TASK_MASK (0x00f00000 | 0x000f0000 | 0x00000100)
 #define GUP_PIN_COUNTING_BIAS 1024         /* include/linux/mm.h, not in BTF */
 #define PTE_PFN_MASK 0x000ffffffffff000ULL
 
-static __always_inline void count(enum gw_counter c, __u64 n)
+static __always_inline int count(enum gw_counter c, __u64 n)
 {
 	__u32 key = c;
 	__u64 *v = bpf_map_lookup_elem(&counters, &key);
 
 	if (v)
 		*v += n;
+	return 0;
 }
 
 static __always_inline bool in_interrupt_ctx(void)
 {
+	__u64 cpu_base = 0, addr;
 	int pc = 0;
 
-	if (&pcpu_hot) {
-		struct pcpu_hot *hot = bpf_this_cpu_ptr(&pcpu_hot);
-
-		pc = hot->preempt_count;
-	} else if (&__preempt_count) {
-		pc = *(int *)bpf_this_cpu_ptr(&__preempt_count);
-	}
+	if (!&__per_cpu_offset)
+		return false;
+	bpf_probe_read_kernel(&cpu_base, sizeof(cpu_base),
+			      (char *)&__per_cpu_offset + bpf_get_smp_processor_id() * sizeof(__u64));
+	if (bpf_core_type_exists(struct pcpu_hot) && &pcpu_hot)
+		addr = cpu_base + (__u64)&pcpu_hot + bpf_core_field_offset(struct pcpu_hot, preempt_count);
+	else if (&__preempt_count)
+		addr = cpu_base + (__u64)&__preempt_count;
+	else
+		return false;
+	bpf_probe_read_kernel(&pc, sizeof(pc), (void *)addr);
 	return pc & PREEMPT_NOT_TASK_MASK;
+}
+
+/* fentry arguments are typed pointers the verifier does no arithmetic on: take their value. */
+static __always_inline __u64 ptr_value(const void *ptr)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), &ptr);
+	return v;
 }
 
 static __always_inline __u64 page_to_pfn(const void *page)
 {
+	__u64 addr = ptr_value(page);
+
 	if (!vmemmap && &vmemmap_base)
 		bpf_probe_read_kernel(&vmemmap, sizeof(vmemmap), &vmemmap_base);
-	if (!vmemmap || !page)
+	if (!vmemmap || !addr)
 		return 0;
-	return ((__u64)page - vmemmap) / bpf_core_type_size(struct page);
+	return (addr - vmemmap) / bpf_core_type_size(struct page);
 }
 
 static __always_inline struct page *pfn_to_page(__u64 pfn)
@@ -264,6 +287,23 @@ static __always_inline int on_put(void *ctx, struct folio *folio, int refs, __u3
 	return 0;
 }
 
+/*
+ * One handler, attachable both ways: fentry/fexit and kprobe/kretprobe get the
+ * same typed arguments from BPF_PROG / BPF_KPROBE. VARIANT is "" or a
+ * prototype suffix "__<nargs>_<type of the first argument>" (see attach.c).
+ */
+#define ENTRY_HOOK(func, variant, call, ...)                                        \
+	SEC("fentry/" #func)                                                        \
+	int BPF_PROG(fentry_##func##variant, ##__VA_ARGS__) { return call; }        \
+	SEC("kprobe/" #func)                                                        \
+	int BPF_KPROBE(kprobe_##func##variant, ##__VA_ARGS__) { return call; }
+
+#define EXIT_HOOK(func, call)                                                       \
+	SEC("fexit/" #func)                                                         \
+	int BPF_PROG(fexit_##func) { return call; }                                 \
+	SEC("kretprobe/" #func)                                                     \
+	int BPF_KRETPROBE(kretprobe_##func) { return call; }
+
 /* ---- pins: fexit ---- */
 
 /* 6.1: GUP-fast (and hugetlb slow path) */
@@ -297,11 +337,7 @@ int BPF_PROG(fexit_try_grab_folio_fast, struct page *page, int refs, unsigned in
 }
 
 /* 6.12+: legacy direct-io adds a pin to an already pinned folio (no vmstat ACQUIRED update) */
-SEC("fentry/folio_add_pin")
-int BPF_PROG(fentry_folio_add_pin, struct folio *folio)
-{
-	return on_grab(ctx, folio, NULL, 1, foll_pin, false);
-}
+ENTRY_HOOK(folio_add_pin, , on_grab(ctx, folio, NULL, 1, foll_pin, false), struct folio *folio)
 
 /* ---- pins: kprobe mode (arguments saved at entry for the return probe) ---- */
 
@@ -377,30 +413,15 @@ int BPF_KRETPROBE(kretprobe_try_grab_folio_fast, struct folio *ret)
 	return take_args(&a) && ret ? on_grab(ctx, ret, a.ptr, a.refs, a.flags, true) : 0;
 }
 
-SEC("kprobe/folio_add_pin")
-int BPF_KPROBE(kprobe_folio_add_pin, struct folio *folio)
-{
-	return on_grab(ctx, folio, NULL, 1, foll_pin, false);
-}
-
 /* ---- unpins: every FOLL_PIN release funnels into gup_put_folio on 6.1 and 6.12 ---- */
 
-SEC("fentry/gup_put_folio")
-int BPF_PROG(fentry_gup_put_folio, struct folio *folio, int refs, unsigned int flags)
-{
-	return on_put(ctx, folio, refs, flags);
-}
-
-SEC("kprobe/gup_put_folio")
-int BPF_KPROBE(kprobe_gup_put_folio, struct folio *folio, int refs, unsigned int flags)
-{
-	return on_put(ctx, folio, refs, flags);
-}
+ENTRY_HOOK(gup_put_folio, , on_put(ctx, folio, refs, flags),
+	   struct folio *folio, int refs, unsigned int flags)
 
 /* ---- write-protect faults ---- */
 
-static __always_inline void window_open(enum window win, struct vm_fault *vmf, __u64 address,
-					__u64 old_pte, __u32 fault_flags)
+static __always_inline int window_open(enum window win, struct vm_fault *vmf, __u64 address,
+				       __u64 old_pte, __u32 fault_flags)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct task_state st = {
@@ -409,47 +430,27 @@ static __always_inline void window_open(enum window win, struct vm_fault *vmf, _
 	};
 
 	bpf_map_update_elem(&task_states, &tid, &st, BPF_ANY);
+	return 0;
 }
 
-static __always_inline void window_close(void)
+static __always_inline int window_close(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
 	bpf_map_delete_elem(&task_states, &tid);
+	return 0;
 }
 
 static __always_inline int wp_enter(struct vm_fault *vmf)
 {
 	count(GW_CNT_WP_FAULT, 1);
-	window_open(WIN_WP, vmf, 0, 0, BPF_CORE_READ(vmf, flags));
-	return 0;
+	return window_open(WIN_WP, vmf, 0, 0, BPF_CORE_READ(vmf, flags));
 }
 
-SEC("fentry/do_wp_page")
-int BPF_PROG(fentry_do_wp_page, struct vm_fault *vmf)
-{
-	return wp_enter(vmf);
-}
-
-SEC("fexit/do_wp_page")
-int BPF_PROG(fexit_do_wp_page)
-{
-	window_close();
-	return 0;
-}
-
-SEC("kprobe/do_wp_page")
-int BPF_KPROBE(kprobe_do_wp_page, struct vm_fault *vmf)
-{
-	return wp_enter(vmf);
-}
-
-SEC("kretprobe/do_wp_page")
-int BPF_KRETPROBE(kretprobe_do_wp_page)
-{
-	window_close();
-	return 0;
-}
+ENTRY_HOOK(do_wp_page, , wp_enter(vmf), struct vm_fault *vmf)
+/* THP COW never copies a PMD (split, then the PTE path above): only counted. */
+ENTRY_HOOK(do_huge_pmd_wp_page, , count(GW_CNT_THP_WP_FAULT, 1), struct vm_fault *vmf)
+EXIT_HOOK(do_wp_page, window_close())
 
 /* hugetlb_wp: three prototypes; remember the old PTE, hugetlb_wp clears it before mapping the copy. */
 static __always_inline int hugetlb_wp_enter(struct vm_fault *vmf, __u64 address, pte_t *ptep,
@@ -465,91 +466,22 @@ static __always_inline int hugetlb_wp_enter(struct vm_fault *vmf, __u64 address,
 	} else {
 		bpf_probe_read_kernel(&old_pte, sizeof(old_pte), ptep);
 	}
-	window_open(WIN_HUGETLB_WP, NULL, address, old_pte, fault_flags);
-	return 0;
+	return window_open(WIN_HUGETLB_WP, NULL, address, old_pte, fault_flags);
 }
 
-SEC("fentry/hugetlb_wp") /* 6.1 */
-int BPF_PROG(fentry_hugetlb_wp__7_mm_struct, struct mm_struct *mm, struct vm_area_struct *vma,
-	     unsigned long address, pte_t *ptep, unsigned int flags)
-{
-	return hugetlb_wp_enter(NULL, address, ptep, flags);
-}
-
-SEC("fentry/hugetlb_wp") /* 6.12.0 - 6.12.116 */
-int BPF_PROG(fentry_hugetlb_wp__2_folio, struct folio *pagecache_folio, struct vm_fault *vmf)
-{
-	return hugetlb_wp_enter(vmf, 0, NULL, 0);
-}
-
-SEC("fentry/hugetlb_wp") /* 6.12.117+, 6.18 */
-int BPF_PROG(fentry_hugetlb_wp__1_vm_fault, struct vm_fault *vmf)
-{
-	return hugetlb_wp_enter(vmf, 0, NULL, 0);
-}
-
-SEC("fexit/hugetlb_wp")
-int BPF_PROG(fexit_hugetlb_wp)
-{
-	window_close();
-	return 0;
-}
-
-SEC("kprobe/hugetlb_wp")
-int BPF_KPROBE(kprobe_hugetlb_wp__7_mm_struct, struct mm_struct *mm, struct vm_area_struct *vma,
-	       unsigned long address, pte_t *ptep, unsigned int flags)
-{
-	return hugetlb_wp_enter(NULL, address, ptep, flags);
-}
-
-SEC("kprobe/hugetlb_wp")
-int BPF_KPROBE(kprobe_hugetlb_wp__2_folio, struct folio *pagecache_folio, struct vm_fault *vmf)
-{
-	return hugetlb_wp_enter(vmf, 0, NULL, 0);
-}
-
-SEC("kprobe/hugetlb_wp")
-int BPF_KPROBE(kprobe_hugetlb_wp__1_vm_fault, struct vm_fault *vmf)
-{
-	return hugetlb_wp_enter(vmf, 0, NULL, 0);
-}
-
-SEC("kretprobe/hugetlb_wp")
-int BPF_KRETPROBE(kretprobe_hugetlb_wp)
-{
-	window_close();
-	return 0;
-}
+ENTRY_HOOK(hugetlb_wp, __7_mm_struct, hugetlb_wp_enter(NULL, address, ptep, flags),   /* 6.1 */
+	   struct mm_struct *mm, struct vm_area_struct *vma, unsigned long address, pte_t *ptep,
+	   unsigned int flags)
+ENTRY_HOOK(hugetlb_wp, __2_folio, hugetlb_wp_enter(vmf, 0, NULL, 0),   /* 6.12.0 - 6.12.116 */
+	   struct folio *pagecache_folio, struct vm_fault *vmf)
+ENTRY_HOOK(hugetlb_wp, __1_vm_fault, hugetlb_wp_enter(vmf, 0, NULL, 0), /* 6.12.117+, 6.18 */
+	   struct vm_fault *vmf)
+EXIT_HOOK(hugetlb_wp, window_close())
 
 /* ---- fork: copy_page_range is the window (it also calls copy_hugetlb_page_range) ---- */
 
-SEC("fentry/copy_page_range")
-int BPF_PROG(fentry_copy_page_range)
-{
-	window_open(WIN_FORK, NULL, 0, 0, 0);
-	return 0;
-}
-
-SEC("fexit/copy_page_range")
-int BPF_PROG(fexit_copy_page_range)
-{
-	window_close();
-	return 0;
-}
-
-SEC("kprobe/copy_page_range")
-int BPF_KPROBE(kprobe_copy_page_range)
-{
-	window_open(WIN_FORK, NULL, 0, 0, 0);
-	return 0;
-}
-
-SEC("kretprobe/copy_page_range")
-int BPF_KRETPROBE(kretprobe_copy_page_range)
-{
-	window_close();
-	return 0;
-}
+ENTRY_HOOK(copy_page_range, , window_open(WIN_FORK, NULL, 0, 0, 0))
+EXIT_HOOK(copy_page_range, window_close())
 
 /* ---- the copy signal: a new anon page mapped inside one of the windows ---- */
 
@@ -609,6 +541,7 @@ static __always_inline int on_new_anon(void *ctx, struct folio *new_folio, __u64
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct task_state *st = bpf_map_lookup_elem(&task_states, &tid);
+	struct vm_fault *vmf;
 	struct page *old_page;
 
 	if (!st)
@@ -616,7 +549,8 @@ static __always_inline int on_new_anon(void *ctx, struct folio *new_folio, __u64
 	switch (st->window) {
 	case WIN_WP:
 		/* do_wp_page has set vmf->page to the old page (NULL for the zero page). */
-		old_page = BPF_CORE_READ(st->vmf, page);
+		vmf = st->vmf;
+		old_page = BPF_CORE_READ(vmf, page);
 		emit_wp_copy(ctx, st, new_folio, address, old_page, 0);
 		break;
 	case WIN_HUGETLB_WP:
@@ -630,58 +564,11 @@ static __always_inline int on_new_anon(void *ctx, struct folio *new_folio, __u64
 	return 0;
 }
 
-SEC("fentry/page_add_new_anon_rmap") /* 6.1 */
-int BPF_PROG(fentry_page_add_new_anon_rmap, struct page *page, struct vm_area_struct *vma,
-	     unsigned long address)
-{
-	return on_new_anon(ctx, (struct folio *)page, address, false);
-}
-
-SEC("fentry/folio_add_new_anon_rmap") /* 6.12+ */
-int BPF_PROG(fentry_folio_add_new_anon_rmap, struct folio *folio, struct vm_area_struct *vma,
-	     unsigned long address)
-{
-	return on_new_anon(ctx, folio, address, false);
-}
-
-SEC("fentry/hugepage_add_new_anon_rmap") /* 6.1 */
-int BPF_PROG(fentry_hugepage_add_new_anon_rmap, struct page *page, struct vm_area_struct *vma,
-	     unsigned long address)
-{
-	return on_new_anon(ctx, (struct folio *)page, address, true);
-}
-
-SEC("fentry/hugetlb_add_new_anon_rmap") /* 6.12+ */
-int BPF_PROG(fentry_hugetlb_add_new_anon_rmap, struct folio *folio, struct vm_area_struct *vma,
-	     unsigned long address)
-{
-	return on_new_anon(ctx, folio, address, true);
-}
-
-SEC("kprobe/page_add_new_anon_rmap")
-int BPF_KPROBE(kprobe_page_add_new_anon_rmap, struct page *page, struct vm_area_struct *vma,
-	       unsigned long address)
-{
-	return on_new_anon(ctx, (struct folio *)page, address, false);
-}
-
-SEC("kprobe/folio_add_new_anon_rmap")
-int BPF_KPROBE(kprobe_folio_add_new_anon_rmap, struct folio *folio, struct vm_area_struct *vma,
-	       unsigned long address)
-{
-	return on_new_anon(ctx, folio, address, false);
-}
-
-SEC("kprobe/hugepage_add_new_anon_rmap")
-int BPF_KPROBE(kprobe_hugepage_add_new_anon_rmap, struct page *page, struct vm_area_struct *vma,
-	       unsigned long address)
-{
-	return on_new_anon(ctx, (struct folio *)page, address, true);
-}
-
-SEC("kprobe/hugetlb_add_new_anon_rmap")
-int BPF_KPROBE(kprobe_hugetlb_add_new_anon_rmap, struct folio *folio, struct vm_area_struct *vma,
-	       unsigned long address)
-{
-	return on_new_anon(ctx, folio, address, true);
-}
+ENTRY_HOOK(page_add_new_anon_rmap, , on_new_anon(ctx, (struct folio *)page, address, false),
+	   struct page *page, struct vm_area_struct *vma, unsigned long address)     /* 6.1 */
+ENTRY_HOOK(folio_add_new_anon_rmap, , on_new_anon(ctx, folio, address, false),
+	   struct folio *folio, struct vm_area_struct *vma, unsigned long address)   /* 6.12+ */
+ENTRY_HOOK(hugepage_add_new_anon_rmap, , on_new_anon(ctx, (struct folio *)page, address, true),
+	   struct page *page, struct vm_area_struct *vma, unsigned long address)     /* 6.1 */
+ENTRY_HOOK(hugetlb_add_new_anon_rmap, , on_new_anon(ctx, folio, address, true),
+	   struct folio *folio, struct vm_area_struct *vma, unsigned long address)   /* 6.12+ */

@@ -83,6 +83,8 @@ struct gw_event {
 /* Per-CPU counters kept in the kernel: totals that need no event each. */
 enum gw_counter {
 	GW_CNT_WP_FAULT,      /* do_wp_page / hugetlb_wp calls seen */
+	GW_CNT_THP_WP_FAULT,  /* do_huge_pmd_wp_page calls: a THP is reused, or split and
+				 its PTE-mapped page then goes through do_wp_page */
 	GW_CNT_WP_COPY,       /* of which copied the page */
 	GW_CNT_UNSHARE_COPY,  /* copies made for FAULT_FLAG_UNSHARE */
 	GW_CNT_FORK_COPY,     /* eager copies at fork */

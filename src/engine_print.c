@@ -263,14 +263,19 @@ void engine_print_summary(FILE *f, const struct engine *e)
 	total_row(f, &t, "unpin refs", t.unpin_refs, GW_CNT_UNPIN_REFS);
 	total_row(f, &t, "  of which GUP-fast undo", t.fast_undone_refs, -1);
 	total_row(f, &t, "get refs", t.get_refs, -1);
-	if (t.have_counters)
+	if (t.have_counters) {
 		fprintf(f, "  %-30s %12s %12" PRIu64 "\n", "write-protect faults", "-",
 			t.counters[GW_CNT_WP_FAULT]);
+		fprintf(f, "  %-30s %12s %12" PRIu64 "\n", "  THP (PMD) write faults", "-",
+			t.counters[GW_CNT_THP_WP_FAULT]);
+	}
 	total_row(f, &t, "page copies (COW + unshare)", t.wp_copies + t.unshares, GW_CNT_WP_COPY);
 	total_row(f, &t, "  of which unshare", t.unshares, GW_CNT_UNSHARE_COPY);
 	total_row(f, &t, "fork copies", t.fork_copies, GW_CNT_FORK_COPY);
 	total_row(f, &t, "outstanding folios", t.out_folios, -1);
 	total_row(f, &t, "outstanding refs", t.out_refs, -1);
+	fprintf(f, "  (EVENTS: what reached user space; a COW of a page nobody pinned is only\n"
+		   "   counted in the kernel, so fewer copies than KERNEL is by design, not a loss)\n");
 
 	fprintf(f, "\nLost and uncertain\n");
 	if (t.have_counters) {

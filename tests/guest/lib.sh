@@ -7,7 +7,8 @@
 #                        the workload releases early, and the test must then FAIL
 #                        (test-broken.sh checks that every test does).
 #   gw_get TYPE VAL KEY  value of KEY on the record whose first pair is TYPE=VAL
-#   gw_expect TYPE VAL KEY WANT   compare, print "ok ..." or "FAIL ...", count failures
+#   gw_check WHAT GOT WANT        compare, print "ok ..." or "FAIL ...", count failures
+#   gw_expect TYPE VAL KEY WANT   gw_check of a gwload record's value
 #   gw_pins PHASE ACQ REL         gw_expect of acquired/released/outstanding of phase=PHASE
 #   gw_done              exit 0 if nothing failed, else 1
 #   gw_skip REASON       exit 77
@@ -54,14 +55,17 @@ gw_get() {
 	}' "$GW_OUT"
 }
 
-gw_expect() {
-	v=$(gw_get "$1" "$2" "$3")
-	if [ "$v" = "$4" ]; then
-		echo "ok   $1=$2 $3=$v"
+gw_check() { # WHAT GOT WANT
+	if [ "$2" = "$3" ]; then
+		echo "ok   $1 = $2"
 	else
-		echo "FAIL $1=$2 $3=${v:-<missing>} (expected $4)"
+		echo "FAIL $1 = ${2:-<missing>} (expected $3)"
 		GW_FAILS=$((GW_FAILS + 1))
 	fi
+}
+
+gw_expect() {
+	gw_check "$1=$2 $3" "$(gw_get "$1" "$2" "$3")" "$4"
 }
 
 gw_pins() {

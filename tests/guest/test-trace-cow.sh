@@ -11,39 +11,39 @@
 . /gw/tests/trace.sh
 
 count_is() { # STALE UNSHARE FORK
-	t_expect "STALE-PIN findings" "$(finding_count STALE-PIN)" "$1"
-	t_expect "UNSHARE findings" "$(finding_count UNSHARE)" "$2"
-	t_expect "FORK-COPY findings" "$(finding_count FORK-COPY)" "$3"
+	gw_check "STALE-PIN findings" "$(finding_count STALE-PIN)" "$1"
+	gw_check "UNSHARE findings" "$(finding_count UNSHARE)" "$2"
+	gw_check "FORK-COPY findings" "$(finding_count FORK-COPY)" "$3"
 }
 
 for mode in $(trace_modes); do
 	trace_case "$mode" "" cow-fork --pages 256
 	count_is 0 0 0
 	set -- $(sum_row "page copies (COW + unshare)")
-	t_expect "COW copies sent as events" "$1" 0
+	gw_check "COW copies sent as events" "$1" 0
 	[ "$2" -ge 256 ] && echo "ok   kernel counted $2 COW copies (>= 256)" ||
-		t_expect "kernel COW copies >= 256" "$2" ">= 256"
+		gw_check "kernel COW copies >= 256" "$2" ">= 256"
 
 	trace_case "$mode" "" pin-fork --pages 4
 	count_is 0 0 4
-	t_expect "FORK-COPY parent" "$(findings FORK-COPY | awk '{ print $4 }' | sort -u)" "$GW_PID/gwload"
-	t_expect "fork copies (events kernel)" "$(sum_row 'fork copies')" "4 4"
+	gw_check "FORK-COPY parent" "$(findings FORK-COPY | awk '{ print $4 }' | sort -u)" "$GW_PID/gwload"
+	gw_check "fork copies (events kernel)" "$(sum_row 'fork copies')" "4 4"
 
 	trace_case "$mode" "" fork-unshare --pages 4
 	count_is 0 4 0
-	t_expect "UNSHARE by the pinner" "$(findings UNSHARE | awk '{ print $4 }' | sort -u)" "$GW_PID/gwload"
-	t_expect "UNSHAREs linked to their pin" "$(findings UNSHARE | grep -c 'pinned it: R/O')" 4
+	gw_check "UNSHARE by the pinner" "$(findings UNSHARE | awk '{ print $4 }' | sort -u)" "$GW_PID/gwload"
+	gw_check "UNSHAREs linked to their pin" "$(findings UNSHARE | grep -c 'pinned it: R/O')" 4
 
 	trace_case "$mode" "" file-stale --pages 4 --file /tmp/gw-trace-stale.dat
 	count_is 4 0 0
 	pinner=$(gw_get phase mapped pinner_pid) writer=$(gw_get phase mapped target_pid)
 	addr=$(gw_get phase mapped addr)
-	t_expect "STALE-PIN writer" "$(findings STALE-PIN | awk '{ print $4 }' | sort -u)" "$writer/gwload"
-	t_expect "STALE-PIN pinner" "$(findings STALE-PIN | awk '{ print $7 }' | sort -u)" "$pinner/gwload"
-	t_expect "STALE-PIN severity (short-term R/O pin)" "$(findings STALE-PIN | awk '{ print $3 }' | sort -u)" medium
+	gw_check "STALE-PIN writer" "$(findings STALE-PIN | awk '{ print $4 }' | sort -u)" "$writer/gwload"
+	gw_check "STALE-PIN pinner" "$(findings STALE-PIN | awk '{ print $7 }' | sort -u)" "$pinner/gwload"
+	gw_check "STALE-PIN severity (short-term R/O pin)" "$(findings STALE-PIN | awk '{ print $3 }' | sort -u)" medium
 	want=$(for i in 0 1 2 3; do printf '0x%x\n' $((addr + i * 4096)); done)
-	t_expect "STALE-PIN addresses" "$(findings STALE-PIN | awk '{ print $5 }' | sort)" "$want"
-	t_expect "STALE-PIN PFNs old->new differ" \
+	gw_check "STALE-PIN addresses" "$(findings STALE-PIN | awk '{ print $5 }' | sort)" "$want"
+	gw_check "STALE-PIN PFNs old->new differ" \
 		"$(findings STALE-PIN | awk '{ split($6, p, "->"); if (p[1] != p[2] && p[2] != "") n++ } END { print n + 0 }')" 4
 
 	# The pin is taken before gupwatch starts; the write happens under it.
@@ -59,10 +59,10 @@ for mode in $(trace_modes); do
 	trace_stop
 	writer=$(gw_get phase mapped target_pid)
 	count_is 4 0 0
-	t_expect "early STALE-PIN writer" "$(findings STALE-PIN | awk '{ print $4 }' | sort -u)" "$writer/gwload"
-	t_expect "early STALE-PIN pinner unknown" \
+	gw_check "early STALE-PIN writer" "$(findings STALE-PIN | awk '{ print $4 }' | sort -u)" "$writer/gwload"
+	gw_check "early STALE-PIN pinner unknown" \
 		"$(findings STALE-PIN | grep -c 'unknown (pinned before tracing started)')" 4
-	t_expect "unpins of pins taken before the start" \
+	gw_check "unpins of pins taken before the start" \
 		"$(awk '/unpin refs of unknown folios/ { print $NF }' $GW_TRACE.out)" 4
 done
 gw_done

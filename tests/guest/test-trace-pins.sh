@@ -9,14 +9,14 @@
 
 no_findings() {
 	for k in STALE-PIN UNSHARE FORK-COPY HELD-AT-EXIT; do
-		t_expect "$k findings" "$(finding_count $k)" 0
+		gw_check "$k findings" "$(finding_count $k)" 0
 	done
 }
 
 split() { # PID R/O R/W LONGTERM
-	t_expect "pid $1 R/O refs" "$(proc_pins "$1" R/O)" "$2"
-	t_expect "pid $1 R/W refs" "$(proc_pins "$1" R/W)" "$3"
-	t_expect "pid $1 long-term refs" "$(proc_pins "$1" LONGTERM)" "$4"
+	gw_check "pid $1 R/O refs" "$(proc_pins "$1" R/O)" "$2"
+	gw_check "pid $1 R/W refs" "$(proc_pins "$1" R/W)" "$3"
+	gw_check "pid $1 long-term refs" "$(proc_pins "$1" LONGTERM)" "$4"
 }
 
 nullb_create gwtrace 500000000
@@ -41,17 +41,17 @@ for mode in $(trace_modes); do
 	if [ "$(gw_series)" = 6.1 ]; then
 		split $GW_PID 0 0 0
 		gets=$(proc_pins $GW_PID GETS)
-		t_expect "pid $GW_PID FOLL_GET refs >= 4" "$([ "${gets:-0}" -ge 4 ] && echo yes)" yes
+		gw_check "pid $GW_PID FOLL_GET refs >= 4" "$([ "${gets:-0}" -ge 4 ] && echo yes)" yes
 	else
 		split $GW_PID 4 0 0
-		t_expect "pid $GW_PID unpin refs (dropped in IRQ context)" \
+		gw_check "pid $GW_PID unpin refs (dropped in IRQ context)" \
 			"$(proc_pins $GW_PID UNPINS)" 4
 	fi
 	no_findings
 
 	trace_case "$mode" "" odirect-read --pages 4 --dev "$GW_NULLB"
 	if [ "$(gw_series)" = 6.1 ]; then
-		t_expect "pid $GW_PID in the pin table" "$(proc_pins $GW_PID PINS)" ""
+		gw_check "pid $GW_PID in the pin table" "$(proc_pins $GW_PID PINS)" ""
 	else
 		split $GW_PID 0 4 0
 	fi
@@ -62,7 +62,21 @@ for mode in $(trace_modes); do
 	trace_case "$mode" "--get" vmsplice-fork --pages 4
 	split $GW_PID 0 0 0
 	gets=$(proc_pins $GW_PID GETS)
-	t_expect "pid $GW_PID FOLL_GET refs >= 4" "$([ "${gets:-0}" -ge 4 ] && echo yes)" yes
+	gw_check "pid $GW_PID FOLL_GET refs >= 4" "$([ "${gets:-0}" -ge 4 ] && echo yes)" yes
 	no_findings
+
+	# Pins still held when gupwatch stops: HELD-AT-EXIT names the holder.
+	echo "+ gupwatch --attach=$mode stops while io_uring holds its pins"
+	trace_start "$mode" ""
+	gwload iouring-reg --pages 4 --hold-ms 3000 >"$GW_OUT" 2>&1 &
+	GW_PID=$!
+	i=0
+	until grep -q '^phase=registered' "$GW_OUT" || [ $i -ge 300 ]; do sleep 0.1; i=$((i + 1)); done
+	trace_stop
+	wait $GW_PID
+	gw_check "HELD-AT-EXIT findings" "$(finding_count HELD-AT-EXIT)" 1
+	gw_check "HELD-AT-EXIT holder" "$(findings HELD-AT-EXIT | awk '{ print $4 }')" "$GW_PID/gwload"
+	gw_check "HELD-AT-EXIT kind" "$(findings HELD-AT-EXIT | grep -c 'R/W,longterm 4 refs')" 1
+	gw_check "outstanding refs at the end" "$(sum_row 'outstanding refs')" "4 -"
 done
 gw_done

@@ -12,7 +12,6 @@
 #   finding_count KIND        findings of KIND in the summary
 #   proc_pins PID COLUMN      PINS|UNPINS|FAST-UNDO|R/O|R/W|LONGTERM|GETS of PID
 #   findings KIND             the live finding lines of KIND
-#   t_expect WHAT GOT WANT    compare, print ok/FAIL, count failures (gw_done reports)
 
 GW_TRACE=/tmp/gw-trace
 GW_PID=
@@ -24,15 +23,6 @@ trace_modes() {
 	6.1) echo "auto kprobe" ;;
 	*) echo "fentry kprobe" ;;
 	esac
-}
-
-t_expect() {
-	if [ "$2" = "$3" ]; then
-		echo "ok   $1 = $2"
-	else
-		echo "FAIL $1 = ${2:-<missing>} (expected $3)"
-		GW_FAILS=$((GW_FAILS + 1))
-	fi
 }
 
 vm_pins() {
@@ -61,7 +51,7 @@ trace_start() {
 trace_stop() {
 	kill -INT $GW_TRACER
 	wait $GW_TRACER
-	t_expect "gupwatch exit status" $? 0
+	gw_check "gupwatch exit status" $? 0
 	sed 's/^/  > /' $GW_TRACE.out
 	grep -v '^gupwatch: tracing' $GW_TRACE.err | sed 's/^/  2> /'
 }
@@ -79,9 +69,9 @@ trace_case() {
 	wait $GW_PID || { echo "FAIL: gwload $1 exited $?"; cat "$GW_OUT"; gw_cleanup; exit 1; }
 	trace_stop
 	set -- $(vm_pins)
-	t_expect "pin refs (events kernel) vs vmstat" "$(sum_row 'pin refs')" \
+	gw_check "pin refs (events kernel) vs vmstat" "$(sum_row 'pin refs')" \
 		"$(($1 - before_acq)) $(($1 - before_acq))"
-	t_expect "unpin refs (events kernel) vs vmstat" "$(sum_row 'unpin refs')" \
+	gw_check "unpin refs (events kernel) vs vmstat" "$(sum_row 'unpin refs')" \
 		"$(($2 - before_rel)) $(($2 - before_rel))"
 }
 
