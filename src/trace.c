@@ -4,21 +4,16 @@
  * summary at the end (duration, Ctrl-C or SIGTERM), then detach.
  */
 #include <argp.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "attach.h"
 #include "commands.h"
 #include "engine.h"
-#include "gupwatch.skel.h"
+#include "session.h"
 
 static struct trace_env {
 	struct tracer_opts tracer;
@@ -109,22 +104,7 @@ static const struct argp trace_argp = {
 	       "  gupwatch trace -p 1234 -v also print every pin event of the trace\n",
 };
 
-static volatile sig_atomic_t exiting;
 static struct engine *engine;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	exiting = 1;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts); /* the clock of bpf_ktime_get_ns() */
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static void print_event(const struct gw_event *e)
 {
@@ -159,15 +139,12 @@ static void print_event(const struct gw_event *e)
 	}
 }
 
-static int on_ringbuf(void *ctx, void *data, size_t size)
+static void on_event(const struct gw_event *e, void *ctx)
 {
 	(void)ctx;
-	if (size < sizeof(struct gw_event))
-		return 0;
 	if (env.verbose)
-		print_event(data);
-	engine_event(engine, data);
-	return 0;
+		print_event(e);
+	engine_event(engine, e);
 }
 
 static void on_finding(const struct engine_finding *f, void *ctx)
@@ -177,103 +154,41 @@ static void on_finding(const struct engine_finding *f, void *ctx)
 	fflush(stdout);
 }
 
-static void read_counters(struct gupwatch_bpf *skel, uint64_t sums[GW_CNT__MAX])
+static void on_start(const struct tracer *t, void *ctx)
 {
-	int ncpus = libbpf_num_possible_cpus(), fd = bpf_map__fd(skel->maps.counters);
-	uint64_t vals[ncpus > 0 ? ncpus : 1];
-	struct bpf_program *prog;
-
-	for (__u32 key = 0; key < GW_CNT__MAX; key++) {
-		sums[key] = 0;
-		if (ncpus > 0 && !bpf_map_lookup_elem(fd, &key, vals))
-			for (int cpu = 0; cpu < ncpus; cpu++)
-				sums[key] += vals[cpu];
-	}
-	/* A hook that fires while another BPF program runs on that CPU is skipped. */
-	bpf_object__for_each_program(prog, skel->obj) {
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-
-		if (bpf_program__fd(prog) >= 0 &&
-		    !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
-			sums[GW_CNT_PROG_MISSED] += info.recursion_misses;
-	}
+	(void)t, (void)ctx;
+	engine_print_finding_header(stdout);
+	fflush(stdout);
 }
 
-static int silent_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
+static void on_idle(uint64_t now_ns, void *ctx)
 {
-	return level == LIBBPF_WARN && getenv("GUPWATCH_DEBUG") ? vfprintf(stderr, fmt, args) : 0;
+	(void)ctx;
+	engine_tick(engine, now_ns);
 }
 
 int cmd_trace(int argc, char **argv)
 {
-	struct ring_buffer *rb = NULL;
-	uint64_t counters[GW_CNT__MAX], deadline = 0;
-	struct tracer tracer;
-	char err[512];
+	static const struct session_ops ops = { on_start, on_event, on_idle };
+	uint64_t counters[GW_CNT__MAX];
 	int ret;
 
 	if (argp_parse(&trace_argp, argc, argv, 0, NULL, NULL))
 		return 2;
-	libbpf_set_print(silent_libbpf);
-	/* Handlers first: a Ctrl-C during attach must still end in a clean detach. */
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-
-	ret = tracer_open(&tracer, &env.tracer, err, sizeof(err));
-	if (ret) {
-		fprintf(stderr, "gupwatch: %s\n", err);
-		return 1;
-	}
-	if (env.tracer.load_only) {
-		printf("gupwatch: the kernel accepts all %d BPF programs that fit it; nothing attached\n",
-		       tracer.nr_loaded);
-		tracer_close(&tracer);
-		return 0;
-	}
-
 	env.engine.on_finding = on_finding;
 	engine = engine_new(&env.engine);
 	if (!engine) {
 		fprintf(stderr, "gupwatch: cannot set up the correlation engine: %s\n", strerror(errno));
-		ret = 1;
-		goto out;
+		return 1;
 	}
-	rb = ring_buffer__new(bpf_map__fd(tracer.skel->maps.events), on_ringbuf, NULL, NULL);
-	if (!rb) {
-		fprintf(stderr, "gupwatch: cannot open the ring buffer: %s\n", strerror(errno));
-		ret = 1;
-		goto out;
+	ret = session_run(&env.tracer, env.duration_s, &ops, NULL, counters);
+	if (!ret && !env.tracer.load_only) {
+		engine_set_counters(engine, counters);
+		engine_finish(engine, session_now_ns());
+		printf("\n");
+		engine_print_summary(stdout, engine);
 	}
-
-	fprintf(stderr, "gupwatch: tracing (%d functions by fentry, %d by kprobe; FOLL_PIN=0x%x%s); "
-		"Ctrl-C to stop\n", tracer.nr_fentry, tracer.nr_kprobe, tracer.foll.pin,
-		tracer.foll.from_btf ? "" : " as #defined up to 6.1");
-	engine_print_finding_header(stdout);
-	fflush(stdout);
-	if (env.duration_s)
-		deadline = now_ns() + env.duration_s * 1000000000ULL;
-
-	while (!exiting && (!deadline || now_ns() < deadline)) {
-		ret = ring_buffer__poll(rb, 100);
-		if (ret < 0 && ret != -EINTR) {
-			fprintf(stderr, "gupwatch: reading the ring buffer failed: %s\n", strerror(-ret));
-			break;
-		}
-		engine_tick(engine, now_ns());
-	}
-	/* Drain what is already in the buffer, then summarise. */
-	ring_buffer__consume(rb);
-	read_counters(tracer.skel, counters);
-	engine_set_counters(engine, counters);
-	engine_finish(engine, now_ns());
-	printf("\n");
-	engine_print_summary(stdout, engine);
-	ret = 0;
-out:
-	ring_buffer__free(rb);
 	engine_free(engine);
 	engine = NULL;
-	tracer_close(&tracer);
 	return ret;
 }

@@ -1,0 +1,130 @@
+#include "session.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gupwatch.skel.h"
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+uint64_t session_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void read_counters(struct gupwatch_bpf *skel, uint64_t sums[GW_CNT__MAX])
+{
+	int ncpus = libbpf_num_possible_cpus(), fd = bpf_map__fd(skel->maps.counters);
+	uint64_t vals[ncpus > 0 ? ncpus : 1];
+	struct bpf_program *prog;
+
+	for (__u32 key = 0; key < GW_CNT__MAX; key++) {
+		sums[key] = 0;
+		if (ncpus > 0 && !bpf_map_lookup_elem(fd, &key, vals))
+			for (int cpu = 0; cpu < ncpus; cpu++)
+				sums[key] += vals[cpu];
+	}
+	/* A hook that fires while another BPF program runs on that CPU is skipped. */
+	bpf_object__for_each_program(prog, skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_program__fd(prog) >= 0 &&
+		    !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			sums[GW_CNT_PROG_MISSED] += info.recursion_misses;
+	}
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	return level == LIBBPF_WARN && getenv("GUPWATCH_DEBUG") ? vfprintf(stderr, fmt, args) : 0;
+}
+
+struct rb_ctx {
+	const struct session_ops *ops;
+	void *ctx;
+};
+
+static int on_record(void *data, void *rec, size_t size)
+{
+	struct rb_ctx *c = data;
+
+	if (size >= sizeof(struct gw_event))
+		c->ops->on_event(rec, c->ctx);
+	return 0;
+}
+
+int session_run(const struct tracer_opts *opts, long duration_s, const struct session_ops *ops,
+		void *ctx, uint64_t counters[GW_CNT__MAX])
+{
+	struct rb_ctx rbc = { ops, ctx };
+	struct ring_buffer *rb = NULL;
+	uint64_t deadline = 0;
+	struct tracer tracer;
+	char err[512];
+	int ret;
+
+	memset(counters, 0, GW_CNT__MAX * sizeof(counters[0]));
+	libbpf_set_print(libbpf_quiet);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	if (tracer_open(&tracer, opts, err, sizeof(err))) {
+		fprintf(stderr, "gupwatch: %s\n", err);
+		return 1;
+	}
+	if (opts->load_only) {
+		printf("gupwatch: the kernel accepts all %d BPF programs that fit it; nothing attached\n",
+		       tracer.nr_loaded);
+		tracer_close(&tracer);
+		return 0;
+	}
+	rb = ring_buffer__new(bpf_map__fd(tracer.skel->maps.events), on_record, &rbc, NULL);
+	if (!rb) {
+		fprintf(stderr, "gupwatch: cannot open the ring buffer: %s\n", strerror(errno));
+		tracer_close(&tracer);
+		return 1;
+	}
+	fprintf(stderr, "gupwatch: tracing (%d functions by fentry, %d by kprobe; FOLL_PIN=0x%x%s); "
+		"Ctrl-C to stop\n", tracer.nr_fentry, tracer.nr_kprobe, tracer.foll.pin,
+		tracer.foll.from_btf ? "" : " as #defined up to 6.1");
+	if (ops->on_start)
+		ops->on_start(&tracer, ctx);
+	if (duration_s)
+		deadline = session_now_ns() + duration_s * 1000000000ULL;
+
+	ret = 0;
+	while (!exiting && (!deadline || session_now_ns() < deadline)) {
+		int n = ring_buffer__poll(rb, 100);
+
+		if (n < 0 && n != -EINTR) {
+			fprintf(stderr, "gupwatch: reading the ring buffer failed: %s\n", strerror(-n));
+			ret = 1;
+			break;
+		}
+		if (ops->on_idle)
+			ops->on_idle(session_now_ns(), ctx);
+	}
+	/* What is already in the buffer belongs to the session. */
+	ring_buffer__consume(rb);
+	read_counters(tracer.skel, counters);
+	ring_buffer__free(rb);
+	tracer_close(&tracer);
+	return ret;
+}
