@@ -176,6 +176,7 @@ int cmd_trace(int argc, char **argv)
 	if (argp_parse(&trace_argp, argc, argv, 0, NULL, NULL))
 		return 2;
 	env.engine.on_finding = on_finding;
+	env.engine.t0_ns = session_now_ns(); /* times count from the start, as in perf */
 	engine = engine_new(&env.engine);
 	if (!engine) {
 		fprintf(stderr, "gupwatch: cannot set up the correlation engine: %s\n", strerror(errno));
