@@ -9,10 +9,11 @@ echo "### gupwatch check"
 gupwatch check
 echo
 echo "### gupwatch -d 30 (in the background) while the workloads run"
+rm -f /tmp/demo.trace /tmp/demo.err
 gupwatch -d 30 >/tmp/demo.trace 2>/tmp/demo.err &
 gw=$!
 i=0
-until grep -q 'tracing' /tmp/demo.err 2>/dev/null || [ $i -ge 300 ]; do sleep 0.1; i=$((i + 1)); done
+until grep -qs 'tracing' /tmp/demo.err || [ $i -ge 300 ]; do sleep 0.1; i=$((i + 1)); done
 cat /tmp/demo.err
 echo "### gwload iouring-reg --pages 4 --hold-ms 500"
 gwload iouring-reg --pages 4 --hold-ms 500

@@ -32,11 +32,14 @@ vm_pins() {
 }
 
 trace_start() {
+	# The old file must go first: the background shell truncates it only when
+	# it gets to run, and the previous session's "tracing" would be seen.
+	rm -f $GW_TRACE.out $GW_TRACE.err
 	# shellcheck disable=SC2086 # $2: several options
 	gupwatch --attach="$1" $2 >$GW_TRACE.out 2>$GW_TRACE.err &
 	GW_TRACER=$!
 	i=0
-	until grep -q '^gupwatch: tracing' $GW_TRACE.err; do
+	until grep -qs '^gupwatch: tracing' $GW_TRACE.err; do
 		if ! kill -0 $GW_TRACER 2>/dev/null || [ $i -ge 900 ]; then
 			echo "FAIL: gupwatch --attach=$1 did not start:"
 			cat $GW_TRACE.err
