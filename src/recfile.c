@@ -1,0 +1,558 @@
+/* gupwatch record files: writer and validating reader (format in recfile.h). */
+#include "recfile.h"
+#include "attach.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- CRC-32 (IEEE 802.3, as zlib's crc32) ---- */
+
+uint32_t rec_crc32(uint32_t crc, const void *buf, size_t len)
+{
+	static uint32_t table[256];
+	const unsigned char *p = buf;
+
+	if (!table[1]) {
+		for (uint32_t i = 0; i < 256; i++) {
+			uint32_t c = i;
+
+			for (int k = 0; k < 8; k++)
+				c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+			table[i] = c;
+		}
+	}
+	crc = ~crc;
+	while (len--)
+		crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+/* ---- little-endian fields ---- */
+
+static void put32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = v >> (8 * i);
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = v >> (8 * i);
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+	uint32_t v = 0;
+
+	for (int i = 3; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void putstr(unsigned char *p, const char *s, size_t len)
+{
+	size_t n = strnlen(s, len - 1);
+
+	memset(p, 0, len);
+	memcpy(p, s, n);
+}
+
+/* Header payload, version 1. */
+enum {
+	H_EVENT_VERSION = 0, H_EVENT_SIZE = 4, H_NR_COUNTERS = 8, H_FLAGS = 12,
+	H_START_REALTIME = 16, H_START_MONO = 24, H_FOLL = 32, /* 6 x u32 */
+	H_ATTACH_MODE = 56, H_FILTER_PID = 60, H_COMMAND_PID = 64, /* 68: 0 */
+	H_RELEASE = 72, H_BOOT_ID = H_RELEASE + REC_RELEASE_LEN,
+	H_HOSTNAME = H_BOOT_ID + REC_BOOT_ID_LEN, H_FILTER_COMM = H_HOSTNAME + REC_HOSTNAME_LEN,
+	H_COMMAND = H_FILTER_COMM + GW_COMM_LEN, H_END = H_COMMAND + REC_COMMAND_LEN,
+};
+_Static_assert(H_END == REC_HEADER_V1_SIZE, "header layout");
+
+#define HF_FOLL_FROM_BTF 1u
+#define HF_TRACE_GET 2u
+
+static void read_line(const char *path, char *out, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	out[0] = 0;
+	if (!f)
+		return;
+	if (fgets(out, len, f))
+		out[strcspn(out, "\n")] = 0;
+	fclose(f);
+}
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+void rec_header_init(struct rec_header *h)
+{
+	struct utsname u;
+
+	memset(h, 0, sizeof(*h));
+	h->format_version = REC_FORMAT_VERSION;
+	h->event_version = GW_EVENT_VERSION;
+	h->event_size = sizeof(struct gw_event);
+	h->nr_counters = GW_CNT__MAX;
+	h->start_realtime_ns = now_ns(CLOCK_REALTIME);
+	h->start_mono_ns = now_ns(CLOCK_MONOTONIC);
+	if (!uname(&u)) {
+		snprintf(h->release, sizeof(h->release), "%s", u.release);
+		snprintf(h->hostname, sizeof(h->hostname), "%s", u.nodename);
+	}
+	read_line("/proc/sys/kernel/random/boot_id", h->boot_id, sizeof(h->boot_id));
+}
+
+void rec_header_set_tracer(struct rec_header *h, const struct tracer *t,
+			   const struct tracer_opts *o)
+{
+	h->foll_write = t->foll.write;
+	h->foll_get = t->foll.get;
+	h->foll_force = t->foll.force;
+	h->foll_remote = t->foll.remote;
+	h->foll_longterm = t->foll.longterm;
+	h->foll_pin = t->foll.pin;
+	h->foll_from_btf = t->foll.from_btf;
+	h->attach_mode = o->mode;
+	h->trace_get = o->trace_get;
+}
+
+const char *rec_attach_mode_name(uint32_t mode)
+{
+	switch (mode) {
+	case ATTACH_AUTO: return "auto";
+	case ATTACH_FENTRY: return "fentry";
+	case ATTACH_KPROBE: return "kprobe";
+	default: return "unknown";
+	}
+}
+
+/* ---- writer ---- */
+
+static void wr(struct rec_writer *w, const void *buf, size_t len)
+{
+	if (w->err)
+		return;
+	if (fwrite(buf, 1, len, w->f) != len) {
+		w->err = errno ?: EIO;
+		return;
+	}
+	w->crc = rec_crc32(w->crc, buf, len);
+	w->off += len;
+}
+
+static void wr_rec(struct rec_writer *w, uint32_t type, const void *payload, uint32_t len)
+{
+	unsigned char hdr[REC_HDR_SIZE];
+
+	put32(hdr, type);
+	put32(hdr + 4, len);
+	wr(w, hdr, sizeof(hdr));
+	wr(w, payload, len);
+}
+
+int rec_writer_open(struct rec_writer *w, const char *path, char *err, size_t errlen)
+{
+	unsigned char pre[REC_PREAMBLE_SIZE] = REC_MAGIC;
+	int fd;
+
+	memset(w, 0, sizeof(*w));
+	w->path = strdup(path);
+	if (!w->path || asprintf(&w->tmp, "%s.XXXXXX", path) < 0) {
+		w->tmp = NULL;
+		snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
+		rec_writer_abort(w);
+		return -1;
+	}
+	fd = mkstemp(w->tmp);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+		free(w->tmp);
+		w->tmp = NULL;
+		rec_writer_abort(w);
+		return -1;
+	}
+	w->f = fdopen(fd, "w");
+	if (!w->f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		rec_writer_abort(w);
+		return -1;
+	}
+	put32(pre + 8, REC_FORMAT_VERSION);
+	wr(w, pre, sizeof(pre));
+	return w->err ? -1 : 0;
+}
+
+int rec_writer_header(struct rec_writer *w, const struct rec_header *h)
+{
+	unsigned char p[REC_HEADER_V1_SIZE] = { 0 };
+	const uint32_t foll[6] = { h->foll_write, h->foll_get, h->foll_force, h->foll_remote,
+				   h->foll_longterm, h->foll_pin };
+
+	put32(p + H_EVENT_VERSION, GW_EVENT_VERSION);
+	put32(p + H_EVENT_SIZE, sizeof(struct gw_event));
+	put32(p + H_NR_COUNTERS, GW_CNT__MAX);
+	put32(p + H_FLAGS, (h->foll_from_btf ? HF_FOLL_FROM_BTF : 0) | (h->trace_get ? HF_TRACE_GET : 0));
+	put64(p + H_START_REALTIME, h->start_realtime_ns);
+	put64(p + H_START_MONO, h->start_mono_ns);
+	for (int i = 0; i < 6; i++)
+		put32(p + H_FOLL + 4 * i, foll[i]);
+	put32(p + H_ATTACH_MODE, h->attach_mode);
+	put32(p + H_FILTER_PID, h->filter_pid);
+	put32(p + H_COMMAND_PID, h->command_pid);
+	putstr(p + H_RELEASE, h->release, REC_RELEASE_LEN);
+	putstr(p + H_BOOT_ID, h->boot_id, REC_BOOT_ID_LEN);
+	putstr(p + H_HOSTNAME, h->hostname, REC_HOSTNAME_LEN);
+	putstr(p + H_FILTER_COMM, h->filter_comm, GW_COMM_LEN);
+	putstr(p + H_COMMAND, h->command, REC_COMMAND_LEN);
+	wr_rec(w, REC_HEADER, p, sizeof(p));
+	return w->err ? -1 : 0;
+}
+
+int rec_writer_event(struct rec_writer *w, const struct gw_event *e)
+{
+	wr_rec(w, REC_EVENT, e, sizeof(*e));
+	if (w->err)
+		return -1;
+	w->events++;
+	return 0;
+}
+
+int rec_writer_finish(struct rec_writer *w, const uint64_t counters[GW_CNT__MAX],
+		      uint64_t end_mono_ns, char *err, size_t errlen)
+{
+	unsigned char p[REC_TRAILER_V1_SIZE + 8 * GW_CNT__MAX + 8] = { 0 }, hdr[REC_HDR_SIZE];
+	size_t crc_at = REC_TRAILER_V1_SIZE + 8 * GW_CNT__MAX;
+	int fd;
+
+	put64(p, w->events);
+	put64(p + 8, end_mono_ns);
+	put32(p + 16, GW_CNT__MAX);
+	for (int i = 0; i < GW_CNT__MAX; i++)
+		put64(p + REC_TRAILER_V1_SIZE + 8 * i, counters[i]);
+	put32(hdr, REC_TRAILER);
+	put32(hdr + 4, sizeof(p));
+	wr(w, hdr, sizeof(hdr));
+	wr(w, p, crc_at);
+	/* The CRC covers every byte before it. */
+	put32(p + crc_at, w->crc);
+	wr(w, p + crc_at, 8);
+	if (!w->err && fflush(w->f))
+		w->err = errno;
+	fd = fileno(w->f);
+	if (!w->err && fsync(fd) && errno != EINVAL)
+		w->err = errno;
+	if (fclose(w->f) && !w->err)
+		w->err = errno;
+	w->f = NULL;
+	if (!w->err && rename(w->tmp, w->path))
+		w->err = errno;
+	if (w->err) {
+		snprintf(err, errlen, "%s: cannot write: %s", w->path, strerror(w->err));
+		rec_writer_abort(w);
+		return -1;
+	}
+	free(w->tmp);
+	w->tmp = NULL;
+	rec_writer_abort(w);
+	return 0;
+}
+
+void rec_writer_abort(struct rec_writer *w)
+{
+	if (w->f)
+		fclose(w->f);
+	w->f = NULL;
+	if (w->tmp)
+		unlink(w->tmp);
+	free(w->tmp);
+	free(w->path);
+	w->tmp = w->path = NULL;
+}
+
+/* ---- reader ---- */
+
+struct vctx {
+	const char *name;
+	size_t size;
+	char *err;
+	size_t errlen;
+};
+
+static int bad(const struct vctx *v, size_t off, const char *fmt, ...)
+{
+	char what[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(v->err, v->errlen, "%s: %s at byte %zu (file ends at %zu)", v->name, what, off,
+		 v->size);
+	return -1;
+}
+
+static const char *rec_name(uint32_t type)
+{
+	switch (type) {
+	case REC_HEADER: return "header";
+	case REC_EVENT: return "event";
+	case REC_TRAILER: return "trailer";
+	default: return "optional";
+	}
+}
+
+/* A NUL-terminated string field. */
+static int getstr(const struct vctx *v, size_t base, const unsigned char *p, size_t field,
+		  char *out, size_t len, const char *what)
+{
+	if (!memchr(p + field, 0, len))
+		return bad(v, base + field, "corrupt header: unterminated %s", what);
+	memcpy(out, p + field, len);
+	return 0;
+}
+
+static int parse_header(const struct vctx *v, size_t base, const unsigned char *p, uint32_t len,
+			struct rec_header *h)
+{
+	uint32_t flags;
+
+	if (len < REC_HEADER_V1_SIZE)
+		return bad(v, base - 4, "corrupt header record: %u bytes, at least %u expected", len,
+			   REC_HEADER_V1_SIZE);
+	h->event_version = get32(p + H_EVENT_VERSION);
+	if (h->event_version != GW_EVENT_VERSION)
+		return bad(v, base + H_EVENT_VERSION, "events are version %u, this gupwatch reads "
+			   "version %u%s", h->event_version, GW_EVENT_VERSION,
+			   h->event_version > GW_EVENT_VERSION ? " (written by a newer gupwatch)" : "");
+	h->event_size = get32(p + H_EVENT_SIZE);
+	if (h->event_size != sizeof(struct gw_event))
+		return bad(v, base + H_EVENT_SIZE, "corrupt header: event size %u, version %u events "
+			   "have %zu", h->event_size, GW_EVENT_VERSION, sizeof(struct gw_event));
+	h->nr_counters = get32(p + H_NR_COUNTERS);
+	if (h->nr_counters > 4096)
+		return bad(v, base + H_NR_COUNTERS, "corrupt header: %u counters", h->nr_counters);
+	flags = get32(p + H_FLAGS);
+	h->foll_from_btf = flags & HF_FOLL_FROM_BTF;
+	h->trace_get = flags & HF_TRACE_GET;
+	h->start_realtime_ns = get64(p + H_START_REALTIME);
+	h->start_mono_ns = get64(p + H_START_MONO);
+	h->foll_write = get32(p + H_FOLL);
+	h->foll_get = get32(p + H_FOLL + 4);
+	h->foll_force = get32(p + H_FOLL + 8);
+	h->foll_remote = get32(p + H_FOLL + 12);
+	h->foll_longterm = get32(p + H_FOLL + 16);
+	h->foll_pin = get32(p + H_FOLL + 20);
+	h->attach_mode = get32(p + H_ATTACH_MODE);
+	h->filter_pid = get32(p + H_FILTER_PID);
+	h->command_pid = get32(p + H_COMMAND_PID);
+	if (getstr(v, base, p, H_RELEASE, h->release, REC_RELEASE_LEN, "kernel release") ||
+	    getstr(v, base, p, H_BOOT_ID, h->boot_id, REC_BOOT_ID_LEN, "boot id") ||
+	    getstr(v, base, p, H_HOSTNAME, h->hostname, REC_HOSTNAME_LEN, "hostname") ||
+	    getstr(v, base, p, H_FILTER_COMM, h->filter_comm, GW_COMM_LEN, "comm filter") ||
+	    getstr(v, base, p, H_COMMAND, h->command, REC_COMMAND_LEN, "command"))
+		return -1;
+	return 0;
+}
+
+static int parse_trailer(const struct vctx *v, const unsigned char *map, size_t base, uint32_t len,
+			 uint64_t nr_events, struct rec_trailer *t)
+{
+	const unsigned char *p = map + base;
+	size_t crc_at;
+	uint32_t crc;
+
+	if (len < REC_TRAILER_V1_SIZE)
+		return bad(v, base - 4, "corrupt trailer record: %u bytes, at least %u expected", len,
+			   REC_TRAILER_V1_SIZE);
+	t->events = get64(p);
+	t->end_mono_ns = get64(p + 8);
+	t->nr_counters = get32(p + 16);
+	crc_at = REC_TRAILER_V1_SIZE + 8 * (size_t)t->nr_counters;
+	if (t->nr_counters > 4096 || crc_at + 8 > len)
+		return bad(v, base + 16, "corrupt trailer: %u counters do not fit its %u bytes",
+			   t->nr_counters, len);
+	for (uint32_t i = 0; i < t->nr_counters && i < GW_CNT__MAX; i++)
+		t->counters[i] = get64(p + REC_TRAILER_V1_SIZE + 8 * i);
+	if (get32(p + crc_at + 4))
+		return bad(v, base + crc_at + 4, "corrupt trailer: reserved field is not 0");
+	crc = rec_crc32(0, map, base + crc_at);
+	if (crc != get32(p + crc_at))
+		return bad(v, base + crc_at, "corrupt file: CRC-32 mismatch (stored 0x%08x, "
+			   "computed 0x%08x)", get32(p + crc_at), crc);
+	if (t->events != nr_events)
+		return bad(v, base, "corrupt trailer: it counts %llu events, the file has %llu",
+			   (unsigned long long)t->events, (unsigned long long)nr_events);
+	return 0;
+}
+
+int rec_reader_open_mem(struct rec_reader *r, const void *buf, size_t size, const char *name,
+			char *err, size_t errlen)
+{
+	const struct vctx v = { name, size, err, errlen };
+	const unsigned char *map = buf;
+	uint64_t events = 0;
+	uint32_t version;
+	size_t off;
+
+	memset(r, 0, sizeof(*r));
+	if (size == 0)
+		return bad(&v, 0, "empty file");
+	if (size < REC_MAGIC_LEN || memcmp(map, REC_MAGIC, REC_MAGIC_LEN)) {
+		if (size < REC_MAGIC_LEN && !memcmp(map, REC_MAGIC, size))
+			return bad(&v, size, "truncated preamble");
+		return bad(&v, 0, "not a gupwatch record file (bad magic)");
+	}
+	if (size < REC_PREAMBLE_SIZE)
+		return bad(&v, size, "truncated preamble");
+	version = get32(map + 8);
+	if (version > REC_FORMAT_VERSION)
+		return bad(&v, 8, "format version %u is newer than this gupwatch reads (%u)", version,
+			   REC_FORMAT_VERSION);
+	if (version == 0)
+		return bad(&v, 8, "corrupt preamble: format version 0");
+	if (get32(map + 12))
+		return bad(&v, 12, "corrupt preamble: reserved field is not 0");
+	r->hdr.format_version = version;
+
+	for (off = REC_PREAMBLE_SIZE;;) {
+		uint32_t type, len;
+		size_t payload;
+
+		if (off == size) {
+			if (off == REC_PREAMBLE_SIZE)
+				return bad(&v, off, "truncated file: no header record");
+			return bad(&v, off, "truncated file: no trailer (recording interrupted?)");
+		}
+		if (size - off < REC_HDR_SIZE)
+			return bad(&v, off, "truncated record header");
+		type = get32(map + off);
+		len = get32(map + off + 4);
+		payload = off + REC_HDR_SIZE;
+		if (off == REC_PREAMBLE_SIZE && type != REC_HEADER)
+			return bad(&v, off, "corrupt file: record type 0x%x where the header record "
+				   "belongs", type);
+		if (type != REC_HEADER && type != REC_EVENT && type != REC_TRAILER &&
+		    !(type & REC_OPTIONAL))
+			return bad(&v, off, "unknown record type 0x%x (written by a newer gupwatch?)",
+				   type);
+		if (len > size - payload)
+			return bad(&v, off, "truncated %s record (%u bytes)", rec_name(type), len);
+		switch (type) {
+		case REC_HEADER:
+			if (off != REC_PREAMBLE_SIZE)
+				return bad(&v, off, "corrupt file: a second header record");
+			if (parse_header(&v, payload, map + payload, len, &r->hdr))
+				return -1;
+			r->first = payload + len;
+			break;
+		case REC_EVENT:
+			if (len != r->hdr.event_size)
+				return bad(&v, off, "corrupt event record: %u bytes, %u expected", len,
+					   r->hdr.event_size);
+			events++;
+			break;
+		case REC_TRAILER:
+			if (parse_trailer(&v, map, payload, len, events, &r->trl))
+				return -1;
+			if (payload + len != size)
+				return bad(&v, payload + len, "unexpected data after the trailer");
+			r->map = map;
+			r->size = size;
+			r->pos = r->first;
+			return 0;
+		}
+		off = payload + len;
+	}
+}
+
+int rec_reader_open(struct rec_reader *r, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	void *map;
+	int fd;
+
+	memset(r, 0, sizeof(*r));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st)) {
+		snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		return rec_reader_open_mem(r, "", 0, path, err, errlen);
+	}
+	map = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED) {
+		snprintf(err, errlen, "%s: cannot map: %s", path, strerror(errno));
+		return -1;
+	}
+	if (rec_reader_open_mem(r, map, st.st_size, path, err, errlen)) {
+		munmap(map, st.st_size);
+		return -1;
+	}
+	r->mapped = true;
+	return 0;
+}
+
+int rec_reader_next(struct rec_reader *r, struct gw_event *e)
+{
+	/* Validated: every record fits and the trailer is last. */
+	while (r->map && r->pos + REC_HDR_SIZE <= r->size) {
+		uint32_t type = get32(r->map + r->pos), len = get32(r->map + r->pos + 4);
+		size_t payload = r->pos + REC_HDR_SIZE;
+
+		r->pos = payload + len;
+		if (type == REC_TRAILER)
+			break;
+		if (type == REC_EVENT) {
+			memcpy(e, r->map + payload, sizeof(*e));
+			return 1;
+		}
+	}
+	r->pos = r->size;
+	return 0;
+}
+
+void rec_reader_close(struct rec_reader *r)
+{
+	if (r->mapped)
+		munmap((void *)r->map, r->size);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,141 @@
+/*
+ * gupwatch record files (gupwatch.data): plain C, no BPF.
+ *
+ * Layout (version 1; integers little-endian, the byte order of the x86 hosts
+ * gupwatch runs on):
+ *
+ *   preamble  16 bytes: magic "GUPWATCH", u32 format version, u32 0
+ *   records   each: u32 type, u32 payload length, payload
+ *             - HEADER (first, exactly once): run description, see below
+ *             - EVENT: one struct gw_event, as the ring buffer delivered it
+ *             - TRAILER (last, exactly once): kernel counters, event count,
+ *               end time, CRC-32 of every byte before its CRC field
+ *
+ * A record type with REC_OPTIONAL set may be skipped by a reader that does
+ * not know it (later sections: kernel symbols, process maps); an unknown type
+ * without it makes the file unreadable ("written by a newer gupwatch").
+ * HEADER and TRAILER payloads may grow at their end within a format version:
+ * readers take the fields they know and ignore the rest.
+ *
+ * Reading validates the whole file first (every length, the order of the
+ * records, the counts, the CRC); a missing, truncated, corrupt or newer file
+ * yields one line naming the problem and its byte offset.
+ */
+#ifndef GUPWATCH_RECFILE_H
+#define GUPWATCH_RECFILE_H
+
+#include <linux/types.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "gupwatch.h"
+
+#define REC_MAGIC "GUPWATCH"
+#define REC_MAGIC_LEN 8
+#define REC_FORMAT_VERSION 1
+#define REC_PREAMBLE_SIZE 16
+#define REC_HDR_SIZE 8 /* type + length */
+
+#define REC_OPTIONAL 0x80000000u
+enum rec_type {
+	REC_HEADER = 1,
+	REC_EVENT = 2,
+	REC_TRAILER = 3,
+};
+
+/* Sizes of the HEADER and TRAILER payloads' version-1 fields. */
+#define REC_HEADER_V1_SIZE 528
+#define REC_TRAILER_V1_SIZE 24 /* then u64 counters[nr_counters], u32 CRC, u32 0 */
+
+#define REC_RELEASE_LEN 72
+#define REC_BOOT_ID_LEN 40
+#define REC_HOSTNAME_LEN 72
+#define REC_COMMAND_LEN 256
+
+/* What a recording says about itself. Strings are NUL-terminated. */
+struct rec_header {
+	uint32_t format_version;   /* of the file (reading: as found) */
+	uint32_t event_version;    /* GW_EVENT_VERSION */
+	uint32_t event_size;       /* sizeof(struct gw_event) */
+	uint32_t nr_counters;      /* GW_CNT__MAX */
+	uint64_t start_realtime_ns; /* CLOCK_REALTIME when tracing started */
+	uint64_t start_mono_ns;    /* CLOCK_MONOTONIC then: the clock of the events */
+	char release[REC_RELEASE_LEN];   /* uname -r */
+	char boot_id[REC_BOOT_ID_LEN];   /* /proc/sys/kernel/random/boot_id */
+	char hostname[REC_HOSTNAME_LEN];
+	/* FOLL_* values the session resolved for this kernel */
+	uint32_t foll_write, foll_get, foll_force, foll_remote, foll_longterm, foll_pin;
+	bool foll_from_btf;
+	bool trace_get;            /* --get: FOLL_GET events recorded too */
+	uint32_t attach_mode;      /* enum attach_mode */
+	uint32_t filter_pid;       /* report-time filters; 0 / "": none */
+	char filter_comm[GW_COMM_LEN];
+	uint32_t command_pid;      /* -- COMMAND: its pid, 0 if none */
+	char command[REC_COMMAND_LEN]; /* its argv, space-separated (truncated) */
+};
+
+struct rec_trailer {
+	uint64_t events;           /* EVENT records in the file */
+	uint64_t end_mono_ns;      /* when tracing stopped */
+	uint32_t nr_counters;      /* as in the file */
+	uint64_t counters[GW_CNT__MAX]; /* the kernel's; missing ones 0 */
+};
+
+struct tracer;
+struct tracer_opts;
+
+/* Fill in what describes this machine and now (uname, boot id, clocks). */
+void rec_header_init(struct rec_header *h);
+/* ... and what the session resolved and was asked for (on_start). */
+void rec_header_set_tracer(struct rec_header *h, const struct tracer *t,
+			   const struct tracer_opts *o);
+const char *rec_attach_mode_name(uint32_t mode);
+
+/* Writer: to PATH.XXXXXX next to path, renamed to path by rec_writer_finish. */
+struct rec_writer {
+	FILE *f;
+	char *path, *tmp;
+	uint32_t crc;
+	uint64_t events;
+	uint64_t off;
+	int err;                   /* first write error (errno), sticky */
+};
+
+/* 0, or -1 with a one-line cause in err. */
+int rec_writer_open(struct rec_writer *w, const char *path, char *err, size_t errlen);
+int rec_writer_header(struct rec_writer *w, const struct rec_header *h);
+int rec_writer_event(struct rec_writer *w, const struct gw_event *e);
+/* Writes the trailer, flushes, syncs, renames; 0 or -1 with the cause in err. */
+int rec_writer_finish(struct rec_writer *w, const uint64_t counters[GW_CNT__MAX],
+		      uint64_t end_mono_ns, char *err, size_t errlen);
+/* Removes the temporary file; safe after finish (then a no-op) or a failed open. */
+void rec_writer_abort(struct rec_writer *w);
+
+/* Reader over a validated, memory-mapped file. */
+struct rec_reader {
+	const unsigned char *map;
+	size_t size;
+	size_t first;              /* offset of the first record after the header */
+	size_t pos;                /* iteration */
+	bool mapped;
+	struct rec_header hdr;
+	struct rec_trailer trl;
+};
+
+/*
+ * Opens and validates path. 0, or -1 with one line in err:
+ * "PATH: PROBLEM at byte N (file ends at M)" or "PATH: cannot open: ERRNO".
+ */
+int rec_reader_open(struct rec_reader *r, const char *path, char *err, size_t errlen);
+/* Validates a file image in memory (the unit tests); the reader borrows buf. */
+int rec_reader_open_mem(struct rec_reader *r, const void *buf, size_t size, const char *name,
+			char *err, size_t errlen);
+/* Next event in file order: 1, or 0 at the end. */
+int rec_reader_next(struct rec_reader *r, struct gw_event *e);
+void rec_reader_close(struct rec_reader *r);
+
+uint32_t rec_crc32(uint32_t crc, const void *buf, size_t len);
+
+#endif
