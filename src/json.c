@@ -1,0 +1,373 @@
+/* JSON Lines rendering of a run: header, findings, process rows, totals, losses. */
+#include "json.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* A minimal streaming writer: objects and arrays nest, commas are automatic. */
+struct jw {
+	FILE *f;
+	int depth;
+	bool first[8];
+};
+
+static void sep(struct jw *w)
+{
+	if (w->depth && !w->first[w->depth - 1])
+		fputc(',', w->f);
+	if (w->depth)
+		w->first[w->depth - 1] = false;
+}
+
+static void open_(struct jw *w, const char *key, char c)
+{
+	sep(w);
+	if (key)
+		fprintf(w->f, "\"%s\":", key);
+	fputc(c, w->f);
+	w->first[w->depth++] = true;
+}
+
+static void close_(struct jw *w, char c)
+{
+	w->depth--;
+	fputc(c, w->f);
+	if (!w->depth)
+		fputc('\n', w->f);
+}
+
+#define OBJ(w, key) open_(w, key, '{')
+#define END(w) close_(w, '}')
+#define ARR(w, key) open_(w, key, '[')
+#define ENDARR(w) close_(w, ']')
+
+static void key(struct jw *w, const char *k)
+{
+	sep(w);
+	if (k)
+		fprintf(w->f, "\"%s\":", k);
+}
+
+/* Bytes that are not printable ASCII (comms are arbitrary bytes) become \u00XX. */
+static void str_n(struct jw *w, const char *k, const char *s, size_t max)
+{
+	key(w, k);
+	fputc('"', w->f);
+	for (size_t i = 0; i < max && s[i]; i++) {
+		unsigned char c = s[i];
+
+		if (c == '"' || c == '\\')
+			fprintf(w->f, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(w->f, "\\u%04x", c);
+		else
+			fputc(c, w->f);
+	}
+	fputc('"', w->f);
+}
+
+static void str(struct jw *w, const char *k, const char *s)
+{
+	if (s)
+		str_n(w, k, s, SIZE_MAX);
+	else {
+		key(w, k);
+		fputs("null", w->f);
+	}
+}
+
+static void u64(struct jw *w, const char *k, uint64_t v)
+{
+	key(w, k);
+	fprintf(w->f, "%" PRIu64, v);
+}
+
+static void null(struct jw *w, const char *k)
+{
+	key(w, k);
+	fputs("null", w->f);
+}
+
+/* Zero means "none" for pids, PFNs, addresses. */
+static void u64_or_null(struct jw *w, const char *k, uint64_t v)
+{
+	if (v)
+		u64(w, k, v);
+	else
+		null(w, k);
+}
+
+/* Kernel addresses and PFNs exceed 2^53 (jq's doubles): hex strings. */
+static void hex(struct jw *w, const char *k, uint64_t v)
+{
+	key(w, k);
+	fprintf(w->f, "\"0x%" PRIx64 "\"", v);
+}
+
+static void hex_or_null(struct jw *w, const char *k, uint64_t v)
+{
+	if (v)
+		hex(w, k, v);
+	else
+		null(w, k);
+}
+
+static void boolean(struct jw *w, const char *k, bool v)
+{
+	key(w, k);
+	fputs(v ? "true" : "false", w->f);
+}
+
+static void secs(struct jw *w, const char *k, int64_t ns)
+{
+	key(w, k);
+	fprintf(w->f, "%.9f", ns / 1e9);
+}
+
+static void task(struct jw *w, const struct gw_task *t)
+{
+	u64(w, "pid", t->pid);
+	u64_or_null(w, "tid", t->tid);
+	str_n(w, "comm", t->comm, GW_COMM_LEN);
+}
+
+void json_header(FILE *f, const struct engine *e, const struct rec_header *h, const char *source,
+		 const char *file)
+{
+	const struct engine_opts *o = engine_opts(e);
+	struct jw w = { .f = f };
+	time_t secs_ = h->start_realtime_ns / 1000000000ULL;
+	char when[32] = "";
+	struct tm tm;
+
+	if (gmtime_r(&secs_, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	OBJ(&w, NULL);
+	str(&w, "type", "header");
+	u64(&w, "schema_version", JSON_SCHEMA_VERSION);
+	str(&w, "source", source);
+	str(&w, "file", file);
+	if (file)
+		u64(&w, "format_version", h->format_version);
+	else
+		null(&w, "format_version");
+	u64(&w, "event_version", h->event_version);
+	str(&w, "kernel_release", h->release);
+	str(&w, "boot_id", h->boot_id);
+	str(&w, "hostname", h->hostname);
+	str(&w, "start_time", when);
+	key(&w, "start_unix_s");
+	fprintf(f, "%.6f", h->start_realtime_ns / 1e9);
+	u64(&w, "start_monotonic_ns", h->start_mono_ns);
+	OBJ(&w, "foll");
+	hex(&w, "write", h->foll_write);
+	hex(&w, "get", h->foll_get);
+	hex(&w, "force", h->foll_force);
+	hex(&w, "remote", h->foll_remote);
+	hex(&w, "longterm", h->foll_longterm);
+	hex(&w, "pin", h->foll_pin);
+	boolean(&w, "from_btf", h->foll_from_btf);
+	END(&w);
+	str(&w, "attach_mode", rec_attach_mode_name(h->attach_mode));
+	boolean(&w, "get", h->trace_get);
+	OBJ(&w, "filter");
+	u64_or_null(&w, "pid", o->filter_pid);
+	str(&w, "comm", o->filter_comm);
+	END(&w);
+	if (h->command[0]) {
+		str(&w, "command", h->command);
+		u64_or_null(&w, "command_pid", h->command_pid);
+	} else {
+		null(&w, "command");
+		null(&w, "command_pid");
+	}
+	END(&w);
+}
+
+static const char *who_name(enum engine_who who)
+{
+	switch (who) {
+	case ENGINE_WHO_TRACKED: return "tracked";
+	case ENGINE_WHO_CANDIDATES: return "candidates";
+	default: return "none";
+	}
+}
+
+static void pin_kind(struct jw *w, uint32_t flags)
+{
+	str(w, "access", flags & GW_PIN_WRITE ? "rw" : "ro");
+	boolean(w, "longterm", flags & GW_PIN_LONGTERM);
+	boolean(w, "remote", flags & GW_PIN_REMOTE);
+	boolean(w, "force", flags & GW_PIN_FORCE);
+}
+
+void json_finding(FILE *f, const struct engine *e, const struct engine_finding *fd)
+{
+	static const struct { uint32_t bit; const char *name; } wp[] = {
+		{ GW_WP_UNSHARE, "unshare" }, { GW_WP_THP, "thp" }, { GW_WP_HUGETLB, "hugetlb" },
+		{ GW_WP_OLD_ANON, "old_anon" }, { GW_WP_OLD_PINNED, "kernel_pinned" },
+	};
+	uint32_t listed = fd->nr_pinners < ENGINE_MAX_PINNERS ? fd->nr_pinners : ENGINE_MAX_PINNERS;
+	struct jw w = { .f = f };
+	struct engine_totals t;
+
+	engine_totals(e, &t);
+	OBJ(&w, NULL);
+	str(&w, "type", "finding");
+	str(&w, "kind", engine_kind_name(fd->kind));
+	str(&w, "severity", engine_sev_name(fd->sev));
+	secs(&w, "time_s", (int64_t)(fd->ts_ns - t.t0_ns));
+	u64(&w, "ts_ns", fd->ts_ns);
+	task(&w, &fd->task);
+	hex_or_null(&w, "address", fd->address);
+	hex_or_null(&w, "folio", fd->folio);
+	hex_or_null(&w, "old_pfn", fd->old_pfn);
+	hex_or_null(&w, "new_pfn", fd->new_pfn);
+	ARR(&w, "wp_flags");
+	for (size_t i = 0; i < sizeof(wp) / sizeof(wp[0]); i++)
+		if (fd->wp_flags & wp[i].bit)
+			str(&w, NULL, wp[i].name);
+	ENDARR(&w);
+	str(&w, "who", who_name(fd->who));
+	u64(&w, "nr_pinners", fd->nr_pinners);
+	ARR(&w, "pinners");
+	for (uint32_t i = 0; i < listed; i++) {
+		const struct engine_pinner *p = &fd->pinners[i];
+
+		OBJ(&w, NULL);
+		task(&w, &p->task);
+		pin_kind(&w, p->flags);
+		u64(&w, "refs", p->refs);
+		u64(&w, "refs_min", p->refs_min);
+		u64(&w, "folios", p->folios);
+		/* UNSHARE: since is when the pin followed the copy. */
+		if (p->since_ns)
+			secs(&w, "since_s", (int64_t)(p->since_ns - t.t0_ns));
+		else
+			null(&w, "since_s");
+		if (p->since_ns && fd->kind != ENGINE_UNSHARE)
+			secs(&w, "held_s", (int64_t)(fd->ts_ns - p->since_ns));
+		else
+			null(&w, "held_s");
+		END(&w);
+	}
+	ENDARR(&w);
+	u64(&w, "untracked_pins", fd->untracked_pins);
+	END(&w);
+}
+
+static void kinds(struct jw *w, const char *k, const uint64_t n[ENGINE_KIND__MAX])
+{
+	OBJ(w, k);
+	for (int i = 0; i < ENGINE_KIND__MAX; i++)
+		u64(w, engine_kind_name(i), n[i]);
+	END(w);
+}
+
+static void procs(FILE *f, const struct engine *e, const struct engine_totals *t)
+{
+	size_t n = engine_procs(e, NULL, 0);
+	struct engine_proc *p = calloc(n ?: 1, sizeof(*p));
+	uint64_t end = t->end_ns ?: t->last_ns;
+
+	if (!p)
+		return;
+	engine_procs(e, p, n);
+	for (size_t i = 0; i < n; i++) {
+		struct jw w = { .f = f };
+
+		OBJ(&w, NULL);
+		str(&w, "type", "process");
+		u64(&w, "pid", p[i].pid);
+		str_n(&w, "comm", p[i].comm, GW_COMM_LEN);
+		u64(&w, "pin_refs", p[i].pin_refs);
+		u64(&w, "unpin_refs", p[i].unpin_refs);
+		u64(&w, "fast_undone_refs", p[i].fast_undone_refs);
+		u64(&w, "ro_refs", p[i].ro_refs);
+		u64(&w, "rw_refs", p[i].rw_refs);
+		u64(&w, "longterm_refs", p[i].longterm_refs);
+		u64(&w, "get_refs", p[i].get_refs);
+		u64(&w, "out_folios", p[i].out_folios);
+		u64(&w, "out_refs", p[i].out_refs);
+		u64(&w, "out_refs_min", p[i].out_refs_min);
+		if (p[i].oldest_ns)
+			secs(&w, "oldest_age_s", (int64_t)(end - p[i].oldest_ns));
+		else
+			null(&w, "oldest_age_s");
+		u64(&w, "wp_copies", p[i].wp_copies);
+		u64(&w, "unshares", p[i].unshares);
+		u64(&w, "fork_copies", p[i].fork_copies);
+		kinds(&w, "findings", p[i].findings);
+		END(&w);
+	}
+	free(p);
+}
+
+static void counter(struct jw *w, const struct engine_totals *t, const char *k, int cnt)
+{
+	if (t->have_counters)
+		u64(w, k, t->counters[cnt]);
+	else
+		null(w, k);
+}
+
+void json_summary(FILE *f, const struct engine *e)
+{
+	struct engine_totals t;
+	struct jw w = { .f = f };
+
+	engine_totals(e, &t);
+	procs(f, e, &t);
+
+	OBJ(&w, NULL);
+	str(&w, "type", "totals");
+	secs(&w, "duration_s", (int64_t)((t.end_ns ?: t.last_ns) - t.t0_ns));
+	u64(&w, "events", t.events);
+	u64(&w, "pin_refs", t.pin_refs);
+	u64(&w, "unpin_refs", t.unpin_refs);
+	u64(&w, "fast_undone_refs", t.fast_undone_refs);
+	u64(&w, "ro_refs", t.ro_refs);
+	u64(&w, "rw_refs", t.rw_refs);
+	u64(&w, "longterm_refs", t.longterm_refs);
+	u64(&w, "get_refs", t.get_refs);
+	u64(&w, "wp_copies", t.wp_copies);
+	u64(&w, "unshares", t.unshares);
+	u64(&w, "fork_copies", t.fork_copies);
+	u64(&w, "out_folios", t.out_folios);
+	u64(&w, "out_refs", t.out_refs);
+	kinds(&w, "findings", t.findings);
+	kinds(&w, "findings_shown", t.findings_shown);
+	if (t.have_counters) {
+		OBJ(&w, "kernel");
+		u64(&w, "pin_refs", t.counters[GW_CNT_PIN_REFS]);
+		u64(&w, "unpin_refs", t.counters[GW_CNT_UNPIN_REFS]);
+		u64(&w, "wp_faults", t.counters[GW_CNT_WP_FAULT]);
+		u64(&w, "thp_wp_faults", t.counters[GW_CNT_THP_WP_FAULT]);
+		u64(&w, "page_copies", t.counters[GW_CNT_WP_COPY]);
+		u64(&w, "unshare_copies", t.counters[GW_CNT_UNSHARE_COPY]);
+		u64(&w, "fork_copies", t.counters[GW_CNT_FORK_COPY]);
+		END(&w);
+	} else {
+		null(&w, "kernel");
+	}
+	END(&w);
+
+	OBJ(&w, NULL);
+	str(&w, "type", "losses");
+	counter(&w, &t, "ringbuf_drops", GW_CNT_RINGBUF_DROP);
+	counter(&w, &t, "stack_drops", GW_CNT_STACK_DROP);
+	counter(&w, &t, "prog_missed", GW_CNT_PROG_MISSED);
+	u64(&w, "lost_pins", t.lost_pins);
+	u64(&w, "lost_pin_refs", t.lost_pin_refs);
+	u64(&w, "unknown_unpin_refs", t.unknown_unpin_refs);
+	u64(&w, "ambiguous_unpin_refs", t.ambiguous_unpin_refs);
+	u64(&w, "unattributed_unpin_refs", t.unattributed_unpin_refs);
+	u64(&w, "by_age_unpin_refs", t.by_age_unpin_refs);
+	u64(&w, "out_ambiguous_folios", t.out_ambiguous_folios);
+	u64(&w, "findings_unstored", t.findings_unstored);
+	u64(&w, "bad_events", t.bad_events);
+	END(&w);
+}

@@ -1,0 +1,25 @@
+/*
+ * JSON Lines output of trace --json and report --json: one object per line,
+ * following doc/gupwatch-json.schema.json (its version: JSON_SCHEMA_VERSION,
+ * in every header object). Numbers come from the engine's public API only.
+ *
+ * Order: header, findings (as reported), then json_summary: one "process"
+ * object per process row, one "totals", one "losses".
+ */
+#ifndef GUPWATCH_JSON_H
+#define GUPWATCH_JSON_H
+
+#include <stdio.h>
+
+#include "engine.h"
+#include "recfile.h"
+
+#define JSON_SCHEMA_VERSION 1
+
+/* source: "trace" (live) or "report" (file: its path, else NULL). */
+void json_header(FILE *f, const struct engine *e, const struct rec_header *h, const char *source,
+		 const char *file);
+void json_finding(FILE *f, const struct engine *e, const struct engine_finding *fd);
+void json_summary(FILE *f, const struct engine *e);
+
+#endif
