@@ -6,6 +6,7 @@ set -euo pipefail
 PKGS=(
 	clang llvm make gcc pkg-config       # BPF objects and user space
 	groff-base                           # man page checks
+	python3 python3-jsonschema jq        # JSON output checked against its schema
 	libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev
 	qemu-system-x86 busybox-static cpio  # guest kernels
 	xz-utils zstd lz4                    # kernel modules and vmlinuz payloads

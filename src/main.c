@@ -10,6 +10,8 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{ "trace", cmd_trace, "trace pins and the COW faults that copy pinned pages (the default)" },
+	{ "record", cmd_record, "trace into a file for report (-- COMMAND: while it runs)" },
+	{ "report", cmd_report, "findings and summary of a recorded file, as text or JSON" },
 	{ "check", cmd_check, "can gupwatch trace this kernel? (hook by hook, verified by attaching)" },
 };
 #define NR_COMMANDS (int)(sizeof(commands) / sizeof(commands[0]))

@@ -13,6 +13,7 @@
 #include "attach.h"
 #include "commands.h"
 #include "engine.h"
+#include "json.h"
 #include "session.h"
 
 static struct trace_env {
@@ -20,12 +21,13 @@ static struct trace_env {
 	struct engine_opts engine;
 	long duration_s;
 	bool verbose;
+	bool json;
 } env = {
 	.tracer = { .mode = ATTACH_AUTO, .user_stacks = true },
 	.engine = { .max_folios = 1 << 18 },
 };
 
-enum { OPT_ATTACH = 1000, OPT_GET, OPT_LOAD_ONLY, OPT_MAX_FOLIOS };
+enum { OPT_ATTACH = 1000, OPT_GET, OPT_LOAD_ONLY, OPT_MAX_FOLIOS, OPT_JSON };
 
 static const struct argp_option trace_options[] = {
 	{ "pid", 'p', "PID", 0, "Report only findings and processes involving PID", 0 },
@@ -35,6 +37,7 @@ static const struct argp_option trace_options[] = {
 	{ "attach", OPT_ATTACH, "MODE", 0, "auto (default: fentry, kprobe where fentry fails), fentry, kprobe", 0 },
 	{ "get", OPT_GET, NULL, 0, "Also report FOLL_GET references (a separate class, not pins)", 0 },
 	{ "max-folios", OPT_MAX_FOLIOS, "N", 0, "Pinned folios tracked at once (default 262144)", 0 },
+	{ "json", OPT_JSON, NULL, 0, "One JSON object per line (doc/gupwatch-json.schema.json)", 0 },
 	{ "load-only", OPT_LOAD_ONLY, NULL, 0, "Check that the kernel accepts the BPF programs, attach nothing", 0 },
 	{ 0 },
 };
@@ -82,6 +85,13 @@ static error_t trace_parse(int key, char *arg, struct argp_state *state)
 	case OPT_LOAD_ONLY:
 		env.tracer.load_only = true;
 		break;
+	case OPT_JSON:
+		env.json = true;
+		break;
+	case ARGP_KEY_END:
+		if (env.json && env.verbose)
+			argp_error(state, "--verbose and --json do not mix");
+		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
 		break;
@@ -101,7 +111,8 @@ static const struct argp trace_argp = {
 	       "Examples:\n"
 	       "  gupwatch                  trace until Ctrl-C\n"
 	       "  gupwatch -d 10 -c fio     10 seconds, report what involves fio\n"
-	       "  gupwatch trace -p 1234 -v also print every pin event of the trace\n",
+	       "  gupwatch trace -p 1234 -v also print every pin event of the trace\n"
+	       "  gupwatch -d 5 --json | jq 'select(.type == \"finding\")'\n",
 };
 
 static struct engine *engine;
@@ -150,14 +161,25 @@ static void on_event(const struct gw_event *e, void *ctx)
 static void on_finding(const struct engine_finding *f, void *ctx)
 {
 	(void)ctx;
-	engine_print_finding(stdout, engine, f);
+	if (env.json)
+		json_finding(stdout, engine, f);
+	else
+		engine_print_finding(stdout, engine, f);
 	fflush(stdout);
 }
 
 static void on_start(const struct tracer *t, void *ctx)
 {
-	(void)t, (void)ctx;
-	engine_print_finding_header(stdout);
+	(void)ctx;
+	if (env.json) {
+		struct rec_header h;
+
+		rec_header_init(&h);
+		rec_header_set_tracer(&h, t, &env.tracer);
+		json_header(stdout, engine, &h, "trace", NULL);
+	} else {
+		engine_print_finding_header(stdout);
+	}
 	fflush(stdout);
 }
 
@@ -186,8 +208,12 @@ int cmd_trace(int argc, char **argv)
 	if (!ret && !env.tracer.load_only) {
 		engine_set_counters(engine, counters);
 		engine_finish(engine, session_now_ns());
-		printf("\n");
-		engine_print_summary(stdout, engine);
+		if (env.json) {
+			json_summary(stdout, engine);
+		} else {
+			printf("\n");
+			engine_print_summary(stdout, engine);
+		}
 	}
 	engine_free(engine);
 	engine = NULL;

@@ -1,0 +1,264 @@
+/*
+ * gupwatch record: run a tracing session and write every event to a record
+ * file (recfile.h) for gupwatch report. With "-- COMMAND" the command is
+ * forked first, held on a pipe until the tracer is attached, then exec'd;
+ * the session ends when it exits and record exits with its status.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "attach.h"
+#include "commands.h"
+#include "recfile.h"
+#include "session.h"
+
+static struct record_env {
+	struct tracer_opts tracer;
+	const char *output;
+	long duration_s;
+	uint32_t filter_pid;
+	const char *filter_comm;
+	char **command;
+} env = {
+	.tracer = { .mode = ATTACH_AUTO, .user_stacks = true },
+	.output = "gupwatch.data",
+};
+
+enum { OPT_ATTACH = 1000, OPT_GET };
+
+static const struct argp_option record_options[] = {
+	{ "output", 'o', "FILE", 0, "Write to FILE (default gupwatch.data)", 0 },
+	{ "pid", 'p', "PID", 0, "Report only what involves PID (kept in the file; all events are recorded)", 0 },
+	{ "comm", 'c', "COMM", 0, "Report only what involves COMM (kept in the file)", 0 },
+	{ "duration", 'd', "SECONDS", 0, "Record for SECONDS (with a COMMAND: at most)", 0 },
+	{ "attach", OPT_ATTACH, "MODE", 0, "auto (default: fentry, kprobe where fentry fails), fentry, kprobe", 0 },
+	{ "get", OPT_GET, NULL, 0, "Also record FOLL_GET references (a separate class, not pins)", 0 },
+	{ 0 },
+};
+
+static long parse_positive(const char *arg, const char *what, struct argp_state *state)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || v <= 0 || v > INT_MAX)
+		argp_error(state, "invalid %s '%s': expected a positive integer", what, arg);
+	return v;
+}
+
+static error_t record_parse(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case 'o':
+		if (!*arg)
+			argp_error(state, "empty output file name");
+		env.output = arg;
+		break;
+	case 'p':
+		env.filter_pid = parse_positive(arg, "PID", state);
+		break;
+	case 'c':
+		if (strlen(arg) >= GW_COMM_LEN)
+			argp_error(state, "COMM '%s' is longer than the kernel's %d-character comm",
+				   arg, GW_COMM_LEN - 1);
+		env.filter_comm = arg;
+		break;
+	case 'd':
+		env.duration_s = parse_positive(arg, "duration", state);
+		break;
+	case OPT_ATTACH:
+		if (parse_attach_mode(arg, &env.tracer.mode))
+			argp_error(state, "invalid --attach '%s': use auto, fentry or kprobe", arg);
+		break;
+	case OPT_GET:
+		env.tracer.trace_get = true;
+		break;
+	case ARGP_KEY_ARG:
+		/* The command and all its arguments, options included. */
+		env.command = &state->argv[state->next - 1];
+		state->next = state->argc;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp record_argp = {
+	.options = record_options,
+	.parser = record_parse,
+	.args_doc = "[-- COMMAND [ARGS...]]",
+	.doc = "Record FOLL_PIN pins, unpins, COW and fork copies into a file for\n"
+	       "'gupwatch report': until Ctrl-C, SIGTERM, the duration, or the end of\n"
+	       "COMMAND (run once the tracer is attached; record then exits with its\n"
+	       "status). Filters are stored in the file and applied by report.\n\n"
+	       "Examples:\n"
+	       "  gupwatch record -d 10                     10 s into gupwatch.data\n"
+	       "  gupwatch record -o io.gw -- fio job.fio   as long as fio runs\n"
+	       "  gupwatch report -i io.gw --json | jq 'select(.type == \"finding\")'\n",
+};
+
+struct record_ctx {
+	struct rec_writer w;
+	struct rec_header hdr;
+	int go_fd;       /* write end of the child's start pipe; -1: none */
+	pid_t child;     /* COMMAND, 0 when none or reaped */
+	int child_status;
+	bool stopping;
+};
+
+static void stop_session(struct record_ctx *c)
+{
+	/* session_run ends cleanly on SIGTERM (and detaches). */
+	if (!c->stopping)
+		kill(getpid(), SIGTERM);
+	c->stopping = true;
+}
+
+static void on_start(const struct tracer *t, void *ctx)
+{
+	struct record_ctx *c = ctx;
+
+	rec_header_set_tracer(&c->hdr, t, &env.tracer);
+	rec_writer_header(&c->w, &c->hdr);
+	if (c->go_fd >= 0) {
+		/* Attached: let the command run. */
+		if (write(c->go_fd, "g", 1) != 1)
+			fprintf(stderr, "gupwatch: cannot start the command: %s\n", strerror(errno));
+		close(c->go_fd);
+		c->go_fd = -1;
+	}
+}
+
+static void on_event(const struct gw_event *e, void *ctx)
+{
+	struct record_ctx *c = ctx;
+
+	if (rec_writer_event(&c->w, e))
+		stop_session(c);
+}
+
+static void on_idle(uint64_t now_ns, void *ctx)
+{
+	struct record_ctx *c = ctx;
+
+	(void)now_ns;
+	if (c->child && waitpid(c->child, &c->child_status, WNOHANG) == c->child) {
+		c->child = 0;
+		stop_session(c);
+	}
+}
+
+/* Fork COMMAND; it waits for one byte on a pipe, then execs. */
+static pid_t spawn(char **argv, int *go_fd)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		char go;
+
+		close(fds[1]);
+		/* EOF: the tracer did not start; leave quietly. */
+		if (read(fds[0], &go, 1) != 1)
+			_exit(127);
+		execvp(argv[0], argv);
+		fprintf(stderr, "gupwatch: cannot run '%s': %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(fds[0]);
+	*go_fd = fds[1];
+	return pid;
+}
+
+static int exit_status(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 1;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	static const struct session_ops ops = { on_start, on_event, on_idle };
+	struct record_ctx c = { .go_fd = -1 };
+	uint64_t counters[GW_CNT__MAX], end_ns;
+	char err[512];
+	int ret;
+
+	if (argp_parse(&record_argp, argc, argv, ARGP_IN_ORDER, NULL, NULL))
+		return 2;
+	if (rec_writer_open(&c.w, env.output, err, sizeof(err))) {
+		fprintf(stderr, "gupwatch: %s\n", err);
+		return 1;
+	}
+	rec_header_init(&c.hdr);
+	c.hdr.filter_pid = env.filter_pid;
+	if (env.filter_comm)
+		snprintf(c.hdr.filter_comm, sizeof(c.hdr.filter_comm), "%s", env.filter_comm);
+	if (env.command) {
+		size_t len = 0;
+
+		for (char **a = env.command; *a && len < sizeof(c.hdr.command) - 1; a++)
+			len += snprintf(c.hdr.command + len, sizeof(c.hdr.command) - len, "%s%s",
+					a == env.command ? "" : " ", *a);
+		c.child = spawn(env.command, &c.go_fd);
+		if (c.child < 0) {
+			fprintf(stderr, "gupwatch: cannot fork for '%s': %s\n", env.command[0],
+				strerror(errno));
+			rec_writer_abort(&c.w);
+			return 1;
+		}
+		c.hdr.command_pid = c.child;
+	}
+
+	ret = session_run(&env.tracer, env.duration_s, &ops, &c, counters);
+	end_ns = session_now_ns();
+	if (c.go_fd >= 0) {
+		/* Never attached: the command exits without running. */
+		close(c.go_fd);
+		c.go_fd = -1;
+	}
+	if (c.child) {
+		/* Stopped by the duration or a signal while the command still runs. */
+		if (waitpid(c.child, &c.child_status, WNOHANG) == 0) {
+			if (!ret)
+				fprintf(stderr, "gupwatch: stopping '%s' (pid %d)\n", env.command[0], c.child);
+			kill(c.child, SIGTERM);
+			waitpid(c.child, &c.child_status, 0);
+		}
+		c.child = 0;
+	}
+	if (ret) {
+		rec_writer_abort(&c.w);
+		return ret;
+	}
+	if (rec_writer_finish(&c.w, counters, end_ns, err, sizeof(err))) {
+		fprintf(stderr, "gupwatch: %s\n", err);
+		return 1;
+	}
+	fprintf(stderr, "gupwatch: recorded %llu events into %s; 'gupwatch report -i %s' shows them\n",
+		(unsigned long long)c.w.events, env.output, env.output);
+	return env.command ? exit_status(c.child_status) : 0;
+}

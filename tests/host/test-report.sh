@@ -1,0 +1,158 @@
+#!/bin/bash
+# gupwatch report on a hand-made recording (build/unit/test_recfile --write:
+# a STALE-PIN, an UNSHARE, a FORK-COPY, a pin held at exit, a FOLL_GET, a comm
+# that needs escaping): the text report, the filters, --json validated line
+# by line against doc/gupwatch-json.schema.json, and bad files rejected with
+# one line and exit 1. Also: record on a host that cannot attach leaves no
+# file behind and never runs the command.
+set -uo pipefail
+gw=${GUPWATCH:-./gupwatch}
+writer=${GW_RECFILE_WRITER:-build/unit/test_recfile}
+schema=doc/gupwatch-json.schema.json
+fail() { echo "FAIL: $*"; exit 1; }
+[ -x "$writer" ] || fail "$writer missing: run 'make $writer'"
+python3 -c 'import jsonschema' 2>/dev/null || fail "python3-jsonschema missing: run 'make deps'"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+rec=$tmp/sample.gw
+"$writer" --write "$rec" || fail "cannot write the sample recording"
+
+# --- text, as gupwatch trace prints it
+out=$("$gw" report -i "$rec" 2>&1) || fail "report exited $?: $out"
+printf '%s\n' "$out" | sed 's/^/  > /'
+findings() { printf '%s\n' "$out" | awk -v k="$1" '$2 == k && $1 ~ /^[0-9.]+$/'; }
+sum_row() {
+	printf '%s\n' "$out" | awk -v l="$1" '{ label = $0; sub(/^ +/, "", label); sub(/ +[^ ]+ +[^ ]+$/, "", label) }
+		label == l { print $(NF - 1), $NF; exit }'
+}
+[ "$(findings STALE-PIN | awk '{ print $3, $4, $5, $6, $7 }')" = "medium 200/writer 0x7f0000001000 0x1000->0x2000 100/dd" ] ||
+	fail "STALE-PIN line: $(findings STALE-PIN)"
+[ "$(findings FORK-COPY | awk '{ print $4, $6 }')" = "110/fio ->0x4000" ] || fail "FORK-COPY line"
+[ "$(findings UNSHARE | grep -c 'pinned it: R/O 1 ref')" = 1 ] || fail "UNSHARE line"
+[ "$(findings HELD-AT-EXIT | grep -c '110/fio .* R/W,longterm 4 refs on 1 folio')" = 1 ] || fail "HELD-AT-EXIT line"
+[ "$(sum_row 'pin refs')" = "6 6" ] || fail "pin refs row: $(sum_row 'pin refs')"
+[ "$(sum_row 'unpin refs')" = "2 2" ] || fail "unpin refs row"
+[ "$(sum_row 'page copies (COW + unshare)')" = "2 5" ] || fail "page copies row"
+printf '%s\n' "$out" | grep -q '^# gupwatch record of testhost, kernel 6.12.0-test-amd64' || fail "no file header"
+printf '%s\n' "$out" | grep -q '^# command (pid 4242): gwload file-stale --pages 1$' || fail "no command line"
+echo "ok: text report has the 4 findings, the totals against the kernel counters and the file header"
+
+# --- filters
+out=$("$gw" report -i "$rec" -p 110 2>&1) || fail "report -p exited $?"
+[ "$(printf '%s\n' "$out" | awk '$1 ~ /^[0-9]+\.[0-9]+$/ { print $2 }' | tr '\n' ' ')" = "FORK-COPY HELD-AT-EXIT " ] ||
+	fail "-p 110 shows: $out"
+out=$("$gw" report -i "$rec" -c dd 2>&1) || fail "report -c exited $?"
+[ "$(printf '%s\n' "$out" | awk '$1 ~ /^[0-9]+\.[0-9]+$/ { print $2 }' | tr '\n' ' ')" = "STALE-PIN " ] ||
+	fail "-c dd shows: $out"
+echo "ok: -p and -c select the findings involving them"
+
+# --- JSON: every line valid against the schema, in the documented order
+"$gw" report -i "$rec" --json >"$tmp/out.json" 2>"$tmp/err" || fail "report --json exited $?: $(cat "$tmp/err")"
+[ ! -s "$tmp/err" ] || fail "report --json wrote to stderr: $(cat "$tmp/err")"
+"$gw" report -i "$rec" --json -c dd >"$tmp/dd.json" || fail "report --json -c exited $?"
+python3 - "$schema" "$tmp/out.json" "$tmp/dd.json" <<'EOF' || fail "JSON output"
+import json, sys
+import jsonschema
+
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator.check_schema(schema)
+val = jsonschema.Draft202012Validator(schema)
+
+def load(path):
+    objs = []
+    for n, line in enumerate(open(path, encoding="utf-8"), 1):
+        try:
+            o = json.loads(line)
+        except ValueError as e:
+            sys.exit(f"{path}:{n}: not JSON: {e}: {line!r}")
+        errs = sorted(val.iter_errors(o), key=str)
+        if errs:
+            sys.exit(f"{path}:{n}: does not match the schema: {errs[0].message} in {line!r}")
+        objs.append(o)
+    types = [o["type"] for o in objs]
+    order = {"header": 0, "finding": 1, "process": 2, "totals": 3, "losses": 4}
+    if types[0] != "header" or types.count("header") != 1 or types.count("totals") != 1 \
+            or types[-1] != "losses" or [order[t] for t in types] != sorted(order[t] for t in types):
+        sys.exit(f"{path}: objects out of order: {types}")
+    return objs
+
+objs = load(sys.argv[2])
+print(f"ok: {len(objs)} JSON lines match {sys.argv[1]}")
+h = objs[0]
+assert h["schema_version"] == 1 and h["source"] == "report" and h["file"].endswith("sample.gw"), h
+assert h["kernel_release"] == "6.12.0-test-amd64" and h["start_time"] == "2026-01-01T00:00:00Z", h
+assert h["foll"]["pin"] == "0x40000" and h["command_pid"] == 4242, h
+f = {o["kind"]: o for o in objs if o["type"] == "finding"}
+assert sorted(f) == ["FORK-COPY", "HELD-AT-EXIT", "STALE-PIN", "UNSHARE"], f
+s = f["STALE-PIN"]
+assert (s["pid"], s["comm"], s["address"], s["old_pfn"], s["new_pfn"], s["severity"]) == \
+    (200, "writer", "0x7f0000001000", "0x1000", "0x2000", "medium"), s
+assert [(p["pid"], p["comm"], p["access"], p["refs"]) for p in s["pinners"]] == [(100, "dd", "ro", 1)], s
+assert s["wp_flags"] == ["kernel_pinned"] and abs(s["pinners"][0]["held_s"] - 0.001) < 1e-9, s
+assert f["UNSHARE"]["comm"] == 'we"ird\\c\u00ff\t', f["UNSHARE"]["comm"]
+assert f["HELD-AT-EXIT"]["pinners"][0]["longterm"] is True
+procs = {o["pid"]: o for o in objs if o["type"] == "process"}
+assert sorted(procs) == [100, 110, 200, 300] and procs[110]["longterm_refs"] == 4, procs
+assert procs[100]["get_refs"] == 1 and procs[200]["wp_copies"] == 1, procs
+t = [o for o in objs if o["type"] == "totals"][0]
+assert (t["pin_refs"], t["unpin_refs"], t["kernel"]["pin_refs"], t["kernel"]["page_copies"]) == (6, 2, 6, 5), t
+l = objs[-1]
+assert l["stack_drops"] == 3 and l["ringbuf_drops"] == 0, l
+print("ok: JSON header, findings, processes, totals and losses carry the recorded numbers")
+
+objs = load(sys.argv[3])
+assert objs[0]["filter"] == {"pid": None, "comm": "dd"}, objs[0]
+assert [o["kind"] for o in objs if o["type"] == "finding"] == ["STALE-PIN"], objs
+assert sorted(o["pid"] for o in objs if o["type"] == "process") == [100], objs
+print("ok: JSON with -c dd: header says the filter, one finding, one process")
+EOF
+if command -v jq >/dev/null; then
+	[ "$(jq -r 'select(.type == "finding" and .kind == "STALE-PIN") | .pinners[0].comm' "$tmp/out.json")" = dd ] ||
+		fail "jq cannot read the output"
+	echo "ok: jq reads it"
+fi
+
+# --- bad files: one line naming the problem and the offset, exit 1
+expect_bad() { # description, file, pattern
+	local out rc
+	out=$("$gw" report -i "$2" 2>&1 >/dev/null); rc=$?
+	[ $rc -eq 1 ] || fail "$1: exit $rc"
+	[ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] || fail "$1: not one line: $out"
+	printf '%s\n' "$out" | grep -Eq "$3" || fail "$1: '$out' does not match '$3'"
+	echo "ok: $1 -> $out"
+}
+expect_bad "missing file" "$tmp/nonexistent.gw" "^gupwatch: $tmp/nonexistent.gw: cannot open: No such file or directory$"
+size=$(stat -c %s "$rec")
+head -c $((size - 100)) "$rec" >"$tmp/cut.gw"
+expect_bad "truncated file" "$tmp/cut.gw" "truncated trailer record .* at byte [0-9]+ \(file ends at $((size - 100))\)$"
+head -c 950 "$rec" >"$tmp/cut.gw"
+expect_bad "truncated event" "$tmp/cut.gw" "truncated event record .* at byte 888 \(file ends at 950\)$"
+: >"$tmp/empty.gw"
+expect_bad "empty file" "$tmp/empty.gw" "empty file at byte 0"
+printf 'not a recording\n' >"$tmp/text.gw"
+expect_bad "not a record file" "$tmp/text.gw" "not a gupwatch record file \(bad magic\) at byte 0"
+{ printf 'GUPWATCH\002\0\0\0\0\0\0\0'; tail -c +17 "$rec"; } >"$tmp/newer.gw"
+expect_bad "newer format" "$tmp/newer.gw" "format version 2 is newer than this gupwatch reads \(1\) at byte 8"
+cp "$rec" "$tmp/flip.gw"
+printf '\377' | dd of="$tmp/flip.gw" bs=1 seek=700 conv=notrunc status=none
+expect_bad "corrupt event" "$tmp/flip.gw" "corrupt file: CRC-32 mismatch .* at byte $((size - 8))"
+expect_bad "a directory" "$tmp" "not a regular file"
+
+# --- usage errors
+"$gw" report -i "$rec" extra >/dev/null 2>&1 && fail "report accepted a stray argument"
+"$gw" record -d abc >/dev/null 2>&1 && fail "record accepted -d abc"
+"$gw" trace --json -v >/dev/null 2>&1 && fail "trace accepted --json -v"
+"$gw" report --help | grep -q Examples || fail "report --help has no examples"
+"$gw" record --help | grep -q Examples || fail "record --help has no examples"
+echo "ok: usage errors and help texts"
+
+# --- record where nothing can attach: exit 1, no file, command never run
+if ! "$gw" check >/dev/null 2>&1; then
+	out=$(timeout 60 "$gw" record -o "$tmp/r.gw" -- touch "$tmp/ran" 2>&1); rc=$?
+	[ $rc -eq 1 ] || fail "record without attach: exit $rc: $out"
+	[ ! -e "$tmp/ran" ] || fail "record ran the command although the tracer never attached"
+	ls "$tmp" | grep -q '^r\.gw' && fail "record left a file behind: $(ls "$tmp")"
+	echo "ok: record without attach: exit 1, no file, command not run: $out"
+fi
+exit 0
