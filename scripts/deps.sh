@@ -10,6 +10,7 @@ PKGS=(
 	libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev
 	qemu-system-x86 busybox-static cpio  # guest kernels
 	xz-utils zstd lz4                    # kernel modules and vmlinuz payloads
+	gcc-12 pahole                        # test modules (tests/vm/modules.sh: Debian's kbuild)
 )
 
 missing=()

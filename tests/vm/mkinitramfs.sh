@@ -2,7 +2,7 @@
 # Build the guest initramfs (gzip'd newc cpio, everything owned by root):
 #   /bin/busybox + applet symlinks, /init (tests/vm/init), /lib/modules/*.ko + modules.order
 #   from KDIR (made by kernel.sh), /gw/bin/ <- build/static/* (top-level files, no *.h),
-#   /gw/tests/ <- tests/guest/*
+#   /gw/tests/ <- tests/guest/*, /gw/modules/ <- KDIR/extra/*.ko (test modules, modules.sh)
 #
 #   tests/vm/mkinitramfs.sh KDIR OUT
 # Env: GW_STATIC_DIR (default build/static), GW_GUEST_DIR (default tests/guest),
@@ -37,6 +37,10 @@ done
 install -m 0755 "$root/tests/vm/init" "$st/init"
 cp "$kdir/modules.order" "$st/lib/modules/"
 while read -r m; do cp "$kdir/modules/$m.ko" "$st/lib/modules/"; done <"$kdir/modules.order"
+# Out-of-tree test modules (modules.sh), loaded by the tests that need them.
+for f in "$kdir"/extra/*.ko; do
+    [ -f "$f" ] && mkdir -p "$st/gw/modules" && cp "$f" "$st/gw/modules/"
+done
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$st/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$st/etc/group"
 

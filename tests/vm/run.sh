@@ -124,6 +124,8 @@ for spec in $kernels; do
     kver=${kdir##*/}
     kvers+=("$kver")
     initrd=$root/.cache/vm/initramfs-$kver.cpio.gz
+    # Test modules (tests/pindrv) for this exact kernel; tests needing them fail without.
+    "$vm/modules.sh" "$kdir" >/dev/null || echo "run.sh: test modules not built for $kver" >&2
     "$vm/mkinitramfs.sh" "$kdir" "$initrd" >/dev/null
     log=$logs/$kver.log
     append="console=ttyS0 quiet loglevel=5 panic=-1 printk.time=1 gw.timeout=$test_tmo"

@@ -16,9 +16,10 @@
  *                    the fork / sample after the I/O) before the hold-phase
  *                    sample, so that the test that checks it must fail
  *   --dev PATH       odirect-*: the block device (or file) to do I/O on
- *   --file PATH      file-stale: backing file (default /tmp/gwload-stale.dat)
- *   --write-when PATH  file-stale: with the pin held, wait until PATH exists
+ *   --file PATH      file-stale, pindrv-stale: backing file (default /tmp/gwload-stale.dat)
+ *   --write-when PATH  file-stale, pindrv-stale: with the pin held, wait until PATH exists
  *                    before the target writes (a tracer can start after the pin)
+ *   --fast           pindrv-*: pin with pin_user_pages_fast() (GUP-fast)
  *   --verbose        also print per-page pfn= records
  *
  * The record format is described in gwload.h; each workload file documents
@@ -44,6 +45,9 @@ static const struct workload workloads[] = {
 	{ "fork-unshare", "fork, then process_vm_readv (R/O pin) of the child's shared anon pages: the pin unshares them", wl_fork_unshare },
 	{ "file-stale", "R/O pin of a MAP_PRIVATE file page in a child, child writes during the pin: page COWed away, copy is stale", wl_file_stale },
 	{ "vmsplice-fork", "vmsplice anon pages into a pipe, fork, parent writes: FOLL_GET refs across COW, pipe keeps old data", wl_vmsplice_fork },
+	{ "pindrv-stale", "/dev/gwpin R/O long-term pin of read-faulted MAP_PRIVATE file pages, then we write them (6.1: stale pin, 6.12: unshared)", wl_pindrv_stale },
+	{ "pindrv-unshare", "/dev/gwpin R/O long-term pin of anon pages shared with a forked child: the pin unshares them", wl_pindrv_unshare },
+	{ "pindrv-forkcopy", "/dev/gwpin R/W long-term pin of anon pages, then fork: fork copies the pinned pages for the child", wl_pindrv_forkcopy },
 };
 
 #define NWL (sizeof(workloads) / sizeof(workloads[0]))
@@ -53,7 +57,7 @@ static void usage(FILE *f)
 	size_t i;
 
 	fprintf(f, "usage: gwload <workload> [--pages N] [--mem anon|thp|hugetlb] [--hold-ms MS]\n"
-		   "              [--no-hold] [--dev PATH] [--file PATH] [--verbose]\n"
+		   "              [--no-hold] [--dev PATH] [--file PATH] [--fast] [--verbose]\n"
 		   "workloads:\n");
 	for (i = 0; i < NWL; i++)
 		fprintf(f, "  %-14s %s\n", workloads[i].name, workloads[i].summary);
@@ -70,6 +74,7 @@ int main(int argc, char **argv)
 		{ "dev", required_argument, NULL, 'd' },
 		{ "file", required_argument, NULL, 'f' },
 		{ "write-when", required_argument, NULL, 'w' },
+		{ "fast", no_argument, NULL, 'F' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -97,7 +102,7 @@ int main(int argc, char **argv)
 	o.workload = w->name;
 	argv++;
 	argc--;
-	while ((c = getopt_long(argc, argv, "p:m:H:nd:f:w:vh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:m:H:nd:f:w:Fvh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o.pages = atol(optarg);
@@ -128,6 +133,9 @@ int main(int argc, char **argv)
 			break;
 		case 'w':
 			o.write_when = optarg;
+			break;
+		case 'F':
+			o.gup_fast = 1;
 			break;
 		case 'v':
 			o.verbose = 1;

@@ -42,7 +42,8 @@ struct opts {
 	int no_hold;		/* break the workload: release before the hold sample */
 	const char *write_when;	/* file-stale: with the pin held, the target writes once this exists */
 	const char *dev;	/* odirect-*: block device (or file) */
-	const char *file;	/* file-stale: backing file */
+	const char *file;	/* file-stale, pindrv-stale: backing file */
+	int gup_fast;		/* pindrv-*: pin_user_pages_fast() instead of pin_user_pages() */
 	int verbose;		/* per-page pfn= lines */
 };
 
@@ -150,6 +151,9 @@ int wl_odirect_write(const struct opts *o);
 int wl_odirect_read(const struct opts *o);
 int wl_cow_fork(const struct opts *o);
 int wl_vmsplice_fork(const struct opts *o);
+int wl_pindrv_stale(const struct opts *o);
+int wl_pindrv_unshare(const struct opts *o);
+int wl_pindrv_forkcopy(const struct opts *o);
 
 /* io_uring helpers (raw syscalls), shared by iouring-reg and pin-fork */
 int uring_setup(void);
