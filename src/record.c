@@ -115,16 +115,7 @@ struct record_ctx {
 	int go_fd;       /* write end of the child's start pipe; -1: none */
 	pid_t child;     /* COMMAND, 0 when none or reaped */
 	int child_status;
-	bool stopping;
 };
-
-static void stop_session(struct record_ctx *c)
-{
-	/* session_run ends cleanly on SIGTERM (and detaches). */
-	if (!c->stopping)
-		kill(getpid(), SIGTERM);
-	c->stopping = true;
-}
 
 static void on_start(const struct tracer *t, void *ctx)
 {
@@ -146,7 +137,7 @@ static void on_event(const struct gw_event *e, void *ctx)
 	struct record_ctx *c = ctx;
 
 	if (rec_writer_event(&c->w, e))
-		stop_session(c);
+		session_stop();
 }
 
 static void on_idle(uint64_t now_ns, void *ctx)
@@ -156,7 +147,7 @@ static void on_idle(uint64_t now_ns, void *ctx)
 	(void)now_ns;
 	if (c->child && waitpid(c->child, &c->child_status, WNOHANG) == c->child) {
 		c->child = 0;
-		stop_session(c);
+		session_stop();
 	}
 }
 

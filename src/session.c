@@ -20,6 +20,11 @@ static void on_signal(int sig)
 	exiting = 1;
 }
 
+void session_stop(void)
+{
+	exiting = 1;
+}
+
 uint64_t session_now_ns(void)
 {
 	struct timespec ts;

@@ -23,6 +23,9 @@ struct session_ops {
 int session_run(const struct tracer_opts *opts, long duration_s, const struct session_ops *ops,
 		void *ctx, uint64_t counters[GW_CNT__MAX]);
 
+/* End the running session as a signal would (callable from its callbacks). */
+void session_stop(void);
+
 /* CLOCK_MONOTONIC in ns: the clock of the events' ts_ns. */
 uint64_t session_now_ns(void);
 
