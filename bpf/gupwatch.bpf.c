@@ -25,7 +25,7 @@ const volatile __u32 foll_remote = 0;
 const volatile __u32 foll_force = 0;
 const volatile __u32 foll_get = 0;
 const volatile bool trace_get = false;   /* --get: report FOLL_GET references too */
-const volatile bool user_stacks = true;
+const volatile bool stacks = false;     /* capture kernel and user stacks (costly: only when read) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -37,7 +37,7 @@ struct {
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, 127 * sizeof(__u64));
 	__uint(max_entries, 16384);
-} stacks SEC(".maps");
+} stack_traces SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -227,11 +227,15 @@ static __always_inline struct gw_event *event_reserve(void *ctx, enum gw_event_t
 	bpf_get_current_comm(e->task.comm, sizeof(e->task.comm));
 	e->in_irq = in_interrupt_ctx();
 	e->_pad = 0;
-	e->kstack_id = bpf_get_stackid(ctx, &stacks, 0);
-	e->ustack_id = user_stack && user_stacks && !e->in_irq ?
-		bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK) : -1;
-	if (e->kstack_id < 0)
-		count(GW_CNT_STACK_DROP, 1);
+	e->kstack_id = -1;
+	e->ustack_id = -1;
+	if (stacks) {
+		e->kstack_id = bpf_get_stackid(ctx, &stack_traces, 0);
+		if (user_stack && !e->in_irq)
+			e->ustack_id = bpf_get_stackid(ctx, &stack_traces, BPF_F_USER_STACK);
+		if (e->kstack_id < 0)
+			count(GW_CNT_STACK_DROP, 1);
+	}
 	return e;
 }
 

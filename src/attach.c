@@ -244,7 +244,7 @@ int tracer_open(struct tracer *t, const struct tracer_opts *opts, char *err, siz
 		t->skel->rodata->foll_longterm = t->foll.longterm;
 		t->skel->rodata->foll_pin = t->foll.pin;
 		t->skel->rodata->trace_get = opts->trace_get;
-		t->skel->rodata->user_stacks = opts->user_stacks;
+		t->skel->rodata->stacks = opts->stacks;
 		select_programs(t->skel->obj, env.vmlinux_btf, want_fentry, want_kprobe);
 		ret = gupwatch_bpf__load(t->skel);
 		/* fentry refused at load (e.g. EPERM by policy): auto falls back to kprobes. */

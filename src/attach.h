@@ -30,7 +30,7 @@ struct tracer {
 struct tracer_opts {
 	enum attach_mode mode;
 	bool trace_get;   /* also report FOLL_GET references */
-	bool user_stacks;
+	bool stacks;      /* capture kernel and user stacks (the reader must delete them) */
 	bool load_only;   /* verify that the kernel accepts the programs; attach nothing */
 };
 

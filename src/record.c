@@ -29,7 +29,7 @@ static struct record_env {
 	const char *filter_comm;
 	char **command;
 } env = {
-	.tracer = { .mode = ATTACH_AUTO, .user_stacks = true },
+	.tracer = { .mode = ATTACH_AUTO },
 	.output = "gupwatch.data",
 };
 

@@ -4,6 +4,7 @@
  * summary at the end (duration, Ctrl-C or SIGTERM), then detach.
  */
 #include <argp.h>
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -14,6 +15,8 @@
 #include "commands.h"
 #include "engine.h"
 #include "json.h"
+#include "gupwatch.skel.h"
+#include "ksyms.h"
 #include "session.h"
 
 static struct trace_env {
@@ -23,7 +26,7 @@ static struct trace_env {
 	bool verbose;
 	bool json;
 } env = {
-	.tracer = { .mode = ATTACH_AUTO, .user_stacks = true },
+	.tracer = { .mode = ATTACH_AUTO },
 	.engine = { .max_folios = 1 << 18 },
 };
 
@@ -33,7 +36,7 @@ static const struct argp_option trace_options[] = {
 	{ "pid", 'p', "PID", 0, "Report only findings and processes involving PID", 0 },
 	{ "comm", 'c', "COMM", 0, "Report only findings and processes involving COMM", 0 },
 	{ "duration", 'd', "SECONDS", 0, "Trace for SECONDS, then print the summary", 0 },
-	{ "verbose", 'v', NULL, 0, "Also print every pin, unpin and copy event", 0 },
+	{ "verbose", 'v', NULL, 0, "Also print every pin, unpin and copy event with its kernel (k) and user (u) stack", 0 },
 	{ "attach", OPT_ATTACH, "MODE", 0, "auto (default: fentry, kprobe where fentry fails), fentry, kprobe", 0 },
 	{ "get", OPT_GET, NULL, 0, "Also report FOLL_GET references (a separate class, not pins)", 0 },
 	{ "max-folios", OPT_MAX_FOLIOS, "N", 0, "Pinned folios tracked at once (default 262144)", 0 },
@@ -71,6 +74,7 @@ static error_t trace_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case 'v':
 		env.verbose = true;
+		env.tracer.stacks = true;
 		break;
 	case OPT_ATTACH:
 		if (parse_attach_mode(arg, &env.tracer.mode))
@@ -116,6 +120,9 @@ static const struct argp trace_argp = {
 };
 
 static struct engine *engine;
+/* -v: where stacks are, and names for kernel frames */
+static int stack_fd = -1;
+static struct ksyms *ksyms;
 
 static void print_event(const struct gw_event *e)
 {
@@ -150,11 +157,29 @@ static void print_event(const struct gw_event *e)
 	}
 }
 
+/* Print a captured stack and free its slot: the map would fill up otherwise. */
+static void print_stack(const char *what, int id, bool kernel)
+{
+	uint64_t frames[127];
+	char name[256];
+
+	if (id < 0 || bpf_map_lookup_elem(stack_fd, &id, frames))
+		return;
+	for (int i = 0; i < 127 && frames[i]; i++)
+		printf("    %s %s\n", what, kernel ? ksyms_name(ksyms, frames[i], name, sizeof(name))
+					     : (snprintf(name, sizeof(name), "0x%llx",
+							 (unsigned long long)frames[i]), name));
+	bpf_map_delete_elem(stack_fd, &id);
+}
+
 static void on_event(const struct gw_event *e, void *ctx)
 {
 	(void)ctx;
-	if (env.verbose)
+	if (env.verbose) {
 		print_event(e);
+		print_stack("k", e->kstack_id, true);
+		print_stack("u", e->ustack_id, false);
+	}
 	engine_event(engine, e);
 }
 
@@ -171,6 +196,11 @@ static void on_finding(const struct engine_finding *f, void *ctx)
 static void on_start(const struct tracer *t, void *ctx)
 {
 	(void)ctx;
+	stack_fd = bpf_map__fd(t->skel->maps.stack_traces);
+	/* After the attach: our own BPF programs and trampolines are named too. */
+	if (env.verbose && !(ksyms = ksyms_load("/proc/kallsyms")))
+		fprintf(stderr, "gupwatch: no kernel symbols (/proc/kallsyms: %s): frames stay addresses\n",
+			strerror(errno));
 	if (env.json) {
 		struct rec_header h;
 
@@ -217,5 +247,7 @@ int cmd_trace(int argc, char **argv)
 	}
 	engine_free(engine);
 	engine = NULL;
+	ksyms_free(ksyms);
+	ksyms = NULL;
 	return ret;
 }
