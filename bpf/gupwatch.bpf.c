@@ -67,6 +67,14 @@ struct {
 	__type(value, struct task_state);
 } task_states SEC(".maps");
 
+/* Threads inside a GUP-fast call (nesting depth): their unpins are undos. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u32);
+} gup_fast_calls SEC(".maps");
+
 /* kprobe mode: the pin functions' arguments, which a kretprobe cannot see. */
 struct grab_args {
 	void *ptr; /* page or folio */
@@ -248,6 +256,36 @@ static __always_inline __u32 pin_flags(__u32 gup_flags, bool fast)
 	       (fast ? GW_PIN_FAST : 0);
 }
 
+/* In process context inside a GUP-fast call? (An interrupt's unpin is not its undo.) */
+static __always_inline bool in_gup_fast(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	return bpf_map_lookup_elem(&gup_fast_calls, &tid) && !in_interrupt_ctx();
+}
+
+static __always_inline int gup_fast_enter(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), one = 1, *depth;
+
+	depth = bpf_map_lookup_elem(&gup_fast_calls, &tid);
+	if (depth)
+		(*depth)++;
+	else
+		bpf_map_update_elem(&gup_fast_calls, &tid, &one, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int gup_fast_exit(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), *depth;
+
+	depth = bpf_map_lookup_elem(&gup_fast_calls, &tid);
+	if (depth && --(*depth) == 0)
+		bpf_map_delete_elem(&gup_fast_calls, &tid);
+	return 0;
+}
+
 static __always_inline void emit_pin(void *ctx, enum gw_event_type type, struct folio *folio,
 				     __u64 pfn, __u32 refs, __u32 gup_flags, bool fast)
 {
@@ -259,7 +297,10 @@ static __always_inline void emit_pin(void *ctx, enum gw_event_type type, struct 
 	e->pin.folio = (__u64)folio;
 	e->pin.pfn = pfn;
 	e->pin.refs = refs;
-	e->pin.flags = type == GW_EV_UNPIN ? 0 : pin_flags(gup_flags, fast);
+	if (type == GW_EV_UNPIN)
+		e->pin.flags = in_gup_fast() ? GW_UNPIN_GUP_UNDO : 0;
+	else
+		e->pin.flags = pin_flags(gup_flags, fast);
 	e->pin.gup_flags = gup_flags;
 	e->pin.nr_pages = folio_nr_pages_of(folio);
 	bpf_ringbuf_submit(e, 0);
@@ -310,12 +351,12 @@ static __always_inline int on_put(void *ctx, struct folio *folio, int refs, __u3
 
 /* ---- pins: fexit ---- */
 
-/* 6.1: GUP-fast (and hugetlb slow path) */
+/* 6.1: GUP-fast (and the hugetlb slow path, also reached from a GUP-fast call's fallback) */
 SEC("fexit/try_grab_folio")
 int BPF_PROG(fexit_try_grab_folio__3_page, struct page *page, int refs, unsigned int flags,
 	     struct folio *ret)
 {
-	return ret ? on_grab(ctx, ret, page, refs, flags, false) : 0;
+	return ret ? on_grab(ctx, ret, page, refs, flags, in_gup_fast()) : 0;
 }
 
 /* 6.12+: slow path */
@@ -378,7 +419,7 @@ int BPF_KRETPROBE(kretprobe_try_grab_folio__3_page, struct folio *ret)
 {
 	struct grab_args a;
 
-	return take_args(&a) && ret ? on_grab(ctx, ret, a.ptr, a.refs, a.flags, false) : 0;
+	return take_args(&a) && ret ? on_grab(ctx, ret, a.ptr, a.refs, a.flags, in_gup_fast()) : 0;
 }
 
 SEC("kretprobe/try_grab_folio")
@@ -421,6 +462,12 @@ int BPF_KRETPROBE(kretprobe_try_grab_folio_fast, struct folio *ret)
 
 ENTRY_HOOK(gup_put_folio, , on_put(ctx, folio, refs, flags),
 	   struct folio *folio, int refs, unsigned int flags)
+
+/* The GUP-fast calls (their slow-path fallback included): 6.1 and 6.12 names. */
+ENTRY_HOOK(internal_get_user_pages_fast, , gup_fast_enter())
+EXIT_HOOK(internal_get_user_pages_fast, gup_fast_exit())
+ENTRY_HOOK(gup_fast_fallback, , gup_fast_enter())
+EXIT_HOOK(gup_fast_fallback, gup_fast_exit())
 
 /* ---- write-protect faults ---- */
 

@@ -24,6 +24,9 @@ enum gw_event_type {
 #define GW_PIN_FAST     (1u << 2) /* taken by GUP-fast (lockless) */
 #define GW_PIN_REMOTE   (1u << 3) /* FOLL_REMOTE: another process's pages */
 #define GW_PIN_FORCE    (1u << 4) /* FOLL_FORCE */
+/* On UNPIN events: dropped inside the GUP-fast call that took it (GUP-fast
+ * grabs, re-checks and undoes; or it must unshare and retries the slow way). */
+#define GW_UNPIN_GUP_UNDO (1u << 5)
 
 /* Write-protect fault kinds. */
 #define GW_WP_UNSHARE   (1u << 0) /* FAULT_FLAG_UNSHARE (GUP R/O pin), else a write */
@@ -43,7 +46,7 @@ struct gw_pin {
 	__u64 folio;      /* kernel address of the folio: the identity of pinned memory */
 	__u64 pfn;        /* PFN of the page (the folio's head PFN when only the folio is known) */
 	__u32 refs;       /* pin references taken or dropped */
-	__u32 flags;      /* GW_PIN_* (PIN events only; the kernel passes none on unpin) */
+	__u32 flags;      /* PIN: GW_PIN_*; UNPIN: GW_UNPIN_GUP_UNDO or 0 (the kernel passes no FOLL flags) */
 	__u32 gup_flags;  /* raw FOLL_* as the kernel passed them (PIN events) */
 	__u32 nr_pages;   /* pages in the folio */
 };

@@ -27,8 +27,8 @@ static uint32_t cls_flags(unsigned int c)
 struct holder {
 	struct gw_task task; /* of its first pin */
 	uint64_t since_ns;   /* its oldest outstanding pin */
-	uint64_t fast_ns;    /* its last pin, and if GUP-fast took it: */
-	uint32_t fast_tid, fast_refs; /* by whom and how many refs may still be undone */
+	uint32_t fast_tid, fast_refs; /* its last pin, if GUP-fast took it: by whom, and
+					 how many refs the same call may still undo */
 	uint32_t flags;      /* GW_PIN_* without FAST: with the pid, the row's key */
 	uint32_t refs;       /* taken minus surely dropped */
 	uint32_t next;       /* next row of the folio, NIL: last */
@@ -523,19 +523,17 @@ static void on_pin(struct engine *e, const struct gw_event *ev)
 	if (!h)
 		h = row_new(e, s, ev, flags);
 	row_set(e, s, h, h->refs + pin->refs);
-	h->fast_ns = ev->ts_ns;
 	h->fast_tid = ev->task.tid;
 	h->fast_refs = pin->flags & GW_PIN_FAST ? pin->refs : 0;
 }
 
-/* GUP-fast grabs, re-checks, and undoes at once, on the same CPU and thread. */
+/* GUP-fast grabs, re-checks, and undoes within the same call, on the same thread. */
 static struct holder *fast_undo_row(struct engine *e, struct fslot *s, const struct gw_event *ev)
 {
-	if (ev->in_irq)
+	if (ev->in_irq || !(ev->pin.flags & GW_UNPIN_GUP_UNDO))
 		return NULL;
 	for_each_row(e, s, h)
-		if (h->fast_refs >= ev->pin.refs && h->fast_tid == ev->task.tid &&
-		    ev->ts_ns <= h->fast_ns + e->opts.fast_undo_ns)
+		if (h->fast_refs >= ev->pin.refs && h->fast_tid == ev->task.tid)
 			return h;
 	return NULL;
 }
@@ -903,7 +901,6 @@ struct engine *engine_new(const struct engine_opts *opts)
 	e->opts = *opts;
 	e->opts.max_procs = opts->max_procs ?: 4096;
 	e->opts.max_findings = opts->max_findings ?: 4096;
-	e->opts.fast_undo_ns = opts->fast_undo_ns ?: 100 * 1000ull;
 	e->opts.link_ns = opts->link_ns ?: 10 * 1000 * 1000ull;
 	if (opts->filter_comm)
 		strncpy(e->comm, opts->filter_comm, GW_COMM_LEN - 1);

@@ -5,8 +5,9 @@
  * Model. Outstanding FOLL_PIN references are kept per folio, split into
  * holder rows (process + GW_PIN_* flags). Unpin events carry no flags, so an
  * unpin is matched to a row:
- *   1. a GUP-fast undo: the same thread pinned the folio with GW_PIN_FAST
- *      within opts.fast_undo_ns -> that row (counted as fast_undone);
+ *   1. a GUP-fast undo (GW_UNPIN_GUP_UNDO: the kernel side saw the unpin
+ *      inside the GUP-fast call): the row of the same thread's last GUP-fast
+ *      pin of the folio (counted as fast_undone);
  *   2. process context: the rows of the same process, if it has any;
  *      interrupt context, or no such row: all rows of the folio (the task
  *      that happens to run in an interrupt never matters);
@@ -103,7 +104,6 @@ struct engine_opts {
 	uint32_t max_folios;   /* folios tracked at once (> 0); holder rows: twice that */
 	uint32_t max_procs;    /* per-process rows, then one "(other)" row; 0: 4096 */
 	uint32_t max_findings; /* reported findings kept for engine_findings(); 0: 4096 */
-	uint64_t fast_undo_ns; /* GUP-fast pin-and-undo window; 0: 100 us */
 	uint64_t link_ns;      /* how long an UNSHARE waits for its pin; 0: 10 ms */
 	uint64_t t0_ns;        /* time origin of rendered timestamps; 0: the first event */
 	uint32_t filter_pid;   /* 0: any */

@@ -18,6 +18,8 @@ const struct hook hooks[] = {
 	{ "try_grab_folio_fast",       ROLE_PIN,       "6.12 6.18" },
 	{ "folio_add_pin",             ROLE_PIN,       "6.12 6.18" },
 	{ "gup_put_folio",             ROLE_UNPIN,     "6.1 6.12 6.18" },
+	{ "internal_get_user_pages_fast", ROLE_GUP_FAST, "6.1" },
+	{ "gup_fast_fallback",         ROLE_GUP_FAST,  "6.12 6.18" },
 	{ "do_wp_page",                ROLE_WP_FAULT,  "6.1 6.12 6.18" },
 	{ "page_add_new_anon_rmap",    ROLE_NEW_ANON,  "6.1" },
 	{ "folio_add_new_anon_rmap",   ROLE_NEW_ANON,  "6.12 6.18" },
@@ -34,6 +36,7 @@ const char *hook_role_name(enum hook_role role)
 	static const char *const names[ROLE__COUNT] = {
 		[ROLE_PIN] = "pin",
 		[ROLE_UNPIN] = "unpin",
+		[ROLE_GUP_FAST] = "gup-fast",
 		[ROLE_WP_FAULT] = "wp-fault",
 		[ROLE_NEW_ANON] = "cow-copy",
 		[ROLE_THP_FAULT] = "thp-fault",

@@ -5,6 +5,7 @@
 enum hook_role {
 	ROLE_PIN,          /* a FOLL_PIN reference is taken */
 	ROLE_UNPIN,        /* a FOLL_PIN reference is dropped */
+	ROLE_GUP_FAST,     /* a GUP-fast call: its unpins undo its own pins */
 	ROLE_WP_FAULT,     /* write-protect fault: COW or unshare */
 	ROLE_NEW_ANON,     /* new anon page mapped: the "it copied" signal */
 	ROLE_THP_FAULT,    /* write-protect fault on a PMD-mapped THP */

@@ -12,11 +12,12 @@ case $(uname -r) in
 # attach with ENOTSUPP (more than 6 arguments is supported from 6.6 on), so
 # it is the one hook that needs the kprobe fallback there.
 6.1.*) no_fentry="hugetlb_wp"
-	expect="try_grab_folio try_grab_page gup_put_folio do_wp_page
+	expect="try_grab_folio try_grab_page gup_put_folio internal_get_user_pages_fast do_wp_page
 	page_add_new_anon_rmap do_huge_pmd_wp_page hugetlb_wp hugepage_add_new_anon_rmap
 	copy_page_range" ;;
 6.12.*) no_fentry=""
-	expect="try_grab_folio try_grab_folio_fast folio_add_pin gup_put_folio do_wp_page folio_add_new_anon_rmap
+	expect="try_grab_folio try_grab_folio_fast folio_add_pin gup_put_folio gup_fast_fallback
+	do_wp_page folio_add_new_anon_rmap
 	do_huge_pmd_wp_page hugetlb_wp hugetlb_add_new_anon_rmap copy_page_range" ;;
 *) fail "no expectation for kernel $(uname -r)" ;;
 esac

@@ -58,6 +58,15 @@ static struct gw_event ev_unpin(uint64_t ts, struct gw_task t, uint64_t pfn, uin
 	return ev;
 }
 
+/* An unpin the kernel side saw inside the GUP-fast call that pinned. */
+static struct gw_event ev_undo(uint64_t ts, struct gw_task t, uint64_t pfn, uint32_t refs)
+{
+	struct gw_event ev = ev_unpin(ts, t, pfn, refs, false);
+
+	ev.pin.flags = GW_UNPIN_GUP_UNDO;
+	return ev;
+}
+
 /* A write-protect fault that copied folio old_pfn to new_pfn. */
 static struct gw_event ev_wp(uint64_t ts, struct gw_task t, uint64_t addr, uint64_t old_pfn,
 			     uint64_t new_pfn, uint32_t wp_flags, uint32_t pincount)
@@ -453,17 +462,18 @@ static void test_gup_fast_undo_is_netted(void **state)
 	struct engine *e = mk((struct engine_opts){ 0 });
 
 	(void)state;
+	/* however late (emulated guests take milliseconds), the kernel says so */
 	feed(e, ev_pin(US(10), DD, 0x10, 1, RO | FAST));
-	feed(e, ev_unpin(US(11), DD, 0x10, 1, false));
-	/* too late for an undo: a real pin and unpin */
-	feed(e, ev_pin(MS(1), DD, 0x10, 1, RO | FAST));
-	feed(e, ev_unpin(MS(5), DD, 0x10, 1, false));
+	feed(e, ev_undo(MS(9), DD, 0x10, 1));
+	/* outside a GUP-fast call: a real pin and unpin, however soon */
+	feed(e, ev_pin(MS(10), DD, 0x10, 1, RO | FAST));
+	feed(e, ev_unpin(MS(10) + 1, DD, 0x10, 1, false));
 	/* not the pinning thread */
-	feed(e, ev_pin(MS(10), DD, 0x20, 1, RW | FAST));
-	feed(e, ev_unpin(MS(10) + 500, tk(100, 101, "dd"), 0x20, 1, false));
+	feed(e, ev_pin(MS(20), DD, 0x20, 1, RW | FAST));
+	feed(e, ev_undo(MS(20) + 500, tk(100, 101, "dd"), 0x20, 1));
 	/* interrupt context is never an undo */
-	feed(e, ev_pin(MS(20), DD, 0x30, 4, RO | FAST));
-	feed(e, ev_unpin(MS(20) + 500, DD, 0x30, 4, true));
+	feed(e, ev_pin(MS(30), DD, 0x30, 4, RO | FAST));
+	feed(e, ev_unpin(MS(30) + 500, DD, 0x30, 4, true));
 
 	struct engine_totals t = totals(e);
 	struct engine_proc p = proc(e, 100);
@@ -486,7 +496,7 @@ static void test_fast_undo_keeps_older_pins(void **state)
 	(void)state;
 	feed(e, ev_pin(MS(1), DD, 0x10, 2, RO));
 	feed(e, ev_pin(MS(2), DD, 0x10, 1, RO | FAST));
-	feed(e, ev_unpin(MS(2) + 300, DD, 0x10, 1, false));
+	feed(e, ev_undo(MS(2) + 300, DD, 0x10, 1));
 	assert_int_equal(totals(e).fast_undone_refs, 1);
 	assert_int_equal(proc(e, 100).out_refs, 2);
 	assert_int_equal(proc(e, 100).oldest_ns, MS(1));
@@ -611,7 +621,7 @@ static void test_unshare_linked_to_its_pin(void **state)
 	(void)state;
 	/* GUP-fast grabs the shared page, must unshare, undoes; the slow path faults and pins the copy */
 	feed(e, ev_pin(US(100), gup, 0x10, 1, RO | LT | FAST));
-	feed(e, ev_unpin(US(101), gup, 0x10, 1, false));
+	feed(e, ev_undo(US(101), gup, 0x10, 1));
 	feed(e, ev_wp(US(110), gup, 0x7f0000002000, 0x10, 0x5000, GW_WP_UNSHARE | GW_WP_OLD_ANON, 0));
 	assert_int_equal(ngot, 0); /* waits for its pin */
 	feed(e, ev_pin(US(120), tk(300, 302, "reader"), 0x5000, 1, RO | LT)); /* other thread */
