@@ -7,7 +7,6 @@
 #include <argp.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "cli.h"
 #include "commands.h"
 #include "recfile.h"
 #include "session.h"
@@ -45,18 +45,6 @@ static const struct argp_option record_options[] = {
 	{ 0 },
 };
 
-static long parse_positive(const char *arg, const char *what, struct argp_state *state)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno || *end || v <= 0 || v > INT_MAX)
-		argp_error(state, "invalid %s '%s': expected a positive integer", what, arg);
-	return v;
-}
-
 static error_t record_parse(int key, char *arg, struct argp_state *state)
 {
 	switch (key) {
@@ -66,20 +54,16 @@ static error_t record_parse(int key, char *arg, struct argp_state *state)
 		env.output = arg;
 		break;
 	case 'p':
-		env.filter_pid = parse_positive(arg, "PID", state);
+		env.filter_pid = cli_positive(arg, "PID", state);
 		break;
 	case 'c':
-		if (strlen(arg) >= GW_COMM_LEN)
-			argp_error(state, "COMM '%s' is longer than the kernel's %d-character comm",
-				   arg, GW_COMM_LEN - 1);
-		env.filter_comm = arg;
+		env.filter_comm = cli_comm(arg, state);
 		break;
 	case 'd':
-		env.duration_s = parse_positive(arg, "duration", state);
+		env.duration_s = cli_positive(arg, "duration", state);
 		break;
 	case OPT_ATTACH:
-		if (parse_attach_mode(arg, &env.tracer.mode))
-			argp_error(state, "invalid --attach '%s': use auto, fentry or kprobe", arg);
+		env.tracer.mode = cli_attach_mode(arg, state);
 		break;
 	case OPT_GET:
 		env.tracer.trace_get = true;

@@ -5,12 +5,12 @@
 #include <argp.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "engine.h"
 #include "json.h"
@@ -37,18 +37,6 @@ static const struct argp_option report_options[] = {
 	{ 0 },
 };
 
-static long parse_positive(const char *arg, const char *what, struct argp_state *state)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno || *end || v <= 0 || v > INT_MAX)
-		argp_error(state, "invalid %s '%s': expected a positive integer", what, arg);
-	return v;
-}
-
 static error_t report_parse(int key, char *arg, struct argp_state *state)
 {
 	switch (key) {
@@ -56,13 +44,10 @@ static error_t report_parse(int key, char *arg, struct argp_state *state)
 		env.input = arg;
 		break;
 	case 'p':
-		env.engine.filter_pid = parse_positive(arg, "PID", state);
+		env.engine.filter_pid = cli_positive(arg, "PID", state);
 		break;
 	case 'c':
-		if (strlen(arg) >= GW_COMM_LEN)
-			argp_error(state, "COMM '%s' is longer than the kernel's %d-character comm",
-				   arg, GW_COMM_LEN - 1);
-		env.engine.filter_comm = arg;
+		env.engine.filter_comm = cli_comm(arg, state);
 		break;
 	case OPT_STDIO:
 		env.json = false;
@@ -71,7 +56,7 @@ static error_t report_parse(int key, char *arg, struct argp_state *state)
 		env.json = true;
 		break;
 	case OPT_MAX_FOLIOS:
-		env.engine.max_folios = parse_positive(arg, "--max-folios", state);
+		env.engine.max_folios = cli_positive(arg, "--max-folios", state);
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s' (the file goes after -i)", arg);

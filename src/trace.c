@@ -6,12 +6,12 @@
 #include <argp.h>
 #include <bpf/bpf.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "attach.h"
+#include "cli.h"
 #include "commands.h"
 #include "engine.h"
 #include "json.h"
@@ -45,46 +45,30 @@ static const struct argp_option trace_options[] = {
 	{ 0 },
 };
 
-static long parse_positive(const char *arg, const char *what, struct argp_state *state)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno || *end || v <= 0 || v > INT_MAX)
-		argp_error(state, "invalid %s '%s': expected a positive integer", what, arg);
-	return v;
-}
-
 static error_t trace_parse(int key, char *arg, struct argp_state *state)
 {
 	switch (key) {
 	case 'p':
-		env.engine.filter_pid = parse_positive(arg, "PID", state);
+		env.engine.filter_pid = cli_positive(arg, "PID", state);
 		break;
 	case 'c':
-		if (strlen(arg) >= GW_COMM_LEN)
-			argp_error(state, "COMM '%s' is longer than the kernel's %d-character comm",
-				   arg, GW_COMM_LEN - 1);
-		env.engine.filter_comm = arg;
+		env.engine.filter_comm = cli_comm(arg, state);
 		break;
 	case 'd':
-		env.duration_s = parse_positive(arg, "duration", state);
+		env.duration_s = cli_positive(arg, "duration", state);
 		break;
 	case 'v':
 		env.verbose = true;
 		env.tracer.stacks = true;
 		break;
 	case OPT_ATTACH:
-		if (parse_attach_mode(arg, &env.tracer.mode))
-			argp_error(state, "invalid --attach '%s': use auto, fentry or kprobe", arg);
+		env.tracer.mode = cli_attach_mode(arg, state);
 		break;
 	case OPT_GET:
 		env.tracer.trace_get = true;
 		break;
 	case OPT_MAX_FOLIOS:
-		env.engine.max_folios = parse_positive(arg, "--max-folios", state);
+		env.engine.max_folios = cli_positive(arg, "--max-folios", state);
 		break;
 	case OPT_LOAD_ONLY:
 		env.tracer.load_only = true;
