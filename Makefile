@@ -4,6 +4,7 @@
 #   make check        the whole test suite: host unit tests + guest kernels
 #   make demo         set up, build, and show gupwatch on a kernel that can attach
 #   make vmtest       guest suite only (KERNELS="6.1 6.12" TESTS="...")
+#   make bench        gupwatch's overhead on COW and pin storms (instruction-counted guests)
 #   make vmlinux      regenerate vmlinux.h from a Debian kernel's BTF
 
 CC       ?= gcc
@@ -42,7 +43,7 @@ WORKLOAD_OBJS := $(patsubst tests/workloads/%.c,$(OUT)/obj/workloads/%.o,$(WORKL
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRCS))
 
-.PHONY: all workloads deps check unit vmtest demo vmlinux install clean
+.PHONY: all workloads deps check unit vmtest demo bench vmlinux install clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -106,6 +107,12 @@ demo: deps
 	$(MAKE) all
 	$(MAKE) STATIC=1 all
 	tests/demo.sh
+
+# Overhead of gupwatch on COW and pin storms, per kernel, in instruction-counted guests.
+bench: deps
+	$(MAKE) STATIC=1 all
+	GW_QEMU_SMP=1 GW_QEMU_OPTS="-icount shift=0,sleep=off" \
+		tests/vm/run.sh --kernels "$(or $(KERNELS),6.1 6.12)" --run bench.sh
 
 # vmlinux.h is committed: a build needs no BTF on the build machine.
 vmlinux:

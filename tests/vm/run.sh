@@ -10,7 +10,8 @@
 #   --timeout     hard limit for one whole boot, default 1800 s                  env GW_BOOT_TIMEOUT
 #   --test-timeout  per-test limit inside the guest, default 300 s               env GW_TEST_TIMEOUT
 #   env GW_GUEST_DIR: guest scripts directory (default tests/guest)
-#   env GW_QEMU_ACCEL: QEMU -accel value (default tcg,thread=single)
+#   env GW_QEMU_ACCEL: QEMU -accel value (default tcg,thread=single); GW_QEMU_SMP
+#   (default 2); GW_QEMU_OPTS: more QEMU options (make bench: -icount ...)
 #
 # Serial logs: .cache/vm/logs/<kver>.log. Results: .cache/vm/results.txt, one line per
 # test "<PASS|FAIL|SKIP> <kver> <test>" (pseudo-test "_kernel" fails when the kernel
@@ -28,7 +29,7 @@ export GW_GUEST_DIR=$guest # mkinitramfs.sh ships the same directory
 boot_tmo=${GW_BOOT_TIMEOUT:-1800}
 test_tmo=${GW_TEST_TIMEOUT:-300}
 
-usage() { sed -n '2,18s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '2,20s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case $1 in
     --kernels) kernels=${2:?}; shift 2 ;;
@@ -86,8 +87,9 @@ boot() {
     # patched into hot functions (unhandled int3 inside do_wp_page, calls to
     # address 0), never in round-robin mode; see the note on issue 3.
     # shellcheck disable=SC2086 # GW_QEMU_ACCEL: a comma list, no spaces
-    timeout -k 10 "$boot_tmo" qemu-system-x86_64 -machine q35 -cpu max -m 2048 -smp 2 \
-        -accel ${GW_QEMU_ACCEL:-tcg,thread=single} \
+    # shellcheck disable=SC2086 # GW_QEMU_OPTS: extra options, split on spaces
+    timeout -k 10 "$boot_tmo" qemu-system-x86_64 -machine q35 -cpu max -m 2048 \
+        -smp "${GW_QEMU_SMP:-2}" -accel ${GW_QEMU_ACCEL:-tcg,thread=single} ${GW_QEMU_OPTS:-} \
         -nographic -nodefaults -no-reboot \
         -chardev "file,id=ser0,path=$3,append=on" -serial chardev:ser0 \
         -kernel "$1/vmlinuz" -initrd "$2" -append "$4" </dev/null &

@@ -17,6 +17,8 @@
  *                    sample, so that the test that checks it must fail
  *   --dev PATH       odirect-*: the block device (or file) to do I/O on
  *   --file PATH      file-stale, pindrv-stale: backing file (default /tmp/gwload-stale.dat)
+ *   --repeat N       pvm-read/-write with --no-hold: the syscall N times, a
+ *                    pin storm for make bench (syscall_ms in the after phase)
  *   --write-when PATH  file-stale, pindrv-stale: with the pin held, wait until PATH exists
  *                    before the target writes (a tracer can start after the pin)
  *   --fast           pindrv-*: pin with pin_user_pages_fast() (GUP-fast)
@@ -74,6 +76,7 @@ int main(int argc, char **argv)
 		{ "dev", required_argument, NULL, 'd' },
 		{ "file", required_argument, NULL, 'f' },
 		{ "write-when", required_argument, NULL, 'w' },
+		{ "repeat", required_argument, NULL, 'r' },
 		{ "fast", no_argument, NULL, 'F' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -81,7 +84,7 @@ int main(int argc, char **argv)
 	};
 	struct opts o = {
 		.pages = 0, .mem = MEM_ANON, .hold_ms = 200,
-		.file = "/tmp/gwload-stale.dat",
+		.file = "/tmp/gwload-stale.dat", .repeat = 1,
 	};
 	const struct workload *w = NULL;
 	size_t i;
@@ -130,6 +133,9 @@ int main(int argc, char **argv)
 			break;
 		case 'f':
 			o.file = optarg;
+			break;
+		case 'r':
+			o.repeat = atol(optarg);
 			break;
 		case 'w':
 			o.write_when = optarg;

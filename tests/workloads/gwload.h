@@ -40,6 +40,7 @@ struct opts {
 	enum mem_kind mem;
 	long hold_ms;		/* how long the pin / reference is held */
 	int no_hold;		/* break the workload: release before the hold sample */
+	long repeat;		/* pvm-* --no-hold: how many times the syscall runs */
 	const char *write_when;	/* file-stale: with the pin held, the target writes once this exists */
 	const char *dev;	/* odirect-*: block device (or file) */
 	const char *file;	/* file-stale, pindrv-stale: backing file */

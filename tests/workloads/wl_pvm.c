@@ -11,7 +11,7 @@
  * pvm-read / pvm-write: the child populates its own pages (exclusive anon).
  *   workload=pvm-read|pvm-write mem=M pages=N pin=ro|rw longterm=0 hold_ms=T no_hold=0|1 kernel=R
  *   phase=hold  acquired= released= outstanding=     in the uffd handler, pin held
- *   phase=after acquired= released= outstanding= faults=F data_ok=D
+ *   phase=after acquired= released= outstanding= faults=F data_ok=D syscall_ms=MS
  *               F: userfaultfd faults seen (1 = the copy blocked once)
  *               D: pages that arrived intact (readv: local buffer holds the
  *                  child's 't'; writev: child holds our 'u', via /proc/pid/mem)
@@ -106,20 +106,28 @@ static void pvm_local(struct pvm *v, char fill, void (*cb)(struct uffd_hold *))
 	v->h.arg = v;
 }
 
-static void pvm_do(struct pvm *v, int write)
+/* Returns how long the syscalls took (ms); --repeat only without the uffd hold. */
+static double pvm_do(struct pvm *v, int write)
 {
 	struct iovec local = { .iov_base = v->h.addr, .iov_len = v->h.len };
 	struct iovec remote = { .iov_base = v->remote, .iov_len = v->len };
+	long reps = v->o->no_hold ? v->o->repeat : 1;
+	double t0;
 	ssize_t n;
 
 	uffd_hold_start(&v->h);
-	if (write)
-		n = process_vm_writev(v->t.pid, &local, 1, &remote, 1, 0);
-	else
-		n = process_vm_readv(v->t.pid, &local, 1, &remote, 1, 0);
-	if (n != (ssize_t)v->len)
-		die(write ? "process_vm_writev" : "process_vm_readv");
+	t0 = now_ms();
+	for (long r = 0; r < reps; r++) {
+		if (write)
+			n = process_vm_writev(v->t.pid, &local, 1, &remote, 1, 0);
+		else
+			n = process_vm_readv(v->t.pid, &local, 1, &remote, 1, 0);
+		if (n != (ssize_t)v->len)
+			die(write ? "process_vm_writev" : "process_vm_readv");
+	}
+	t0 = now_ms() - t0;
 	uffd_hold_finish(&v->h);
+	return t0;
 }
 
 /* ------------------------------------------------------ pvm-read/-write */
@@ -135,6 +143,7 @@ static void cb_hold(struct uffd_hold *h)
 static int pvm_rw(const struct opts *o, int write)
 {
 	struct pvm v;
+	double syscall_ms;
 	long ok;
 	int faults;
 
@@ -146,7 +155,7 @@ static int pvm_rw(const struct opts *o, int write)
 	pvm_local(&v, 'u', cb_hold);
 
 	pins_baseline();
-	pvm_do(&v, write);
+	syscall_ms = pvm_do(&v, write);
 	faults = v.h.faults;
 	if (write)
 		ok = proc_mem_count_pages(v.t.pid, v.remote, o->pages, 'u');
@@ -156,6 +165,7 @@ static int pvm_rw(const struct opts *o, int write)
 	out_pins();
 	out_kv("faults", "%d", faults);
 	out_kv("data_ok", "%ld", ok);
+	out_kv("syscall_ms", "%.3f", syscall_ms);
 	out_end();
 	target_quit(&v.t);
 	return 0;
