@@ -5,14 +5,19 @@
 #
 # stdout: the unpacked directory .cache/kernels/<kver>/ holding
 #   vmlinuz, config, modules/<name>.ko (decompressed), modules.order (load order, deps first)
-# stderr: the exact version used.  Env: GW_MODULES (module names to ship, default below).
+# stderr: the exact version used.  Env: GW_MODULES (module names to ship, default below;
+# generic flavour: also soft-RoCE, rdma_rxe).
 # Exit 0 on success, 1 on error (no such kernel, apt index empty, offline with nothing cached).
 set -euo pipefail
 
 series=${1:?usage: kernel.sh SERIES [FLAVOUR]}
 flavour=${2:-cloud}
 # Modules the guest needs (dependencies are added automatically, before their users).
-modules=${GW_MODULES:-configfs null_blk}
+# The generic flavour also ships soft-RoCE for test-rdma.sh: rdma_rxe needs crc32_generic
+# (a crypto lookup by name, not in its depends=) and a netdev to bind to (dummy).
+defmods="configfs null_blk"
+[ "$flavour" != generic ] || defmods="$defmods crc32_generic rdma_rxe dummy"
+modules=${GW_MODULES:-$defmods}
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cache=$root/.cache/kernels

@@ -6,7 +6,8 @@
 #
 #   tests/vm/mkinitramfs.sh KDIR OUT
 # Env: GW_STATIC_DIR (default build/static), GW_GUEST_DIR (default tests/guest),
-#      BUSYBOX (default: the busybox-static binary on PATH). Exit 0 ok, 1 error.
+#      BUSYBOX (default: the busybox-static binary on PATH),
+#      GW_EXTRA_ROOT (a directory copied over the root last, e.g. rdmaroot.sh's). Exit 0 ok, 1 error.
 set -euo pipefail
 
 kdir=${1:?usage: mkinitramfs.sh KDIR OUT}
@@ -50,6 +51,12 @@ for f in "$static"/*; do
     [ -f "$f" ] && [ "${f%.h}" = "$f" ] && cp -a "$f" "$st/gw/bin/"
 done
 [ -d "$guest" ] && cp -a "$guest/." "$st/gw/tests/"
+# An extra tree (its files replace busybox applet links of the same name, never busybox).
+if [ -n "${GW_EXTRA_ROOT:-}" ]; then
+    [ -d "$GW_EXTRA_ROOT" ] || die "GW_EXTRA_ROOT $GW_EXTRA_ROOT is not a directory"
+    cp -a --remove-destination "$GW_EXTRA_ROOT/." "$st/"
+    rm -f "$st/.done"
+fi
 
 mkdir -p "$(dirname "$out")"
 (cd "$st" && find . -mindepth 1 | LC_ALL=C sort |

@@ -1,0 +1,61 @@
+#!/bin/bash
+# Assemble the rdma-core userland for guests (Debian's ibverbs-utils, libibverbs1 with
+# the rxe provider, iproute2's rdma tool) as an extra root tree for mkinitramfs.sh
+# (GW_EXTRA_ROOT): the binaries, every shared library they load (ldd), the dynamic
+# loader, librxe-rdmav*.so and /etc/libibverbs.d/rxe.driver.
+#
+#   tests/vm/rdmaroot.sh        prints the tree's directory (.cache/rdma/root)
+#
+# The .debs are fetched with apt-get download into .cache/rdma/debs (git-ignored);
+# offline, a tree already built is reused. Exit 0 ok, 1 error.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cache=$root/.cache/rdma
+out=$cache/root
+pkgs="ibverbs-utils libibverbs1 ibverbs-providers libnl-3-200 libnl-route-3-200 iproute2"
+bins="usr/bin/ibv_rc_pingpong usr/bin/ibv_devinfo usr/bin/ibv_devices usr/bin/rdma"
+
+say() { echo "rdmaroot.sh: $*" >&2; }
+mkdir -p "$cache/debs"
+[ -e "$root/.cache/.gitignore" ] || printf '*\n' >"$root/.cache/.gitignore"
+if [ -e "$out/.done" ]; then
+    echo "$out"
+    exit 0
+fi
+# shellcheck disable=SC2086
+if ! (cd "$cache/debs" && apt-get -q -o APT::Sandbox::User=root download $pkgs >&2); then
+    say "apt-get download failed (offline? run 'apt-get update')"
+    exit 1
+fi
+tmp=$(mktemp -d "$cache/.unpack.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+for d in "$cache"/debs/*.deb; do dpkg-deb -x "$d" "$tmp/x"; done
+x=$tmp/x
+r=$tmp/root
+mkdir -p "$r/usr/bin" "$r/lib64" "$r/lib/x86_64-linux-gnu" "$r/etc/libibverbs.d"
+libdirs="$x/lib/x86_64-linux-gnu:$x/usr/lib/x86_64-linux-gnu"
+objs=""
+for b in $bins; do
+    [ -f "$x/$b" ] || { say "no $b in the packages"; exit 1; }
+    cp "$x/$b" "$r/usr/bin/"
+    objs="$objs $x/$b"
+done
+prov=$(find "$x/usr/lib/x86_64-linux-gnu/libibverbs" -name 'librxe-rdmav*.so' | head -n1)
+[ -n "$prov" ] || { say "no librxe provider in ibverbs-providers"; exit 1; }
+mkdir -p "$r/usr/lib/x86_64-linux-gnu/libibverbs"
+cp "$prov" "$r/usr/lib/x86_64-linux-gnu/libibverbs/"
+cp "$x/etc/libibverbs.d/rxe.driver" "$r/etc/libibverbs.d/"
+objs="$objs $prov"
+# Shared libraries: from the unpacked packages first, the rest (libc, libmnl, ...) from the host.
+for o in $objs; do
+    LD_LIBRARY_PATH=$libdirs ldd "$o" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
+done | sort -u | while read -r l; do
+    cp -L "$l" "$r/lib/x86_64-linux-gnu/${l##*/}"
+done
+cp -L /lib64/ld-linux-x86-64.so.2 "$r/lib64/"
+touch "$r/.done"
+rm -rf "$out"
+mv "$r" "$out"
+say "rdma userland in $out"
+echo "$out"
