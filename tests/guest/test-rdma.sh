@@ -1,0 +1,85 @@
+#!/bin/sh
+# RDMA memory registration over soft-RoCE (rdma_rxe), with rdma-core's own
+# ibv_rc_pingpong (server and client in this guest, RoCE v2 over a dummy netdev:
+# rxe refuses lo) while gupwatch is attached, in both attach modes.
+# Each ibv_rc_pingpong registers its buffer (ibv_reg_mr, IBV_ACCESS_LOCAL_WRITE):
+# ib_umem_get takes long-term R/W pins (6.1: FOLL_WRITE|FOLL_FORCE for every MR),
+# released at ibv_dereg_mr. gupwatch must name both processes as the pinners,
+# every pin long-term and R/W, each one's unpins = pins, and its pin/unpin refs
+# must equal the /proc/vmstat deltas.
+# Needs the generic flavour (cloud kernels have no rdma_rxe: skip) and the
+# rdma-core userland in the initramfs: GW_EXTRA_ROOT=$(tests/vm/rdmaroot.sh).
+#   tests/vm/run.sh --kernels "6.1:generic 6.12:generic" --tests rdma
+. /gw/tests/lib.sh
+. /gw/tests/trace.sh
+
+[ -d /sys/module/rdma_rxe ] || [ -f /lib/modules/rdma_rxe.ko ] ||
+	gw_skip "no rdma_rxe module in $(uname -r) (cloud flavour?): boot SERIES:generic"
+[ -d /sys/module/rdma_rxe ] || insmod /lib/modules/rdma_rxe.ko ||
+	{ echo "FAIL: insmod rdma_rxe"; exit 1; }
+for b in ibv_rc_pingpong ibv_devinfo rdma; do
+	command -v $b >/dev/null ||
+		{ echo "FAIL: no $b in the guest: build the initramfs with GW_EXTRA_ROOT=\$(tests/vm/rdmaroot.sh)"; exit 1; }
+done
+
+ip link set lo up
+ip link add gwrxe type dummy || { echo "FAIL: no dummy netdev (dummy module?)"; exit 1; }
+ip addr add 10.9.9.1/24 dev gwrxe
+ip link set gwrxe up
+# rdma_rxe finds crc32 by name (crypto_alloc_shash): crc32_generic must be loaded first.
+rdma link add rxe0 type rxe netdev gwrxe || { echo "FAIL: rdma link add rxe0 (crc32_generic loaded?)"; exit 1; }
+rdma link
+ibv_devinfo -d rxe0 | grep -E 'hca_id|state|link_layer'
+
+port=18515
+for mode in $(trace_modes); do
+	echo "+ gupwatch --attach=$mode  //  ibv_rc_pingpong server + client"
+	set -- $(vm_pins)
+	before_acq=$1 before_rel=$2
+	trace_start "$mode" ""
+	ibv_rc_pingpong -d rxe0 -g 0 -p $port -n 200 >/tmp/rdma-srv.out 2>&1 &
+	srv=$!
+	# The server listens once it has registered its MR; the client retries until then.
+	i=0
+	until netstat -ltn 2>/dev/null | grep -q ":$port "; do
+		[ $i -lt 100 ] || break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	ibv_rc_pingpong -d rxe0 -g 0 -p $port -n 200 10.9.9.1 >/tmp/rdma-cli.out 2>&1 &
+	cli=$!
+	wait $cli
+	crc=$?
+	wait $srv
+	src=$?
+	trace_stop
+	set -- $(vm_pins)
+	sed 's/^/  server| /' /tmp/rdma-srv.out
+	sed 's/^/  client| /' /tmp/rdma-cli.out
+	gw_check "ibv_rc_pingpong server exit" $src 0
+	gw_check "ibv_rc_pingpong client exit" $crc 0
+	gw_check "client completed its iterations" "$(grep -c '^200 iters in' /tmp/rdma-cli.out)" 1
+	acq=$(($1 - before_acq)) rel=$(($2 - before_rel))
+	gw_check "pin refs (events kernel) vs vmstat" "$(sum_row 'pin refs')" "$acq $acq"
+	gw_check "unpin refs (events kernel) vs vmstat" "$(sum_row 'unpin refs')" "$rel $rel"
+	gw_check "vmstat counted MR pins" "$([ "$acq" -gt 0 ] && echo yes)" yes
+	# Every pin in this window is one of the two processes' MR pins.
+	sp=$(proc_pins $srv PINS) cp=$(proc_pins $cli PINS)
+	gw_check "pins by server + client = vmstat acquired" "$((${sp:-0} + ${cp:-0}))" "$acq"
+	for p in $srv $cli; do
+		n=$(proc_pins $p PINS)
+		gw_check "pinner $p is listed with pins" "$([ "${n:-0}" -gt 0 ] && echo yes)" yes
+		gw_check "pinner $p COMM" "$(awk -v p=$p '/^Pins by process/ { s = 1; next }
+			s && $1 == p { print $2; exit }' $GW_TRACE.out)" ibv_rc_pingpong
+		gw_check "unpins by $p (UNPINS)" "$(proc_pins $p UNPINS)" "$n"
+		gw_check "LONGTERM pins by $p" "$(proc_pins $p LONGTERM)" "$n"
+		gw_check "R/W pins by $p" "$(proc_pins $p R/W)" "$n"
+		gw_check "R/O pins by $p" "$(proc_pins $p R/O)" 0
+	done
+	gw_check "outstanding refs after dereg" "$(sum_row 'outstanding refs' | cut -d' ' -f1)" 0
+	gw_check "HELD-AT-EXIT findings" "$(finding_count HELD-AT-EXIT)" 0
+	port=$((port + 1))
+done
+rdma link delete rxe0
+ip link delete gwrxe
+gw_done
