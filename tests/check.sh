@@ -29,6 +29,7 @@ if [ -s .cache/vm/results.txt ]; then
 else
 	echo "FAIL guest harness (no results: see the output above)" >> "$results"
 fi
+rm -f .cache/vm/results.txt; GW_EXTRA_ROOT=$(tests/vm/rdmaroot.sh) tests/vm/run.sh --kernels "6.1:generic 6.12:generic" --tests rdma; cat .cache/vm/results.txt >> "$results" 2>/dev/null || echo "FAIL guest rdma on generic kernels (no results)" >> "$results" # soft-RoCE: test-rdma.sh
 
 passed=$(grep -c '^PASS' "$results")
 failed=$(grep -c '^FAIL' "$results")
