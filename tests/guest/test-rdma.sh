@@ -6,7 +6,7 @@
 # ib_umem_get takes long-term R/W pins (6.1: FOLL_WRITE|FOLL_FORCE for every MR),
 # released at ibv_dereg_mr. gupwatch must name both processes as the pinners,
 # every pin long-term and R/W, each one's unpins = pins, and its pin/unpin refs
-# must equal the /proc/vmstat deltas.
+# must equal the /proc/vmstat deltas. Then mrprobe's R/W and R/O MRs (see below).
 # Needs the generic flavour (cloud kernels have no rdma_rxe: skip) and the
 # rdma-core userland in the initramfs: GW_EXTRA_ROOT=$(tests/vm/rdmaroot.sh).
 #   tests/vm/run.sh --kernels "6.1:generic 6.12:generic" --tests rdma
@@ -17,7 +17,7 @@
 	gw_skip "no rdma_rxe module in $(uname -r) (cloud flavour?): boot SERIES:generic"
 [ -d /sys/module/rdma_rxe ] || insmod /lib/modules/rdma_rxe.ko ||
 	{ echo "FAIL: insmod rdma_rxe"; exit 1; }
-for b in ibv_rc_pingpong ibv_devinfo rdma; do
+for b in ibv_rc_pingpong ibv_devinfo rdma mrprobe; do
 	command -v $b >/dev/null ||
 		{ echo "FAIL: no $b in the guest: build the initramfs with GW_EXTRA_ROOT=\$(tests/vm/rdmaroot.sh)"; exit 1; }
 done
@@ -80,6 +80,57 @@ for mode in $(trace_modes); do
 	gw_check "HELD-AT-EXIT findings" "$(finding_count HELD-AT-EXIT)" 0
 	port=$((port + 1))
 done
+
+# mrprobe (tests/vm/rdma/mrprobe.c): R/W and R/O MRs on anon pages, a R/O MR on read-faulted
+# MAP_PRIVATE file pages then a write, a R/W MR then fork + child write; 4 pages each.
+#   6.1:  every MR pin is R/W long-term (R/O MRs: FOLL_WRITE|FOLL_FORCE); the forced write
+#         fault copies the file pages at registration (PFN changes before the pin): no UNSHARE,
+#         no STALE-PIN.  6.12: R/O MRs take R/O pins (8), the file pages are unshared first:
+#         4 UNSHARE, page 0 old->new PFN as pagemap saw them.  Both: 4 FORK-COPY, the child's
+#         PFN among them.
+for mode in $(trace_modes); do
+	echo "+ gupwatch --attach=$mode  //  mrprobe"
+	set -- $(vm_pins)
+	before_acq=$1 before_rel=$2
+	trace_start "$mode" ""
+	mrprobe >"$GW_OUT" 2>&1
+	rc=$?
+	trace_stop
+	set -- $(vm_pins)
+	sed 's/^/  | /' "$GW_OUT"
+	gw_check "mrprobe exit" $rc 0
+	acq=$(($1 - before_acq)) rel=$(($2 - before_rel))
+	gw_check "pin refs (events kernel) vs vmstat" "$(sum_row 'pin refs')" "$acq $acq"
+	gw_check "unpin refs (events kernel) vs vmstat" "$(sum_row 'unpin refs')" "$rel $rel"
+	pid=$(gw_get phase A-anon-rw-reg pid)
+	n=$(proc_pins "$pid" PINS) u=$(proc_pins "$pid" FAST-UNDO)
+	gw_check "pins by mrprobe = vmstat acquired" "$n" "$acq"
+	gw_check "unpins by mrprobe (UNPINS)" "$(proc_pins "$pid" UNPINS)" "$n"
+	gw_check "MR pins kept (PINS - FAST-UNDO)" "$((n - ${u:-0}))" 16
+	gw_check "LONGTERM pins by mrprobe" "$(proc_pins "$pid" LONGTERM)" 16
+	if [ "$(gw_series)" = 6.1 ]; then
+		gw_check "R/O pins by mrprobe" "$(proc_pins "$pid" R/O)" 0
+		gw_check "R/W pins by mrprobe" "$(proc_pins "$pid" R/W)" 16
+		gw_check "UNSHARE findings" "$(finding_count UNSHARE)" 0
+		gw_check "file page copied at registration (pagemap)" \
+			"$([ "$(gw_get case C pfn0)" != "$(gw_get case C pfn1)" ] && echo yes)" yes
+	else
+		gw_check "R/O pins by mrprobe" "$(proc_pins "$pid" R/O)" 8
+		gw_check "R/W pins by mrprobe" "$(proc_pins "$pid" R/W)" 8
+		gw_check "UNSHARE findings" "$(finding_count UNSHARE)" 4
+		a=$(gw_get case C addr)
+		gw_check "UNSHARE of page 0 (pagemap PFNs)" \
+			"$(findings UNSHARE | awk -v a="$a" '$5 == a { print $6 }')" \
+			"$(gw_get case C pfn0)->$(gw_get case C pfn1)"
+	fi
+	gw_check "STALE-PIN findings" "$(finding_count STALE-PIN)" 0
+	gw_check "FORK-COPY findings" "$(finding_count FORK-COPY)" 4
+	cpfn=$(gw_get case D pfn)
+	gw_check "FORK-COPY to the child's page (pagemap)" \
+		"$(findings FORK-COPY | awk -v p="->$cpfn" '$6 == p { n++ } END { print n + 0 }')" 1
+	gw_check "HELD-AT-EXIT findings" "$(finding_count HELD-AT-EXIT)" 0
+done
+
 rdma link delete rxe0
 ip link delete gwrxe
 gw_done

@@ -6,20 +6,21 @@
 #
 #   tests/vm/rdmaroot.sh        prints the tree's directory (.cache/rdma/root)
 #
-# The .debs are fetched with apt-get download into .cache/rdma/debs (git-ignored);
+# Also mrprobe (tests/vm/rdma/mrprobe.c, ibv_reg_mr cases for test-rdma.sh), built
+# against libibverbs-dev's headers. The .debs are fetched with apt-get download into .cache/rdma/debs (git-ignored);
 # offline, a tree already built is reused. Exit 0 ok, 1 error.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cache=$root/.cache/rdma
 out=$cache/root
-pkgs="ibverbs-utils libibverbs1 ibverbs-providers libnl-3-200 libnl-route-3-200 iproute2"
+pkgs="ibverbs-utils libibverbs1 ibverbs-providers libnl-3-200 libnl-route-3-200 iproute2 libibverbs-dev"
 bins="usr/bin/ibv_rc_pingpong usr/bin/ibv_devinfo usr/bin/ibv_devices usr/bin/rdma"
 
 say() { echo "rdmaroot.sh: $*" >&2; }
 mkdir -p "$cache/debs"
 [ -e "$root/.cache/.gitignore" ] || printf '*\n' >"$root/.cache/.gitignore"
-if [ -e "$out/.done" ]; then
+if [ -e "$out/.done" ] && [ "$out/.done" -nt "$root/tests/vm/rdma/mrprobe.c" ]; then
     echo "$out"
     exit 0
 fi
@@ -54,6 +55,8 @@ done | sort -u | while read -r l; do
     cp -L "$l" "$r/lib/x86_64-linux-gnu/${l##*/}"
 done
 cp -L /lib64/ld-linux-x86-64.so.2 "$r/lib64/"
+${CC:-gcc} -O1 -Wall -o "$r/usr/bin/mrprobe" "$root/tests/vm/rdma/mrprobe.c" -I"$x/usr/include" \
+    -L"$r/lib/x86_64-linux-gnu" -l:libibverbs.so.1 -Wl,--allow-shlib-undefined
 touch "$r/.done"
 rm -rf "$out"
 mv "$r" "$out"
