@@ -1,7 +1,8 @@
 #!/bin/sh
 # RDMA memory registration over soft-RoCE (rdma_rxe), with rdma-core's own
-# ibv_rc_pingpong (server and client in this guest, RoCE v2 over a dummy netdev:
-# rxe refuses lo) while gupwatch is attached, in both attach modes.
+# ibv_rc_pingpong (server and client in this guest, RoCE v2 over a dummy netdev
+# with its own address; lo works too once crc32_generic is loaded) while gupwatch
+# is attached, in both attach modes.
 # Each ibv_rc_pingpong registers its buffer (ibv_reg_mr, IBV_ACCESS_LOCAL_WRITE):
 # ib_umem_get takes long-term R/W pins (6.1: FOLL_WRITE|FOLL_FORCE for every MR),
 # released at ibv_dereg_mr. gupwatch must name both processes as the pinners,

@@ -14,7 +14,7 @@ series=${1:?usage: kernel.sh SERIES [FLAVOUR]}
 flavour=${2:-cloud}
 # Modules the guest needs (dependencies are added automatically, before their users).
 # The generic flavour also ships soft-RoCE for test-rdma.sh: rdma_rxe needs crc32_generic
-# (a crypto lookup by name, not in its depends=) and a netdev to bind to (dummy).
+# (a crypto lookup by name, not in its depends=); test-rdma.sh binds rxe to a dummy netdev.
 defmods="configfs null_blk"
 [ "$flavour" != generic ] || defmods="$defmods crc32_generic rdma_rxe dummy"
 modules=${GW_MODULES:-$defmods}
