@@ -4,7 +4,7 @@
 # with its own address; lo works too once crc32_generic is loaded) while gupwatch
 # is attached, in both attach modes.
 # Each ibv_rc_pingpong registers its buffer (ibv_reg_mr, IBV_ACCESS_LOCAL_WRITE):
-# ib_umem_get takes long-term R/W pins (6.1: FOLL_WRITE|FOLL_FORCE for every MR),
+# ib_umem_get takes long-term R/W pins (gup_flags seen with -v: FOLL_WRITE, no FORCE),
 # released at ibv_dereg_mr. gupwatch must name both processes as the pinners,
 # every pin long-term and R/W, each one's unpins = pins, and its pin/unpin refs
 # must equal the /proc/vmstat deltas. Then mrprobe's R/W and R/O MRs (see below).
