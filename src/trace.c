@@ -141,7 +141,11 @@ static void print_event(const struct gw_event *e)
 	}
 }
 
-/* Print a captured stack and free its slot: the map would fill up otherwise. */
+/*
+ * Print a captured stack. Its slot stays: events still in the ring buffer may
+ * carry the same id (same stack), and a freed id can come back holding another
+ * stack. A full map shows as "stacks lost" in the summary.
+ */
 static void print_stack(const char *what, int id, bool kernel)
 {
 	uint64_t frames[127];
@@ -153,7 +157,6 @@ static void print_stack(const char *what, int id, bool kernel)
 		printf("    %s %s\n", what, kernel ? ksyms_name(ksyms, frames[i], name, sizeof(name))
 					     : (snprintf(name, sizeof(name), "0x%llx",
 							 (unsigned long long)frames[i]), name));
-	bpf_map_delete_elem(stack_fd, &id);
 }
 
 static void on_event(const struct gw_event *e, void *ctx)
