@@ -132,6 +132,28 @@ for mode in $(trace_modes); do
 	gw_check "HELD-AT-EXIT findings" "$(finding_count HELD-AT-EXIT)" 0
 done
 
+# The call site inside the modules: with -v every pin mrprobe's MRs take has
+# ib_umem_get (ib_core) in its kernel stack, every unpin an ib_umem_* frame
+# (__ib_umem_release at dereg; on 6.12 one GUP-fast undo inside ib_umem_get).
+# sites EVENT FRAME -> "events-of-mrprobe events-with-FRAME-in-their-stack"
+sites() {
+	awk -v ev="$1" -v fr="$2" '
+		function close_ev() { if (inev) { n++; if (hit) h++ } }
+		/^event / { close_ev(); inev = ($2 == ev && $5 == "mrprobe"); hit = 0; next }
+		inev && $1 == "k" && index($2, fr) { hit = 1 }
+		END { close_ev(); print n + 0, h + 0 }' $GW_TRACE.out
+}
+echo "+ gupwatch -v  //  mrprobe (call sites)"
+trace_start auto "-v"
+mrprobe >"$GW_OUT" 2>&1
+trace_stop >/dev/null
+set -- $(sites PIN ib_umem_get+)
+gw_check "mrprobe pin events with ib_umem_get in the kernel stack (of $1)" "$2" "$1"
+gw_check "mrprobe pin events seen with -v" "$([ "$1" -ge 16 ] && echo yes)" yes
+set -- $(sites UNPIN ib_umem_)
+gw_check "mrprobe unpin events with an ib_umem_* frame (of $1)" "$2" "$1"
+gw_check "mrprobe unpin events seen with -v" "$([ "$1" -ge 16 ] && echo yes)" yes
+
 rdma link delete rxe0
 ip link delete gwrxe
 gw_done
