@@ -139,3 +139,13 @@ hugetlb_reserve() {
 	n=$(cat /proc/sys/vm/nr_hugepages)
 	[ "$n" -ge "$1" ] || gw_skip "only $n of $1 huge pages could be reserved"
 }
+
+# gwpin_load: the test pin device /dev/gwpin (tests/pindrv, built per kernel by tests/vm/modules.sh)
+gwpin_load() {
+	ko=/gw/modules/gwpin.ko
+	[ -e /dev/gwpin ] && return 0
+	[ -f $ko ] || { echo "FAIL: no $ko: tests/vm/modules.sh did not build it for $(uname -r)"; exit 1; }
+	insmod $ko || { echo "FAIL: insmod $ko"; exit 1; }
+	i=0
+	while [ ! -e /dev/gwpin ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+}

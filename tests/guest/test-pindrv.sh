@@ -16,13 +16,7 @@
 # pin and falls back to the slow path (one extra acquired+released ref).
 . /gw/tests/lib.sh
 
-ko=/gw/modules/gwpin.ko
-if [ ! -e /dev/gwpin ]; then
-	[ -f $ko ] || { echo "FAIL: no $ko: tests/vm/modules.sh did not build it for $(uname -r)"; exit 1; }
-	insmod $ko || { echo "FAIL: insmod $ko"; exit 1; }
-	i=0
-	while [ ! -e /dev/gwpin ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-fi
+gwpin_load
 
 old=0
 [ "$(gw_series)" = 6.1 ] && old=1

@@ -13,13 +13,7 @@
 . /gw/tests/lib.sh
 . /gw/tests/trace.sh
 
-ko=/gw/modules/gwpin.ko
-if [ ! -e /dev/gwpin ]; then
-	[ -f $ko ] || { echo "FAIL: no $ko: tests/vm/modules.sh did not build it for $(uname -r)"; exit 1; }
-	insmod $ko || { echo "FAIL: insmod $ko"; exit 1; }
-	i=0
-	while [ ! -e /dev/gwpin ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-fi
+gwpin_load
 old=0
 [ "$(gw_series)" = 6.1 ] && old=1
 
