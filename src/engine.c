@@ -29,7 +29,8 @@ struct holder {
 	uint64_t since_ns;   /* its oldest outstanding pin */
 	uint32_t fast_tid, fast_refs; /* its last pin, if GUP-fast took it: by whom, and
 					 how many refs the same call may still undo */
-	uint32_t flags;      /* GW_PIN_* without FAST: with the pid, the row's key */
+	uint32_t flags;      /* GW_PIN_* without FAST: with the pid and site, the row's key */
+	uint32_t site;       /* index into sites[], NIL: the "(other)" site */
 	uint32_t refs;       /* taken minus surely dropped */
 	uint32_t next;       /* next row of the folio, NIL: last */
 	bool maybe;          /* the folio's unattributed unpins may be this row's */
@@ -50,6 +51,12 @@ struct proc {
 	uint64_t out_refs[NR_CLS], out_folios[NR_CLS];
 };
 
+struct site {
+	struct engine_site pub;
+	bool used;
+	uint64_t last_ns; /* pub.pin_ns is up to date until then */
+};
+
 struct pending {
 	struct engine_finding f;
 	bool ready; /* linked to its pin */
@@ -63,7 +70,7 @@ struct range {
 /* A row as HELD-AT-EXIT sees it. */
 struct held {
 	struct gw_task task;
-	uint32_t flags;
+	uint32_t flags, site;
 	struct range refs;
 	uint64_t since_ns, folio, pfn;
 };
@@ -79,6 +86,10 @@ struct engine {
 	struct proc *procs;      /* open addressing by pid, never deleted */
 	uint32_t proc_mask, nprocs;
 	struct proc other;       /* processes beyond max_procs */
+	struct site *sites;      /* open addressing by (pid, flags, stacks), never deleted */
+	uint32_t site_mask, nsites;
+	struct site other_site;  /* sites beyond max_sites */
+	uint64_t now;            /* the engine's clock: latest event, tick or finish time */
 	struct engine_finding *found;
 	size_t nfound;
 	struct pending pending[PENDING_MAX];
@@ -209,6 +220,59 @@ static void kept_add(struct engine *e, struct proc *p, uint32_t flags, int64_t d
 	}
 }
 
+/* ---- pin sites ---- */
+
+static uint64_t site_key(uint32_t pid, uint32_t flags, int32_t kstack, int32_t ustack)
+{
+	return ((uint64_t)pid << 32 | flags) ^ ((uint64_t)(uint32_t)kstack << 40) ^
+	       ((uint64_t)(uint32_t)ustack << 8) ^ (uint64_t)(uint32_t)ustack >> 24;
+}
+
+static uint32_t site_get(struct engine *e, const struct gw_event *ev, uint32_t flags)
+{
+	uint32_t i = hash64(site_key(ev->task.pid, flags, ev->kstack_id, ev->ustack_id), e->site_mask);
+
+	for (; e->sites[i].used; i = (i + 1) & e->site_mask) {
+		const struct engine_site *p = &e->sites[i].pub;
+
+		if (p->task.pid == ev->task.pid && p->flags == flags &&
+		    p->kstack_id == ev->kstack_id && p->ustack_id == ev->ustack_id)
+			return i;
+	}
+	if (e->nsites == e->opts.max_sites)
+		return NIL;
+	e->nsites++;
+	e->sites[i] = (struct site){ .used = true, .last_ns = e->now, .pub = {
+		.task = ev->task, .flags = flags, .kstack_id = ev->kstack_id, .ustack_id = ev->ustack_id } };
+	return i;
+}
+
+static struct site *site_at(struct engine *e, uint32_t idx)
+{
+	return idx == NIL ? &e->other_site : &e->sites[idx];
+}
+
+/* Bring pin-seconds up to the clock before the site's outstanding refs change. */
+static void site_advance(struct engine *e, struct site *st)
+{
+	if (e->now > st->last_ns) {
+		st->pub.pin_ns += st->pub.out_refs * (e->now - st->last_ns);
+		st->last_ns = e->now;
+	}
+}
+
+unsigned int engine_hold_slot(uint64_t ns)
+{
+	uint64_t us = ns / 1000;
+	unsigned int slot = 0;
+
+	while (us && slot < ENGINE_HOLD_SLOTS - 1) {
+		us >>= 1;
+		slot++;
+	}
+	return slot;
+}
+
 /* ---- holder rows ---- */
 
 /*
@@ -219,10 +283,15 @@ static void kept_add(struct engine *e, struct proc *p, uint32_t flags, int64_t d
 static void row_set(struct engine *e, const struct fslot *s, struct holder *h, uint32_t refs)
 {
 	struct proc *p = proc_of(e, &h->task);
+	struct site *st = site_at(e, h->site);
 	unsigned int c = cls(h->flags);
 	bool other_any = false, other_same = false;
 	int d;
 
+	site_advance(e, st);
+	st->pub.out_refs += (int64_t)refs - h->refs;
+	if (!h->refs != !refs)
+		st->pub.out_folios += refs ? 1 : -1;
 	p->out_refs[c] += (int64_t)refs - h->refs;
 	e->row_refs += (int64_t)refs - h->refs;
 	if (!h->refs == !refs) {
@@ -243,10 +312,21 @@ static void row_set(struct engine *e, const struct fslot *s, struct holder *h, u
 	h->refs = refs;
 }
 
-static struct holder *row_find(struct engine *e, struct fslot *s, uint32_t pid, uint32_t flags)
+/* A pin released after being held (not a GUP-fast undo): its hold time counts. */
+static void row_release(struct engine *e, struct fslot *s, struct holder *h, uint32_t n)
+{
+	struct site *st = site_at(e, h->site);
+
+	st->pub.released_refs += n;
+	st->pub.hold[engine_hold_slot(e->now > h->since_ns ? e->now - h->since_ns : 0)] += n;
+	row_set(e, s, h, h->refs - n);
+}
+
+static struct holder *row_find(struct engine *e, struct fslot *s, uint32_t pid, uint32_t flags,
+			       uint32_t site)
 {
 	for_each_row(e, s, h)
-		if (h->task.pid == pid && h->flags == flags)
+		if (h->task.pid == pid && h->flags == flags && h->site == site)
 			return h;
 	return NULL;
 }
@@ -257,14 +337,15 @@ static bool row_available(const struct engine *e)
 }
 
 static struct holder *row_new(struct engine *e, struct fslot *s, const struct gw_event *ev,
-			      uint32_t flags)
+			      uint32_t flags, uint32_t site)
 {
 	uint32_t idx = e->free_row != NIL ? e->free_row : e->used_rows++;
 	struct holder *h = &e->rows[idx];
 
 	if (idx == e->free_row)
 		e->free_row = h->next;
-	*h = (struct holder){ .task = ev->task, .since_ns = ev->ts_ns, .flags = flags, .next = s->head };
+	*h = (struct holder){ .task = ev->task, .since_ns = ev->ts_ns, .flags = flags, .site = site,
+			      .next = s->head };
 	s->head = idx;
 	return h;
 }
@@ -316,7 +397,7 @@ static void take_oldest(struct engine *e, struct fslot *s, uint32_t n, bool mayb
 		k = n < old->refs ? n : old->refs;
 		if (credit)
 			proc_of(e, &old->task)->pub.unpin_refs += k;
-		row_set(e, s, old, old->refs - k);
+		row_release(e, s, old, k);
 		n -= k;
 	}
 }
@@ -356,7 +437,7 @@ static void resolve(struct engine *e, struct fslot *s)
 	if (s->unattributed && s->unattributed >= m.refs) {
 		for_each_row(e, s, h)
 			if (h->maybe)
-				row_set(e, s, h, 0);
+				row_release(e, s, h, h->refs);
 		set_unattributed(e, s, 0);
 	} else if (s->unattributed && m.one_cls) {
 		if (!m.one_pid)
@@ -470,6 +551,7 @@ static void on_unshare(struct engine *e, const struct gw_event *ev)
 	p = &e->pending[(e->phead + e->pcount++) % PENDING_MAX];
 	*p = (struct pending){ .f = {
 		.kind = ENGINE_UNSHARE, .sev = ENGINE_SEV_INFO, .ts_ns = ev->ts_ns, .task = ev->task,
+		.kstack_id = ev->kstack_id, .ustack_id = ev->ustack_id,
 		.address = ev->wp.address, .folio = ev->wp.old_folio, .old_pfn = ev->wp.old_pfn,
 		.new_pfn = ev->wp.new_pfn, .wp_flags = ev->wp.flags, .who = ENGINE_WHO_NONE,
 	} };
@@ -492,7 +574,8 @@ static void link_unshare(struct engine *e, const struct gw_event *ev)
 		p->f.who = ENGINE_WHO_TRACKED;
 		p->f.nr_pinners = 1;
 		p->f.pinners[0] = (struct engine_pinner){
-			.task = ev->task, .flags = pin->flags & ~GW_PIN_FAST, .refs = pin->refs,
+			.task = ev->task, .kstack_id = ev->kstack_id, .ustack_id = ev->ustack_id,
+			.flags = pin->flags & ~GW_PIN_FAST, .refs = pin->refs,
 			.refs_min = pin->refs, .folios = 1, .since_ns = ev->ts_ns,
 		};
 		p->ready = true;
@@ -505,9 +588,12 @@ static void on_pin(struct engine *e, const struct gw_event *ev)
 	const struct gw_pin *pin = &ev->pin;
 	uint32_t flags = pin->flags & ~GW_PIN_FAST;
 	struct proc *p = proc_of(e, &ev->task);
+	uint32_t site = site_get(e, ev, flags);
 	struct fslot *s = folio_find(e, pin->folio);
-	struct holder *h = s ? row_find(e, s, ev->task.pid, flags) : NULL;
+	struct holder *h = s ? row_find(e, s, ev->task.pid, flags, site) : NULL;
 
+	site_at(e, site)->pub.pin_refs += pin->refs;
+	e->other_site.used |= site == NIL;
 	p->pub.pin_refs += pin->refs;
 	e->t.pin_refs += pin->refs;
 	kept_add(e, p, pin->flags, pin->refs);
@@ -521,7 +607,7 @@ static void on_pin(struct engine *e, const struct gw_event *ev)
 	if (!s)
 		s = folio_add(e, pin->folio, pin->pfn);
 	if (!h)
-		h = row_new(e, s, ev, flags);
+		h = row_new(e, s, ev, flags, site);
 	row_set(e, s, h, h->refs + pin->refs);
 	h->fast_tid = ev->task.tid;
 	h->fast_refs = pin->flags & GW_PIN_FAST ? pin->refs : 0;
@@ -559,6 +645,7 @@ static void on_unpin(struct engine *e, const struct gw_event *ev)
 		p->pub.fast_undone_refs += n;
 		e->t.fast_undone_refs += n;
 		kept_add(e, p, h->flags, -(int64_t)n);
+		site_at(e, h->site)->pub.fast_undone_refs += n;
 		h->fast_refs -= n;
 		row_set(e, s, h, h->refs - n);
 		resolve(e, s);
@@ -611,6 +698,7 @@ static void on_write_copy(struct engine *e, const struct gw_event *ev)
 	uint32_t out = 0;
 	struct engine_finding f = {
 		.kind = ENGINE_STALE_PIN, .ts_ns = ev->ts_ns, .task = ev->task,
+		.kstack_id = ev->kstack_id, .ustack_id = ev->ustack_id,
 		.address = wp->address, .folio = wp->old_folio, .old_pfn = wp->old_pfn,
 		.new_pfn = wp->new_pfn, .wp_flags = wp->flags,
 	};
@@ -633,9 +721,12 @@ static void on_write_copy(struct engine *e, const struct gw_event *ev)
 				lt_refs += h->refs;
 				lt_m += h->maybe ? h->refs : 0;
 			}
+			const struct engine_site *st = &site_at(e, h->site)->pub;
+
 			pinner_add(&f, &(struct engine_pinner){
-				.task = h->task, .flags = h->flags, .refs = r.hi, .refs_min = r.lo,
-				.folios = 1, .since_ns = h->since_ns });
+				.task = h->task, .kstack_id = st->kstack_id, .ustack_id = st->ustack_id,
+				.flags = h->flags, .refs = r.hi, .refs_min = r.lo, .folios = 1,
+				.since_ns = h->since_ns });
 			shown |= task_match(e, &h->task);
 		}
 		ro = bounds(ro_refs, ro_m, m, s->unattributed);
@@ -667,7 +758,7 @@ static void on_fork_copy(struct engine *e, const struct gw_event *ev)
 	struct proc *p = proc_of(e, &ev->task);
 	struct engine_finding f = {
 		.kind = ENGINE_FORK_COPY, .sev = ENGINE_SEV_INFO, .ts_ns = ev->ts_ns,
-		.task = ev->task, .address = ev->fork.address, .new_pfn = ev->fork.new_pfn,
+		.task = ev->task, .kstack_id = ev->kstack_id, .ustack_id = ev->ustack_id, .address = ev->fork.address, .new_pfn = ev->fork.new_pfn,
 		.wp_flags = ev->fork.huge ? GW_WP_HUGETLB : 0, .who = ENGINE_WHO_NONE,
 	};
 	unsigned int c;
@@ -676,7 +767,8 @@ static void on_fork_copy(struct engine *e, const struct gw_event *ev)
 	e->t.fork_copies++;
 	for (c = 0; p != &e->other && c < NR_CLS; c++) {
 		struct engine_pinner q = {
-			.task = { .pid = ev->task.pid }, .flags = cls_flags(c), .refs = p->out_refs[c],
+			.task = { .pid = ev->task.pid }, .kstack_id = -1, .ustack_id = -1,
+			.flags = cls_flags(c), .refs = p->out_refs[c],
 			.folios = p->out_folios[c],
 		};
 
@@ -721,6 +813,8 @@ int engine_event(struct engine *e, const struct gw_event *ev)
 		e->t.first_ns = ev->ts_ns;
 	if (ev->ts_ns > e->t.last_ns)
 		e->t.last_ns = ev->ts_ns;
+	if (ev->ts_ns > e->now)
+		e->now = ev->ts_ns;
 
 	switch (ev->type) {
 	case GW_EV_PIN:
@@ -748,6 +842,8 @@ int engine_event(struct engine *e, const struct gw_event *ev)
 
 void engine_tick(struct engine *e, uint64_t now_ns)
 {
+	if (now_ns > e->now)
+		e->now = now_ns;
 	pending_flush(e, now_ns);
 }
 
@@ -775,18 +871,20 @@ static void report_held(struct engine *e, uint64_t now)
 		if (!s->folio)
 			continue;
 		for_each_row(e, s, h)
-			e->held[n++] = (struct held){ .task = h->task, .flags = h->flags,
+			e->held[n++] = (struct held){ .task = h->task, .flags = h->flags, .site = h->site,
 						      .refs = row_bounds(e, s, h), .since_ns = h->since_ns,
 						      .folio = s->folio, .pfn = s->pfn };
 	}
 	qsort(e->held, n, sizeof(*e->held), held_cmp);
 	for (i = 0; i < n; i = j) {
 		const struct held *x = &e->held[i];
+		const struct engine_site *st = &site_at(e, x->site)->pub;
 		struct engine_finding f = {
 			.kind = ENGINE_HELD_AT_EXIT, .sev = ENGINE_SEV_INFO, .ts_ns = now,
-			.task = x->task, .folio = x->folio, .old_pfn = x->pfn,
-			.who = ENGINE_WHO_TRACKED, .nr_pinners = 1,
-			.pinners[0] = { .task = x->task, .flags = x->flags, .since_ns = x->since_ns },
+			.task = x->task, .kstack_id = st->kstack_id, .ustack_id = st->ustack_id,
+			.folio = x->folio, .old_pfn = x->pfn, .who = ENGINE_WHO_TRACKED, .nr_pinners = 1,
+			.pinners[0] = { .task = x->task, .kstack_id = st->kstack_id, .ustack_id = st->ustack_id,
+					.flags = x->flags, .since_ns = x->since_ns },
 		};
 
 		for (j = i; j < n && e->held[j].task.pid == x->task.pid && e->held[j].flags == x->flags; j++) {
@@ -803,6 +901,8 @@ void engine_finish(struct engine *e, uint64_t now_ns)
 	if (e->finished)
 		return;
 	e->t.end_ns = now_ns ?: e->t.last_ns;
+	if (e->t.end_ns > e->now)
+		e->now = e->t.end_ns;
 	pending_flush(e, UINT64_MAX);
 	report_held(e, e->t.end_ns);
 	e->finished = true;
@@ -827,6 +927,11 @@ const struct engine_opts *engine_opts(const struct engine *e)
 	return &e->opts;
 }
 
+static uint64_t site_pin_ns(const struct engine *e, const struct site *st)
+{
+	return st->pub.pin_ns + (e->now > st->last_ns ? st->pub.out_refs * (e->now - st->last_ns) : 0);
+}
+
 static int proc_cmp(const void *a, const void *b)
 {
 	const struct engine_proc *x = a, *y = b;
@@ -849,7 +954,9 @@ size_t engine_procs(const struct engine *e, struct engine_proc *out, size_t max)
 			out[n] = p->pub;
 			out[n].out_refs = 0;
 			out[n].out_refs_min = 0;
+			out[n].out_ro_refs = out[n].out_rw_refs = out[n].out_longterm_refs = 0;
 			out[n].oldest_ns = 0;
+			out[n].pin_ns = 0;
 		}
 		n++;
 	}
@@ -874,10 +981,63 @@ size_t engine_procs(const struct engine *e, struct engine_proc *out, size_t max)
 			r = row_bounds(e, s, h);
 			p->out_refs += r.hi;
 			p->out_refs_min += r.lo;
+			*(h->flags & GW_PIN_WRITE ? &p->out_rw_refs : &p->out_ro_refs) += r.hi;
+			if (h->flags & GW_PIN_LONGTERM)
+				p->out_longterm_refs += r.hi;
 			if (!p->oldest_ns || h->since_ns < p->oldest_ns)
 				p->oldest_ns = h->since_ns;
 		}
 	}
+	for (k = 0; k <= e->site_mask + 1u; k++) {
+		const struct site *st = k <= e->site_mask ? &e->sites[k] : &e->other_site;
+		struct engine_proc key = { .pid = st->pub.task.pid };
+		struct engine_proc *p;
+
+		if (!st->used || !proc_find(e, key.pid))
+			continue;
+		p = bsearch(&key, out, max, sizeof(*out), proc_cmp);
+		if (p)
+			p->pin_ns += site_pin_ns(e, st);
+	}
+	return n;
+}
+
+size_t engine_sites(const struct engine *e, struct engine_site *out, size_t max)
+{
+	/* where each site went in out[]: index site_mask + 1 is the "(other)" site */
+	uint32_t *pos = out && max ? malloc((e->site_mask + 2ull) * sizeof(*pos)) : NULL;
+	size_t n = 0, k;
+
+	for (k = 0; k <= e->site_mask + 1u; k++) {
+		const struct site *st = k <= e->site_mask ? &e->sites[k] : &e->other_site;
+
+		if (pos)
+			pos[k] = NIL;
+		if (!st->used || !task_match(e, &st->pub.task))
+			continue;
+		if (out && n < max) {
+			out[n] = st->pub;
+			out[n].pin_ns = site_pin_ns(e, st);
+			out[n].oldest_ns = 0;
+			if (pos)
+				pos[k] = n;
+		}
+		n++;
+	}
+	/* the oldest outstanding pin, from the rows (without memory for pos: not known) */
+	for (k = 0; pos && k <= e->slot_mask; k++) {
+		const struct fslot *s = &e->slots[k];
+
+		if (!s->folio)
+			continue;
+		for_each_row(e, s, h) {
+			uint32_t i = pos[h->site == NIL ? e->site_mask + 1 : h->site];
+
+			if (h->refs && i != NIL && (!out[i].oldest_ns || h->since_ns < out[i].oldest_ns))
+				out[i].oldest_ns = h->since_ns;
+		}
+	}
+	free(pos);
 	return n;
 }
 
@@ -891,7 +1051,8 @@ struct engine *engine_new(const struct engine_opts *opts)
 {
 	struct engine *e;
 
-	if (!opts->max_folios || opts->max_folios > UINT32_MAX / 4 || opts->max_procs > UINT32_MAX / 4) {
+	if (!opts->max_folios || opts->max_folios > UINT32_MAX / 4 || opts->max_procs > UINT32_MAX / 4 ||
+	    opts->max_sites > UINT32_MAX / 4) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -902,6 +1063,7 @@ struct engine *engine_new(const struct engine_opts *opts)
 	e->opts.max_procs = opts->max_procs ?: 4096;
 	e->opts.max_findings = opts->max_findings ?: 4096;
 	e->opts.link_ns = opts->link_ns ?: 10 * 1000 * 1000ull;
+	e->opts.max_sites = opts->max_sites ?: 16384;
 	if (opts->filter_comm)
 		strncpy(e->comm, opts->filter_comm, GW_COMM_LEN - 1);
 	e->opts.filter_comm = e->comm[0] ? e->comm : NULL;
@@ -913,14 +1075,18 @@ struct engine *engine_new(const struct engine_opts *opts)
 	e->rows = calloc(e->nrows, sizeof(*e->rows));
 	e->held = calloc(e->nrows, sizeof(*e->held));
 	e->procs = calloc(e->proc_mask + 1ull, sizeof(*e->procs));
+	e->site_mask = pow2_at_least(2ull * e->opts.max_sites) - 1;
+	e->sites = calloc(e->site_mask + 1ull, sizeof(*e->sites));
 	e->found = calloc(e->opts.max_findings, sizeof(*e->found));
-	if (!e->slots || !e->rows || !e->held || !e->procs || !e->found) {
+	if (!e->slots || !e->rows || !e->held || !e->procs || !e->sites || !e->found) {
 		engine_free(e);
 		errno = ENOMEM;
 		return NULL;
 	}
 	e->free_row = NIL;
 	strcpy(e->other.pub.comm, "(other)");
+	strcpy(e->other_site.pub.task.comm, "(other)");
+	e->other_site.pub.kstack_id = e->other_site.pub.ustack_id = -1;
 	return e;
 }
 
@@ -932,6 +1098,7 @@ void engine_free(struct engine *e)
 	free(e->rows);
 	free(e->held);
 	free(e->procs);
+	free(e->sites);
 	free(e->found);
 	free(e);
 }

@@ -72,6 +72,7 @@ enum engine_who {
 
 struct engine_pinner {
 	struct gw_task task; /* task of its first pin (tid 0: a per-process sum) */
+	int32_t kstack_id, ustack_id; /* stacks of that pin (gw_event ids); < 0: none */
 	uint32_t flags;      /* GW_PIN_* without GW_PIN_FAST */
 	uint32_t refs;       /* outstanding pin references, at most */
 	uint32_t refs_min;   /* ... at least; 0 < refs: "maybe" (an ambiguous unpin may have been its) */
@@ -86,6 +87,7 @@ struct engine_finding {
 	enum engine_severity sev;
 	uint64_t ts_ns;        /* event time (HELD-AT-EXIT: when tracing stopped) */
 	struct gw_task task;   /* writer, GUP caller, fork parent, or holder */
+	int32_t kstack_id, ustack_id; /* stacks of the event (HELD-AT-EXIT: of the oldest pin); < 0: none */
 	uint64_t address;      /* user address; 0 for HELD-AT-EXIT */
 	uint64_t folio;        /* old folio (HELD-AT-EXIT: the oldest held folio) */
 	uint64_t old_pfn;      /* page copied from / held; 0: unknown (FORK-COPY) */
@@ -104,6 +106,7 @@ struct engine_opts {
 	uint32_t max_folios;   /* folios tracked at once (> 0); holder rows: twice that */
 	uint32_t max_procs;    /* per-process rows, then one "(other)" row; 0: 4096 */
 	uint32_t max_findings; /* reported findings kept for engine_findings(); 0: 4096 */
+	uint32_t max_sites;    /* pin sites, then one "(other)" site; 0: 16384 */
 	uint64_t link_ns;      /* how long an UNSHARE waits for its pin; 0: 10 ms */
 	uint64_t t0_ns;        /* time origin of rendered timestamps; 0: the first event */
 	uint32_t filter_pid;   /* 0: any */
@@ -124,11 +127,34 @@ struct engine_proc {
 	uint64_t get_refs;       /* FOLL_GET references (not pins) */
 	uint64_t out_folios;     /* folios it holds pins on now (incl. "maybe") */
 	uint64_t out_refs, out_refs_min; /* refs it holds now: at most / at least */
+	uint64_t out_ro_refs, out_rw_refs, out_longterm_refs; /* of out_refs, by kind (at most) */
+	uint64_t pin_ns;         /* pin-seconds, in ns: sum of its sites' */
 	uint64_t oldest_ns;      /* since when its oldest outstanding pin is held; 0: none */
 	uint64_t wp_copies;      /* write-fault COW copies (writer) */
 	uint64_t unshares;       /* unshare copies (GUP caller) */
 	uint64_t fork_copies;    /* eager fork copies (parent) */
 	uint64_t findings[ENGINE_KIND__MAX]; /* findings it is a party of */
+};
+
+/*
+ * A pin site: the pins of one process of one kind (GW_PIN_* without FAST)
+ * taken from one kernel and user stack (the events' stack ids; all pins
+ * share one site per process and kind when stacks are not captured).
+ * Renderers name the stacks and merge sites into call-site tables.
+ */
+#define ENGINE_HOLD_SLOTS 40 /* log2 slots of hold times in us: slot 0 < 1 us, slot i [2^(i-1), 2^i) */
+
+struct engine_site {
+	struct gw_task task;       /* its first pin's (pid 0: sites beyond max_sites) */
+	uint32_t flags;
+	int32_t kstack_id, ustack_id;
+	uint64_t pin_refs;         /* taken */
+	uint64_t fast_undone_refs; /* of which GUP-fast undid right away (no hold time) */
+	uint64_t released_refs;    /* dropped after being held: counted in hold[] */
+	uint64_t hold[ENGINE_HOLD_SLOTS]; /* released refs by how long they were held */
+	uint64_t pin_ns;           /* refs x time held, in ns, outstanding ones up to the engine's clock */
+	uint64_t out_refs, out_folios; /* held now (at most: ambiguous unpins may have been its) */
+	uint64_t oldest_ns;        /* since when its oldest outstanding pin is held; 0: none */
 };
 
 struct engine_totals {
@@ -179,6 +205,15 @@ const struct engine_opts *engine_opts(const struct engine *e);
  * many there are (may exceed max; out may be NULL to count).
  */
 size_t engine_procs(const struct engine *e, struct engine_proc *out, size_t max);
+/*
+ * Pin sites passing the filter, in no particular order, into out[0..max);
+ * returns how many there are (out may be NULL to count). Hold times and
+ * pin-seconds count up to the engine's clock: the last event, engine_tick()
+ * or engine_finish() time, whichever is latest.
+ */
+size_t engine_sites(const struct engine *e, struct engine_site *out, size_t max);
+/* Bucket of a hold time in engine_site.hold[]. */
+unsigned int engine_hold_slot(uint64_t ns);
 /* Reported findings so far, in report order. */
 const struct engine_finding *engine_findings(const struct engine *e, size_t *n);
 

@@ -946,6 +946,143 @@ static void test_bad_events_and_proc_overflow(void **state)
 	assert_int_equal(errno, EINVAL);
 }
 
+/* A pin event with its stacks, as record captures them. */
+static struct gw_event ev_pin_at(uint64_t ts, struct gw_task t, uint64_t pfn, uint32_t flags,
+				 int32_t kstack, int32_t ustack)
+{
+	struct gw_event ev = ev_pin(ts, t, pfn, 1, flags);
+
+	ev.kstack_id = kstack;
+	ev.ustack_id = ustack;
+	return ev;
+}
+
+static const struct engine_site *site_of(const struct engine_site *s, size_t n, uint32_t pid, int32_t kstack)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i].task.pid == pid && s[i].kstack_id == kstack)
+			return &s[i];
+	fail_msg("no site of pid %u kstack %d", pid, kstack);
+	return NULL;
+}
+
+/*
+ * Sites split a process's pins by stack: hold times land in log2 slots of
+ * their own site, pin-seconds integrate refs over time (outstanding ones up
+ * to the clock), GUP-fast undos are no holds, and a site holds what is still
+ * outstanding with its age.
+ */
+static void test_sites_hold_times_and_pin_seconds(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+	struct engine_site s[8];
+	const struct engine_site *io, *rd;
+	struct engine_proc p;
+	size_t n;
+
+	(void)state;
+	/* io_uring-like: 2 long-term R/W pins from stack 7, held 2 s and still held */
+	feed(e, ev_pin_at(SEC(1), DD, 10, RW | LT, 7, 70));
+	feed(e, ev_pin_at(SEC(1), DD, 11, RW | LT, 7, 70));
+	/* pvm-like: R/O pins from stack 8: one held 3 ms, one undone by GUP-fast */
+	feed(e, ev_pin_at(SEC(2), DD, 20, RO | FAST, 8, 80));
+	feed(e, ev_undo(SEC(2) + US(1), DD, 20, 1));
+	feed(e, ev_pin_at(SEC(2) + US(2), DD, 20, RO, 8, 80));
+	feed(e, ev_unpin(SEC(2) + US(2) + MS(3), DD, 20, 1, false));
+	engine_tick(e, SEC(3));
+
+	n = engine_sites(e, s, 8);
+	assert_int_equal(n, 2);
+	io = site_of(s, n, 100, 7);
+	assert_int_equal(io->ustack_id, 70);
+	assert_int_equal(io->flags, RW | LT);
+	assert_int_equal(io->pin_refs, 2);
+	assert_int_equal(io->released_refs, 0);
+	assert_int_equal(io->out_refs, 2);
+	assert_int_equal(io->out_folios, 2);
+	assert_int_equal(io->oldest_ns, SEC(1));
+	assert_int_equal(io->pin_ns, 2 * SEC(2));
+
+	rd = site_of(s, n, 100, 8);
+	assert_int_equal(rd->flags, RO);
+	assert_int_equal(rd->pin_refs, 2);
+	assert_int_equal(rd->fast_undone_refs, 1);
+	assert_int_equal(rd->released_refs, 1);
+	assert_int_equal(rd->out_refs, 0);
+	assert_int_equal(rd->oldest_ns, 0);
+	/* 3 ms = 3000 us: slot [2048, 4096) us is 12 */
+	assert_int_equal(engine_hold_slot(MS(3)), 12);
+	assert_int_equal(rd->hold[12], 1);
+	for (unsigned int i = 0; i < ENGINE_HOLD_SLOTS; i++)
+		if (i != 12)
+			assert_int_equal(rd->hold[i], 0);
+	/* pin-seconds integrate every moment a ref was out: the undone one too (1 us) */
+	assert_int_equal(rd->pin_ns, MS(3) + US(1));
+
+	p = proc(e, 100);
+	assert_int_equal(p.out_rw_refs, 2);
+	assert_int_equal(p.out_ro_refs, 0);
+	assert_int_equal(p.out_longterm_refs, 2);
+	assert_int_equal(p.pin_ns, io->pin_ns + rd->pin_ns);
+
+	/* the engine's clock moves on: outstanding pins keep adding pin-seconds */
+	engine_finish(e, SEC(5));
+	n = engine_sites(e, s, 8);
+	assert_int_equal(site_of(s, n, 100, 7)->pin_ns, 2 * SEC(4));
+	assert_int_equal(engine_hold_slot(0), 0);
+	assert_int_equal(engine_hold_slot(US(1)), 1);
+	assert_int_equal(engine_hold_slot(UINT64_MAX), ENGINE_HOLD_SLOTS - 1);
+	engine_free(e);
+}
+
+/* Findings carry the stacks of their event, and of each pinner's pin. */
+static void test_findings_carry_stacks(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+	struct gw_event w = ev_wp(SEC(2), WRITER, 0x7f0000001000, 30, 31, 0, 1);
+
+	(void)state;
+	feed(e, ev_pin_at(SEC(1), DD, 30, RO, 5, 50));
+	w.kstack_id = 6;
+	w.ustack_id = 60;
+	feed(e, w);
+	assert_int_equal(ngot, 1);
+	assert_int_equal(got[0].kind, ENGINE_STALE_PIN);
+	assert_int_equal(got[0].kstack_id, 6);
+	assert_int_equal(got[0].ustack_id, 60);
+	assert_int_equal(got[0].pinners[0].kstack_id, 5);
+	assert_int_equal(got[0].pinners[0].ustack_id, 50);
+	engine_finish(e, SEC(3));
+	assert_int_equal(ngot, 2);
+	assert_int_equal(got[1].kind, ENGINE_HELD_AT_EXIT);
+	assert_int_equal(got[1].pinners[0].kstack_id, 5);
+	engine_free(e);
+}
+
+/* More sites than max_sites: the rest share "(other)" and nothing is lost. */
+static void test_site_overflow(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ .max_sites = 2 });
+	struct engine_site s[8];
+	uint64_t pins = 0, out = 0;
+	size_t n, i;
+
+	(void)state;
+	for (i = 0; i < 5; i++)
+		feed(e, ev_pin_at(SEC(1), DD, 40 + i, RO, i, -1));
+	feed(e, ev_unpin(SEC(2), DD, 44, 1, false));
+	n = engine_sites(e, s, 8);
+	assert_int_equal(n, 3);
+	for (i = 0; i < n; i++) {
+		pins += s[i].pin_refs;
+		out += s[i].out_refs;
+	}
+	assert_int_equal(pins, 5);
+	assert_int_equal(out, 4);
+	assert_int_equal(site_of(s, n, 0, -1)->pin_refs, 3);
+	engine_free(e);
+}
+
 static void test_summary_render(void **state)
 {
 	struct engine *e = mk((struct engine_opts){ 0 });
@@ -1016,6 +1153,9 @@ int main(void)
 		cmocka_unit_test(test_table_churn_matches_model),
 		cmocka_unit_test(test_bad_events_and_proc_overflow),
 		cmocka_unit_test(test_summary_render),
+		cmocka_unit_test(test_sites_hold_times_and_pin_seconds),
+		cmocka_unit_test(test_findings_carry_stacks),
+		cmocka_unit_test(test_site_overflow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
