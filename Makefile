@@ -21,11 +21,15 @@ CPPFLAGS += -Iinclude -D_GNU_SOURCE
 ifeq ($(STATIC),1)
 OUT      := build/static
 LDFLAGS  += -static
+# libdw.a's debuginfod client dlopens libdebuginfod.so: src/usyms.c stubs it out (see there).
+CPPFLAGS += -DUSYMS_NO_DEBUGINFOD
 else
 OUT      := build
 endif
 
 LIBBPF_LIBS := $(shell pkg-config --static --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+# elfutils libdwfl (src/usyms.c); --static: libdw.a also needs bzip2 and xz (compressed sections)
+LIBDW_LIBS  := $(shell pkg-config --static --libs libdw 2>/dev/null || echo -ldw -lbz2 -lelf -lz -llzma -pthread)
 
 # BPF objects: bpf/X.bpf.c -> $(OUT)/X.bpf.o -> $(OUT)/X.skel.h
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
@@ -70,7 +74,7 @@ $(OUT)/obj/%.o: src/%.c $(wildcard src/*.h include/*.h) $(BPF_SKELS) | $(OUT)
 	$(CC) $(CPPFLAGS) -I$(OUT) $(CFLAGS) -c $< -o $@
 
 $(OUT)/gupwatch: $(OUT)/obj/main.o $(CORE_OBJS)
-	$(CC) $(LDFLAGS) $^ $(LIBBPF_LIBS) -o $@
+	$(CC) $(LDFLAGS) $^ $(LIBDW_LIBS) $(LIBBPF_LIBS) -o $@
 
 $(OUT)/obj/workloads/%.o: tests/workloads/%.c $(wildcard tests/workloads/*.h) | $(OUT)
 	@mkdir -p $(dir $@)
@@ -84,7 +88,7 @@ $(OUT):
 
 build/unit/%: tests/unit/%.c $(CORE_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Isrc -I$(OUT) $(CFLAGS) $^ $(LIBBPF_LIBS) -lcmocka -o $@
+	$(CC) $(CPPFLAGS) -Isrc -I$(OUT) $(CFLAGS) $^ $(LIBDW_LIBS) $(LIBBPF_LIBS) -lcmocka -o $@
 
 deps:
 	@scripts/deps.sh

@@ -8,6 +8,7 @@ PKGS=(
 	groff-base                           # man page checks
 	python3 python3-jsonschema jq        # JSON output checked against its schema
 	libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev
+	libdw-dev libbz2-dev liblzma-dev     # user stack symbols (libdwfl); the static link needs libbz2.a, liblzma.a
 	qemu-system-x86 busybox-static cpio  # guest kernels
 	xz-utils zstd lz4                    # kernel modules and vmlinuz payloads
 	gcc-12 pahole                        # test modules (tests/vm/modules.sh: Debian's kbuild)
