@@ -10,6 +10,7 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{ "trace", cmd_trace, "trace pins and the COW faults that copy pinned pages (the default)" },
+	{ "top", cmd_top, "who holds pins now, refreshed like top(1)" },
 	{ "record", cmd_record, "trace into a file for report (-- COMMAND: while it runs)" },
 	{ "report", cmd_report, "findings and summary of a recorded file, as text or JSON" },
 	{ "check", cmd_check, "can gupwatch trace this kernel? (hook by hook, verified by attaching)" },

@@ -1,0 +1,520 @@
+/*
+ * gupwatch top: a live, refreshing view of who holds FOLL_PIN pins now.
+ *
+ * Events stream into the correlation engine as in trace; every --delay
+ * seconds the engine's per-process outstanding pins are drawn as a table (a
+ * clear and redraw on a terminal, periodic blocks otherwise), with a header
+ * that puts the refs gupwatch tracks next to the kernel's global count
+ * (/proc/vmstat nr_foll_pin_acquired - nr_foll_pin_released).
+ *
+ * The refresh deadline is checked after each poll of the ring buffer and in
+ * the event callback too: under a pin storm the poll may never return idle.
+ */
+#include <argp.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attach.h"
+#include "cli.h"
+#include "commands.h"
+#include "engine.h"
+#include "gupwatch.skel.h"
+#include "session.h"
+
+enum top_sort { SORT_PAGES, SORT_AGE, SORT_PID };
+
+static struct top_env {
+	struct tracer_opts tracer;
+	struct engine_opts engine;
+	uint64_t delay_ns;
+	long iterations; /* 0: until Ctrl-C */
+	enum top_sort sort;
+} env = {
+	.tracer = { .mode = ATTACH_AUTO },
+	.engine = { .max_folios = 1 << 18 },
+	.delay_ns = 1000000000ULL,
+};
+
+enum { OPT_ATTACH = 1000, OPT_MAX_FOLIOS };
+
+static const struct argp_option top_options[] = {
+	{ "delay", 'd', "SECONDS", 0, "Refresh every SECONDS (default 1; fractions allowed, at least 0.1)", 0 },
+	{ "iterations", 'n', "N", 0, "Stop after N refreshes (default: until Ctrl-C)", 0 },
+	{ "sort", 's', "KEY", 0, "Order of the rows: pages (default: most pages held first), age (oldest pin "
+				 "first), pid", 0 },
+	{ "pid", 'p', "PID", 0, "Show only process PID", 0 },
+	{ "comm", 'c', "COMM", 0, "Show only processes named COMM", 0 },
+	{ "attach", OPT_ATTACH, "MODE", 0, "auto (default: fentry, kprobe where fentry fails), fentry, kprobe", 0 },
+	{ "max-folios", OPT_MAX_FOLIOS, "N", 0, "Pinned folios tracked at once (default 262144)", 0 },
+	{ 0 },
+};
+
+static uint64_t parse_delay(const char *arg, struct argp_state *state)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !isfinite(v) || v < 0.1 || v > 86400)
+		argp_error(state, "invalid delay '%s': expected seconds from 0.1 to 86400", arg);
+	return (uint64_t)(v * 1e9 + 0.5);
+}
+
+static error_t top_parse(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case 'd':
+		env.delay_ns = parse_delay(arg, state);
+		break;
+	case 'n':
+		env.iterations = cli_positive(arg, "iterations", state);
+		break;
+	case 's':
+		if (!strcmp(arg, "pages"))
+			env.sort = SORT_PAGES;
+		else if (!strcmp(arg, "age"))
+			env.sort = SORT_AGE;
+		else if (!strcmp(arg, "pid"))
+			env.sort = SORT_PID;
+		else
+			argp_error(state, "invalid sort key '%s': use pages, age or pid", arg);
+		break;
+	case 'p':
+		env.engine.filter_pid = cli_positive(arg, "PID", state);
+		break;
+	case 'c':
+		env.engine.filter_comm = cli_comm(arg, state);
+		break;
+	case OPT_ATTACH:
+		env.tracer.mode = cli_attach_mode(arg, state);
+		break;
+	case OPT_MAX_FOLIOS:
+		env.engine.max_folios = cli_positive(arg, "--max-folios", state);
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp top_argp = {
+	.options = top_options,
+	.parser = top_parse,
+	.doc = "Show who holds FOLL_PIN pins now, refreshed every second, like top(1).\n\n"
+	       "One row per process that holds pins, or took some during the last interval:\n"
+	       "PAGES pin refs held now (one ref pins one page; lo-hi when unpins left the\n"
+	       "split open), BYTES, R/O, R/W and LONGTERM refs held, OLDEST the age of its\n"
+	       "oldest outstanding pin, PINS/s refs taken in the interval. The header puts\n"
+	       "the refs gupwatch tracks next to the kernel's count (/proc/vmstat), which\n"
+	       "includes pins taken before gupwatch started. Not on a terminal: one block\n"
+	       "per refresh, separated by a blank line.\n\n"
+	       "Examples:\n"
+	       "  gupwatch top                  refresh every second until Ctrl-C\n"
+	       "  gupwatch top -d 5 -s age      every 5 seconds, oldest pins first\n"
+	       "  gupwatch top -c qemu-system-x86\n"
+	       "  gupwatch top -n 10 > pins.log 10 refreshes as plain text blocks\n",
+};
+
+static struct engine *engine;
+static int counters_fd = -1;
+static bool tty;
+static long page_size;
+static uint64_t next_ns, last_ns; /* next refresh, previous one (or the start) */
+static long refreshes;
+static bool done;
+static uint64_t events_since_check;
+static uint64_t attached_ns; /* every hook attached */
+
+/* This refresh's rows and the previous one's (by pid: PINS/s is their difference). */
+static struct engine_proc *cur, *prev;
+static size_t cur_cap, prev_cap, nprev;
+static struct engine_totals prev_totals;
+
+struct row {
+	const struct engine_proc *p;
+	uint64_t pinned; /* pin refs taken in the interval */
+};
+static struct row *rows;
+static size_t rows_cap;
+
+static bool grow(void **p, size_t *cap, size_t n, size_t size)
+{
+	void *q;
+
+	if (n <= *cap)
+		return true;
+	n = n < 64 ? 64 : n * 2;
+	q = realloc(*p, n * size);
+	if (!q)
+		return false;
+	*p = q;
+	*cap = n;
+	return true;
+}
+
+/* System-wide refs outstanding (acquired - released), or -1 without the counters. */
+static int64_t vmstat_pins(void)
+{
+	long long acq = -1, rel = -1;
+	char line[128];
+	FILE *f;
+	int fd;
+
+	/* Fold the per-CPU deltas first, or the global counts lag behind. */
+	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "1", 1) < 0) {
+			/* not root, or an old kernel: the counts may lag a little */
+		}
+		close(fd);
+	}
+	f = fopen("/proc/vmstat", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "nr_foll_pin_acquired %lld", &acq);
+		sscanf(line, "nr_foll_pin_released %lld", &rel);
+	}
+	fclose(f);
+	return acq < 0 || rel < 0 ? -1 : acq - rel;
+}
+
+static uint64_t ringbuf_drops(void)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	uint32_t key = GW_CNT_RINGBUF_DROP;
+	uint64_t sum = 0;
+
+	if (counters_fd < 0 || ncpus <= 0)
+		return 0;
+	uint64_t vals[ncpus];
+
+	if (!bpf_map_lookup_elem(counters_fd, &key, vals))
+		for (int i = 0; i < ncpus; i++)
+			sum += vals[i];
+	return sum;
+}
+
+/* ls -h style: 4.0K, 16K, 2.0M. */
+static const char *human_bytes(uint64_t b, char *buf, size_t len)
+{
+	static const char units[] = "BKMGTPE";
+	double v = b;
+	int u = 0;
+
+	while (v >= 1024 && units[u + 1]) {
+		v /= 1024;
+		u++;
+	}
+	if (!u)
+		snprintf(buf, len, "%" PRIu64 "B", b);
+	else if (v < 9.95)
+		snprintf(buf, len, "%.1f%c", v, units[u]);
+	else
+		snprintf(buf, len, "%.0f%c", v, units[u]);
+	return buf;
+}
+
+static const char *human_age(uint64_t ns, char *buf, size_t len)
+{
+	uint64_t s = ns / 1000000000ULL;
+
+	if (ns < 1000000000ULL)
+		snprintf(buf, len, "%" PRIu64 "ms", ns / 1000000);
+	else if (s < 60)
+		snprintf(buf, len, "%.1fs", ns / 1e9);
+	else if (s < 3600)
+		snprintf(buf, len, "%" PRIu64 "m%02" PRIu64 "s", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%" PRIu64 "h%02" PRIu64 "m", s / 3600, s / 60 % 60);
+	else
+		snprintf(buf, len, "%" PRIu64 "d%02" PRIu64 "h", s / 86400, s / 3600 % 24);
+	return buf;
+}
+
+static const char *human_rate(double r, char *buf, size_t len)
+{
+	if (r == 0)
+		snprintf(buf, len, "0");
+	else if (r < 9.95)
+		snprintf(buf, len, "%.1f", r);
+	else if (r < 99999.5)
+		snprintf(buf, len, "%.0f", r);
+	else if (r < 99999.5e3)
+		snprintf(buf, len, "%.0fk", r / 1e3);
+	else
+		snprintf(buf, len, "%.0fM", r / 1e6);
+	return buf;
+}
+
+static const char *range(uint64_t lo, uint64_t hi, bool bytes, char *buf, size_t len)
+{
+	char a[16], b[16];
+
+	if (!bytes) {
+		if (lo == hi)
+			snprintf(buf, len, "%" PRIu64, hi);
+		else
+			snprintf(buf, len, "%" PRIu64 "-%" PRIu64, lo, hi);
+	} else if (lo == hi) {
+		human_bytes(hi * page_size, buf, len);
+	} else {
+		snprintf(buf, len, "%s-%s", human_bytes(lo * page_size, a, sizeof(a)),
+			 human_bytes(hi * page_size, b, sizeof(b)));
+	}
+	return buf;
+}
+
+static int pid_cmp(const void *a, const void *b)
+{
+	const struct engine_proc *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct engine_proc *x = ((const struct row *)a)->p, *y = ((const struct row *)b)->p;
+
+	switch (env.sort) {
+	case SORT_PAGES:
+		if (x->out_refs != y->out_refs)
+			return x->out_refs > y->out_refs ? -1 : 1;
+		break;
+	case SORT_AGE: /* oldest first; holding nothing: last */
+		if (x->oldest_ns != y->oldest_ns) {
+			if (!x->oldest_ns || !y->oldest_ns)
+				return x->oldest_ns ? -1 : 1;
+			return x->oldest_ns < y->oldest_ns ? -1 : 1;
+		}
+		break;
+	case SORT_PID:
+		break;
+	}
+	return pid_cmp(x, y);
+}
+
+/* A comm is what the task set: keep terminal controls out of the table. */
+static void print_comm(const char *comm)
+{
+	char s[GW_COMM_LEN];
+	size_t i;
+
+	for (i = 0; i < GW_COMM_LEN - 1 && comm[i]; i++)
+		s[i] = (unsigned char)comm[i] < 0x20 || (unsigned char)comm[i] >= 0x7f ? '?' : comm[i];
+	s[i] = 0;
+	printf(" %-16s", s);
+}
+
+static const char *plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+static int terminal_rows(void)
+{
+	struct winsize ws;
+
+	return !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_row ? ws.ws_row : 24;
+}
+
+static void refresh(uint64_t now)
+{
+	struct engine_totals t;
+	size_t n, nrows = 0, shown, holding = 0, i;
+	double interval = (now - last_ns) / 1e9;
+	int64_t vm = vmstat_pins();
+	uint64_t drops = ringbuf_drops();
+	char tbuf[16], a[32], b[32], c[16];
+	time_t wall = time(NULL);
+	struct tm tm;
+
+	engine_tick(engine, now);
+	engine_totals(engine, &t);
+	n = engine_procs(engine, NULL, 0);
+	if (!grow((void **)&cur, &cur_cap, n, sizeof(*cur)) || !grow((void **)&rows, &rows_cap, n, sizeof(*rows))) {
+		fprintf(stderr, "gupwatch: out of memory\n");
+		session_stop();
+		done = true;
+		return;
+	}
+	n = engine_procs(engine, cur, n); /* sorted by pid */
+
+	for (i = 0; i < n; i++) {
+		const struct engine_proc *p = &cur[i], *q = bsearch(p, prev, nprev, sizeof(*prev), pid_cmp);
+		uint64_t pinned = q && q->pin_refs <= p->pin_refs ? p->pin_refs - q->pin_refs : p->pin_refs;
+
+		if (p->out_refs)
+			holding++;
+		if (p->out_refs || pinned)
+			rows[nrows++] = (struct row){ p, pinned };
+	}
+	qsort(rows, nrows, sizeof(*rows), row_cmp);
+
+	localtime_r(&wall, &tm);
+	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
+	if (tty)
+		printf("\033[H\033[2J");
+	else if (refreshes)
+		printf("\n");
+	printf("gupwatch top - %s, interval %.2fs, held: %" PRIu64 " %s tracked, ", tbuf, interval,
+	       t.out_refs, plural(t.out_refs, "ref", "refs"));
+	if (vm < 0)
+		printf("system-wide unknown (no nr_foll_pin_* in /proc/vmstat)\n");
+	else if ((uint64_t)vm > t.out_refs)
+		printf("%" PRId64 " system-wide (vmstat; %" PRIu64 " not attributed: pinned before gupwatch "
+		       "started, or events not read yet)\n", vm, vm - t.out_refs);
+	else
+		printf("%" PRId64 " system-wide (vmstat)\n", vm);
+	printf("interval: %" PRIu64 " pin %s, %" PRIu64 " unpin %s; tracked: %" PRIu64 " %s, %zu %s holding",
+	       t.pin_refs - prev_totals.pin_refs, plural(t.pin_refs - prev_totals.pin_refs, "ref", "refs"),
+	       t.unpin_refs - prev_totals.unpin_refs, plural(t.unpin_refs - prev_totals.unpin_refs, "ref", "refs"),
+	       t.out_folios, plural(t.out_folios, "folio", "folios"), holding,
+	       plural(holding, "process", "processes"));
+	if (env.engine.filter_pid || env.engine.filter_comm)
+		printf(" (filtered)");
+	if (drops || t.lost_pin_refs)
+		printf("; lost: %" PRIu64 " events (ring buffer full), %" PRIu64 " pin refs (table full, "
+		       "--max-folios)", drops, t.lost_pin_refs);
+	printf("\n\n%7s %-16s %11s %11s %6s %6s %8s %7s %7s\n", "PID", "COMM", "PAGES", "BYTES", "R/O",
+	       "R/W", "LONGTERM", "OLDEST", "PINS/s");
+
+	shown = nrows;
+	if (tty) {
+		int room = terminal_rows() - 5; /* header, interval, blank, titles, "more" */
+
+		if (room < 1)
+			room = 1;
+		if (nrows > (size_t)room)
+			shown = room;
+	}
+	for (i = 0; i < shown; i++) {
+		const struct engine_proc *p = rows[i].p;
+
+		if (p->pid)
+			printf("%7u", p->pid);
+		else
+			printf("%7s", "-");
+		print_comm(p->pid ? p->comm : "(other)");
+		printf(" %11s", range(p->out_refs_min, p->out_refs, false, a, sizeof(a)));
+		printf(" %11s", range(p->out_refs_min, p->out_refs, true, b, sizeof(b)));
+		printf(" %6" PRIu64 " %6" PRIu64 " %8" PRIu64, p->out_ro_refs, p->out_rw_refs,
+		       p->out_longterm_refs);
+		printf(" %7s", p->oldest_ns && now > p->oldest_ns ? human_age(now - p->oldest_ns, c, sizeof(c)) : "-");
+		printf(" %7s\n", human_rate(interval > 0 ? rows[i].pinned / interval : 0, a, sizeof(a)));
+	}
+	if (shown < nrows)
+		printf("... %zu more\n", nrows - shown);
+	fflush(stdout);
+
+	/* this refresh becomes the previous one */
+	if (!grow((void **)&prev, &prev_cap, n, sizeof(*prev))) {
+		nprev = 0;
+	} else {
+		if (n)
+			memcpy(prev, cur, n * sizeof(*cur));
+		nprev = n;
+	}
+	prev_totals = t;
+}
+
+static void maybe_refresh(uint64_t now)
+{
+	if (done || !next_ns || now < next_ns)
+		return;
+	refresh(now);
+	if (done)
+		return;
+	refreshes++;
+	last_ns = now;
+	next_ns += env.delay_ns;
+	if (next_ns <= now) /* fell behind: no burst of refreshes to catch up */
+		next_ns = now + env.delay_ns;
+	if (env.iterations && refreshes >= env.iterations) {
+		done = true;
+		session_stop();
+	}
+}
+
+static void on_start(const struct tracer *t, void *ctx)
+{
+	(void)ctx;
+	counters_fd = bpf_map__fd(t->skel->maps.counters);
+	attached_ns = last_ns = session_now_ns();
+	next_ns = last_ns + env.delay_ns;
+}
+
+static void on_event(const struct gw_event *e, void *ctx)
+{
+	(void)ctx;
+	/*
+	 * The hooks attach one after the other: a pin seen while its unpin hook
+	 * was not attached yet would be held forever. What happened before the
+	 * attach completed is left to the vmstat count ("not attributed").
+	 */
+	if (e->ts_ns >= attached_ns)
+		engine_event(engine, e);
+	/* The event's time is free; the clock is read every 256 events. */
+	if (!done && next_ns && (e->ts_ns >= next_ns || ++events_since_check >= 256)) {
+		events_since_check = 0;
+		maybe_refresh(session_now_ns());
+	}
+}
+
+/* session_run's ring buffer poll waits this long at most before on_idle. */
+#define POLL_NS 100000000ULL
+
+static void on_idle(uint64_t now_ns, void *ctx)
+{
+	(void)ctx;
+	engine_tick(engine, now_ns);
+	/* Due before the next idle call: wait for it here, not up to a poll late. */
+	if (!done && next_ns > now_ns && next_ns - now_ns < POLL_NS) {
+		struct timespec ts = { 0, (long)(next_ns - now_ns) };
+
+		nanosleep(&ts, NULL);
+		now_ns = session_now_ns();
+	}
+	maybe_refresh(now_ns);
+}
+
+int cmd_top(int argc, char **argv)
+{
+	static const struct session_ops ops = { on_start, on_event, on_idle };
+	uint64_t counters[GW_CNT__MAX];
+	int ret;
+
+	if (argp_parse(&top_argp, argc, argv, 0, NULL, NULL))
+		return 2;
+	tty = isatty(STDOUT_FILENO);
+	page_size = sysconf(_SC_PAGESIZE);
+	if (page_size <= 0)
+		page_size = 4096;
+	env.engine.t0_ns = session_now_ns();
+	engine = engine_new(&env.engine);
+	if (!engine) {
+		fprintf(stderr, "gupwatch: cannot set up the correlation engine: %s\n", strerror(errno));
+		return 1;
+	}
+	ret = session_run(&env.tracer, 0, &ops, NULL, counters);
+	engine_free(engine);
+	engine = NULL;
+	free(cur);
+	free(prev);
+	free(rows);
+	return ret;
+}
