@@ -17,7 +17,15 @@ expect_error "bad duration" trace -d abc
 expect_error "negative pid" trace -p -5
 expect_error "bad attach mode" trace --attach=uprobe
 expect_error "comm too long" trace -c this-comm-is-way-too-long
+expect_error "top: bad delay" top -d abc
+expect_error "top: zero delay" top -d 0
+expect_error "top: bad iterations" top -n 0
+expect_error "top: bad sort key" top -s size
+expect_error "top: stray argument" top extra
+expect_error "top: bad attach mode" top --attach=uprobe
 "$gw" --help | grep -q check || fail "--help does not list check"
 "$gw" trace --help | grep -q "Examples" || fail "trace --help has no examples"
 "$gw" check --help | grep -q 'Example' || fail "check --help has no example"
+"$gw" --help | grep -q '^  top ' || fail "--help does not list top"
+"$gw" top --help | grep -q "Examples" || fail "top --help has no examples"
 echo "ok: help texts"
