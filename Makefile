@@ -76,9 +76,10 @@ $(OUT)/obj/%.o: src/%.c $(wildcard src/*.h include/*.h) $(BPF_SKELS) | $(OUT)
 $(OUT)/gupwatch: $(OUT)/obj/main.o $(CORE_OBJS)
 	$(CC) $(LDFLAGS) $^ $(LIBDW_LIBS) $(LIBBPF_LIBS) -o $@
 
+# Frame pointers: BPF walks user stacks by them (report names the workloads' functions).
 $(OUT)/obj/workloads/%.o: tests/workloads/%.c $(wildcard tests/workloads/*.h) | $(OUT)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/workloads -c $< -o $@
+	$(CC) $(CFLAGS) -fno-omit-frame-pointer -Itests/workloads -c $< -o $@
 
 $(OUT)/gwload: $(WORKLOAD_OBJS)
 	$(CC) $(LDFLAGS) $^ -lpthread -o $@

@@ -7,6 +7,7 @@
 #include <linux/types.h>
 
 #include "gupwatch.h"
+#include "sortkeys.h"
 
 long cli_positive(const char *arg, const char *what, struct argp_state *state)
 {
@@ -35,4 +36,31 @@ enum attach_mode cli_attach_mode(const char *arg, struct argp_state *state)
 	if (parse_attach_mode(arg, &mode))
 		argp_error(state, "invalid --attach '%s': use auto, fentry or kprobe", arg);
 	return mode;
+}
+
+uint64_t cli_duration_ns(const char *arg, const char *what, struct argp_state *state)
+{
+	static const struct { const char *unit; double ns; } units[] = {
+		{ "", 1e9 }, { "s", 1e9 }, { "ms", 1e6 }, { "us", 1e3 }, { "m", 60e9 }, { "h", 3600e9 },
+	};
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (!errno && end != arg && v >= 0 && v < 1e9)
+		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (!strcmp(end, units[i].unit))
+				return (uint64_t)(v * units[i].ns);
+	argp_error(state, "invalid %s '%s': expected a duration such as 30s, 500ms, 5m (plain number: seconds)",
+		   what, arg);
+	return 0;
+}
+
+void cli_sort(const char *arg, struct sort_spec *spec, struct argp_state *state)
+{
+	char err[256];
+
+	if (sort_parse(arg, spec, err, sizeof(err)))
+		argp_error(state, "invalid --sort: %s", err);
 }

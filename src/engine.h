@@ -220,10 +220,16 @@ const struct engine_finding *engine_findings(const struct engine *e, size_t *n);
 /* Rendering (engine_print.c). */
 const char *engine_kind_name(enum engine_kind k);
 const char *engine_sev_name(enum engine_severity s);
+/* Who a finding's task is: "writer", "GUP caller", "fork parent", "holder". */
+const char *engine_kind_side(enum engine_kind k);
 void engine_print_finding_header(FILE *f);
 /* One line per finding: time, finding, severity, pid/comm, address, PFNs, pinner. */
 void engine_print_finding(FILE *f, const struct engine *e, const struct engine_finding *fd);
-/* perf-style tables: processes, findings, totals vs kernel counters, losses. */
-void engine_print_summary(FILE *f, const struct engine *e);
+/* perf-style tables: processes (in sort order; NULL: pins, then pid), findings,
+ * totals vs kernel counters, losses. */
+struct sort_spec;
+void engine_print_summary(FILE *f, const struct engine *e, const struct sort_spec *sort);
+/* Pin-seconds from ns x refs, right-aligned in width. */
+void engine_print_pin_seconds(FILE *f, int width, uint64_t pin_ns);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "engine.h"
+#include "sortkeys.h"
 
 const char *engine_kind_name(enum engine_kind k)
 {
@@ -12,6 +13,18 @@ const char *engine_kind_name(enum engine_kind k)
 		[ENGINE_UNSHARE] = "UNSHARE",
 		[ENGINE_FORK_COPY] = "FORK-COPY",
 		[ENGINE_HELD_AT_EXIT] = "HELD-AT-EXIT",
+	};
+
+	return k < ENGINE_KIND__MAX ? names[k] : "?";
+}
+
+const char *engine_kind_side(enum engine_kind k)
+{
+	static const char *const names[] = {
+		[ENGINE_STALE_PIN] = "writer",
+		[ENGINE_UNSHARE] = "GUP caller",
+		[ENGINE_FORK_COPY] = "fork parent",
+		[ENGINE_HELD_AT_EXIT] = "holder",
 	};
 
 	return k < ENGINE_KIND__MAX ? names[k] : "?";
@@ -188,7 +201,26 @@ static void loss_row(FILE *f, const char *label, uint64_t v)
 	fprintf(f, "  %-44s %12" PRIu64 "\n", label, v);
 }
 
-static void print_procs(FILE *f, const struct engine *e, const struct engine_totals *t)
+void engine_print_pin_seconds(FILE *f, int width, uint64_t pin_ns)
+{
+	fprintf(f, "%*.*f", width, pin_ns < 1000000000ull ? 6 : 3, pin_ns / 1e9);
+}
+
+static const struct sort_spec *proc_sort;
+
+static int proc_order(const void *a, const void *b)
+{
+	const struct engine_proc *x = a, *y = b;
+	const struct sort_row rx = { x->pin_refs, x->pin_ns, x->out_refs, x->oldest_ns, x->ro_refs,
+				     x->rw_refs, x->longterm_refs, x->pid, x->comm };
+	const struct sort_row ry = { y->pin_refs, y->pin_ns, y->out_refs, y->oldest_ns, y->ro_refs,
+				     y->rw_refs, y->longterm_refs, y->pid, y->comm };
+
+	return sort_cmp(proc_sort, &rx, &ry);
+}
+
+static void print_procs(FILE *f, const struct engine *e, const struct engine_totals *t,
+			const struct sort_spec *sort)
 {
 	size_t n = engine_procs(e, NULL, 0), i;
 	struct engine_proc *p = calloc(n ?: 1, sizeof(*p));
@@ -199,14 +231,19 @@ static void print_procs(FILE *f, const struct engine *e, const struct engine_tot
 		return;
 	}
 	engine_procs(e, p, n);
-	fprintf(f, "Pins by process (references; R/O + R/W = PINS - FAST-UNDO)\n");
-	fprintf(f, "%7s %-16s %10s %10s %10s %10s %10s %10s %10s\n", "PID", "COMM", "PINS",
-		"UNPINS", "FAST-UNDO", "R/O", "R/W", "LONGTERM", "GETS");
-	for (i = 0; i < n; i++)
+	proc_sort = sort;
+	qsort(p, n, sizeof(*p), proc_order);
+	fprintf(f, "Pins by process (references; R/O + R/W = PINS - FAST-UNDO; PIN-SECONDS: refs x time held)\n");
+	fprintf(f, "%7s %-16s %10s %10s %10s %10s %10s %10s %10s %12s\n", "PID", "COMM", "PINS",
+		"UNPINS", "FAST-UNDO", "R/O", "R/W", "LONGTERM", "GETS", "PIN-SECONDS");
+	for (i = 0; i < n; i++) {
 		fprintf(f, "%7u %-16.16s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64
-			" %10" PRIu64 " %10" PRIu64 " %10" PRIu64 "\n",
+			" %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " ",
 			p[i].pid, p[i].comm, p[i].pin_refs, p[i].unpin_refs, p[i].fast_undone_refs,
 			p[i].ro_refs, p[i].rw_refs, p[i].longterm_refs, p[i].get_refs);
+		engine_print_pin_seconds(f, 12, p[i].pin_ns);
+		fprintf(f, "\n");
+	}
 
 	fprintf(f, "\nOutstanding pins and page copies by process\n");
 	fprintf(f, "%7s %-16s %10s %10s %10s %10s %10s %10s %10s\n", "PID", "COMM", "FOLIOS",
@@ -234,7 +271,7 @@ static void print_procs(FILE *f, const struct engine *e, const struct engine_tot
 	free(p);
 }
 
-void engine_print_summary(FILE *f, const struct engine *e)
+void engine_print_summary(FILE *f, const struct engine *e, const struct sort_spec *sort)
 {
 	const struct engine_opts *o = engine_opts(e);
 	struct engine_totals t;
@@ -249,7 +286,7 @@ void engine_print_summary(FILE *f, const struct engine *e)
 		fprintf(f, ", comm %s", o->filter_comm);
 	fprintf(f, "\n\n");
 
-	print_procs(f, e, &t);
+	print_procs(f, e, &t, sort);
 
 	fprintf(f, "\nFindings%s\n", o->filter_pid || o->filter_comm ? " (SHOWN: passing the filter)" : "");
 	fprintf(f, "  %-14s %10s %10s\n", "KIND", "TOTAL", "SHOWN");

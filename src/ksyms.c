@@ -75,11 +75,11 @@ void ksyms_free(struct ksyms *ks)
 	free(ks);
 }
 
-const char *ksyms_name(const struct ksyms *ks, uint64_t addr, char *buf, size_t len)
+/* The last symbol at or below addr, or -1. */
+long ksyms_find(const struct ksyms *ks, uint64_t addr)
 {
 	size_t lo = 0, hi = ks ? ks->n : 0;
 
-	/* The last symbol at or below addr. */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -88,9 +88,56 @@ const char *ksyms_name(const struct ksyms *ks, uint64_t addr, char *buf, size_t 
 		else
 			hi = mid;
 	}
-	if (lo == 0)
+	return (long)lo - 1;
+}
+
+const char *ksyms_sym(const struct ksyms *ks, long idx, uint64_t *start)
+{
+	*start = ks->syms[idx].addr;
+	return ks->syms[idx].name;
+}
+
+size_t ksyms_count(const struct ksyms *ks)
+{
+	return ks ? ks->n : 0;
+}
+
+struct ksyms *ksyms_new(void)
+{
+	return calloc(1, sizeof(struct ksyms));
+}
+
+/* Kept in order on insertion: tables built this way are small (recorded symbols). */
+int ksyms_add(struct ksyms *ks, uint64_t start, const char *name)
+{
+	long at = ksyms_find(ks, start) + 1;
+	struct ksym *more;
+	char *copy;
+
+	if (at > 0 && ks->syms[at - 1].addr == start)
+		return 0;
+	more = realloc(ks->syms, (ks->n + 1) * sizeof(*more));
+	copy = strdup(name);
+	if (!more || !copy) {
+		if (more)
+			ks->syms = more;
+		free(copy);
+		return -ENOMEM;
+	}
+	ks->syms = more;
+	memmove(&ks->syms[at + 1], &ks->syms[at], (ks->n - at) * sizeof(*more));
+	ks->syms[at] = (struct ksym){ .addr = start, .name = copy };
+	ks->n++;
+	return 0;
+}
+
+const char *ksyms_name(const struct ksyms *ks, uint64_t addr, char *buf, size_t len)
+{
+	long i = ksyms_find(ks, addr);
+
+	if (i < 0)
 		snprintf(buf, len, "0x%" PRIx64, addr);
 	else
-		snprintf(buf, len, "%s+0x%" PRIx64, ks->syms[lo - 1].name, addr - ks->syms[lo - 1].addr);
+		snprintf(buf, len, "%s+0x%" PRIx64, ks->syms[i].name, addr - ks->syms[i].addr);
 	return buf;
 }

@@ -10,6 +10,13 @@ struct ksyms;
 /* NULL with errno set when /proc/kallsyms cannot be read. */
 struct ksyms *ksyms_load(const char *path);
 void ksyms_free(struct ksyms *ks);
+/* An empty table, filled by ksyms_add (report: the symbols a recording kept). */
+struct ksyms *ksyms_new(void);
+int ksyms_add(struct ksyms *ks, uint64_t start, const char *name);
+/* The symbol at or below addr: an index for ksyms_sym, or -1. */
+long ksyms_find(const struct ksyms *ks, uint64_t addr);
+const char *ksyms_sym(const struct ksyms *ks, long idx, uint64_t *start);
+size_t ksyms_count(const struct ksyms *ks);
 /* "name+0xoff", or the bare address when no symbol covers it. */
 const char *ksyms_name(const struct ksyms *ks, uint64_t addr, char *buf, size_t len);
 

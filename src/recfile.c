@@ -243,6 +243,58 @@ int rec_writer_event(struct rec_writer *w, const struct gw_event *e)
 	return 0;
 }
 
+int rec_writer_stack(struct rec_writer *w, uint32_t id, bool user, const uint64_t *frames, uint32_t nr)
+{
+	unsigned char p[16 + 8 * REC_MAX_FRAMES] = { 0 };
+
+	if (nr > REC_MAX_FRAMES)
+		nr = REC_MAX_FRAMES;
+	put32(p, id);
+	put32(p + 4, user ? REC_STACK_USER : 0);
+	put32(p + 8, nr);
+	for (uint32_t i = 0; i < nr; i++)
+		put64(p + 16 + 8 * i, frames[i]);
+	wr_rec(w, REC_STACK, p, 16 + 8 * nr);
+	return w->err ? -1 : 0;
+}
+
+int rec_writer_ksym(struct rec_writer *w, uint64_t start, const char *name)
+{
+	size_t n = strnlen(name, 1023);
+	unsigned char p[8 + 1024];
+
+	put64(p, start);
+	memcpy(p + 8, name, n);
+	p[8 + n] = 0;
+	wr_rec(w, REC_KSYM, p, 8 + n + 1);
+	return w->err ? -1 : 0;
+}
+
+int rec_writer_maps(struct rec_writer *w, uint32_t pid, const struct usym_module *m, uint32_t nr)
+{
+	unsigned char hdr[8], mod[REC_MODULE_SIZE];
+
+	if (nr > REC_MAX_MODULES)
+		nr = REC_MAX_MODULES;
+	put32(hdr, REC_MAPS);
+	put32(hdr + 4, 8 + nr * REC_MODULE_SIZE);
+	wr(w, hdr, sizeof(hdr));
+	put32(hdr, pid);
+	put32(hdr + 4, nr);
+	wr(w, hdr, sizeof(hdr));
+	for (uint32_t i = 0; i < nr; i++) {
+		memset(mod, 0, sizeof(mod));
+		put64(mod, m[i].start);
+		put64(mod + 8, m[i].end);
+		put64(mod + 16, m[i].base);
+		put32(mod + 24, m[i].build_id_len <= USYM_BUILD_ID_MAX ? m[i].build_id_len : 0);
+		memcpy(mod + 28, m[i].build_id, USYM_BUILD_ID_MAX);
+		putstr(mod + 28 + USYM_BUILD_ID_MAX, m[i].path, USYM_PATH_MAX);
+		wr(w, mod, sizeof(mod));
+	}
+	return w->err ? -1 : 0;
+}
+
 int rec_writer_finish(struct rec_writer *w, const uint64_t counters[GW_CNT__MAX],
 		      uint64_t end_mono_ns, char *err, size_t errlen)
 {
@@ -323,7 +375,45 @@ static const char *rec_name(uint32_t type)
 	case REC_HEADER: return "header";
 	case REC_EVENT: return "event";
 	case REC_TRAILER: return "trailer";
+	case REC_STACK: return "stack";
+	case REC_KSYM: return "kernel symbol";
+	case REC_MAPS: return "process maps";
 	default: return "optional";
+	}
+}
+
+/* The optional records this gupwatch reads: their own consistency. */
+static int check_optional(const struct vctx *v, size_t off, uint32_t type, const unsigned char *p,
+			  uint32_t len)
+{
+	size_t payload = off + REC_HDR_SIZE;
+
+	switch (type) {
+	case REC_STACK:
+		if (len < 16 || get32(p + 8) > REC_MAX_FRAMES || len != 16 + 8 * get32(p + 8))
+			return bad(v, off, "corrupt stack record (%u bytes)", len);
+		if (get32(p + 4) & ~REC_STACK_USER || get32(p + 12))
+			return bad(v, payload + 4, "corrupt stack record: unknown flags");
+		return 0;
+	case REC_KSYM:
+		if (len < 10 || len > 8 + 1024 || p[len - 1] || memchr(p + 8, 0, len - 9))
+			return bad(v, off, "corrupt kernel symbol record (%u bytes)", len);
+		return 0;
+	case REC_MAPS:
+		if (len < 8 || get32(p + 4) > REC_MAX_MODULES ||
+		    len != 8 + (size_t)get32(p + 4) * REC_MODULE_SIZE)
+			return bad(v, off, "corrupt process maps record (%u bytes)", len);
+		for (uint32_t i = 0; i < get32(p + 4); i++) {
+			const unsigned char *m = p + 8 + (size_t)i * REC_MODULE_SIZE;
+
+			if (get32(m + 24) > USYM_BUILD_ID_MAX || get64(m) > get64(m + 8) ||
+			    !memchr(m + 28 + USYM_BUILD_ID_MAX, 0, USYM_PATH_MAX))
+				return bad(v, payload + 8 + (size_t)i * REC_MODULE_SIZE,
+					   "corrupt process maps record: module %u", i);
+		}
+		return 0;
+	default:
+		return 0;
 	}
 }
 
@@ -463,6 +553,8 @@ int rec_reader_open_mem(struct rec_reader *r, const void *buf, size_t size, cons
 				   type);
 		if (len > size - payload)
 			return bad(&v, off, "truncated %s record (%u bytes)", rec_name(type), len);
+		if (type & REC_OPTIONAL && check_optional(&v, off, type, map + payload, len))
+			return -1;
 		switch (type) {
 		case REC_HEADER:
 			if (off != REC_PREAMBLE_SIZE)
@@ -531,23 +623,55 @@ int rec_reader_open(struct rec_reader *r, const char *path, char *err, size_t er
 	return 0;
 }
 
-int rec_reader_next(struct rec_reader *r, struct gw_event *e)
+int rec_reader_next(struct rec_reader *r, struct rec_item *it)
 {
 	/* Validated: every record fits and the trailer is last. */
 	while (r->map && r->pos + REC_HDR_SIZE <= r->size) {
 		uint32_t type = get32(r->map + r->pos), len = get32(r->map + r->pos + 4);
-		size_t payload = r->pos + REC_HDR_SIZE;
+		const unsigned char *p = r->map + r->pos + REC_HDR_SIZE;
 
-		r->pos = payload + len;
-		if (type == REC_TRAILER)
-			break;
-		if (type == REC_EVENT) {
-			memcpy(e, r->map + payload, sizeof(*e));
+		r->pos += REC_HDR_SIZE + len;
+		it->type = type;
+		switch (type) {
+		case REC_TRAILER:
+			r->pos = r->size;
+			return 0;
+		case REC_EVENT:
+			memcpy(&it->event, p, sizeof(it->event));
+			return 1;
+		case REC_STACK:
+			it->stack.id = get32(p);
+			it->stack.user = get32(p + 4) & REC_STACK_USER;
+			it->stack.nr = get32(p + 8);
+			for (uint32_t i = 0; i < it->stack.nr; i++)
+				it->stack.frames[i] = get64(p + 16 + 8 * i);
+			return 1;
+		case REC_KSYM:
+			it->ksym.start = get64(p);
+			it->ksym.name = (const char *)p + 8;
+			return 1;
+		case REC_MAPS:
+			it->maps.pid = get32(p);
+			it->maps.nr = get32(p + 4);
+			it->maps.modules = p + 8;
 			return 1;
 		}
 	}
 	r->pos = r->size;
 	return 0;
+}
+
+void rec_item_module(const struct rec_item *it, uint32_t i, struct usym_module *m)
+{
+	const unsigned char *p = it->maps.modules + (size_t)i * REC_MODULE_SIZE;
+
+	memset(m, 0, sizeof(*m));
+	m->start = get64(p);
+	m->end = get64(p + 8);
+	m->base = get64(p + 16);
+	m->build_id_len = get32(p + 24);
+	memcpy(m->build_id, p + 28, USYM_BUILD_ID_MAX);
+	memcpy(m->path, p + 28 + USYM_BUILD_ID_MAX, USYM_PATH_MAX);
 }
 
 void rec_reader_close(struct rec_reader *r)

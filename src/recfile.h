@@ -8,6 +8,16 @@
  *   records   each: u32 type, u32 payload length, payload
  *             - HEADER (first, exactly once): run description, see below
  *             - EVENT: one struct gw_event, as the ring buffer delivered it
+ *             - STACK (optional): the frames of a stack id events carry, before
+ *               the first event that carries it: u32 id, u32 flags (1: user
+ *               stack), u32 frame count, u32 0, u64 frames[count]
+ *             - KSYM (optional): a kernel symbol some recorded frame lies in,
+ *               before that STACK: u64 start, NUL-terminated "name [module]"
+ *             - MAPS (optional): the ELF objects a process mapped, before the
+ *               first user STACK of it that they name: u32 pid, u32 count,
+ *               count x (u64 start, end, base, u32 build id length, 64 bytes
+ *               build id, 256 bytes NUL-terminated path); a later MAPS of
+ *               the same pid replaces it (exec, dlopen)
  *             - TRAILER (last, exactly once): kernel counters, event count,
  *               end time, CRC-32 of every byte before its CRC field
  *
@@ -31,6 +41,7 @@
 #include <stdio.h>
 
 #include "gupwatch.h"
+#include "usyms.h"
 
 #define REC_MAGIC "GUPWATCH"
 #define REC_MAGIC_LEN 8
@@ -43,7 +54,15 @@ enum rec_type {
 	REC_HEADER = 1,
 	REC_EVENT = 2,
 	REC_TRAILER = 3,
+	REC_STACK = REC_OPTIONAL | 4,
+	REC_KSYM = REC_OPTIONAL | 5,
+	REC_MAPS = REC_OPTIONAL | 6,
 };
+
+#define REC_MAX_FRAMES 127 /* the BPF stack map's depth */
+#define REC_STACK_USER 1u
+#define REC_MODULE_SIZE (3 * 8 + 4 + USYM_BUILD_ID_MAX + USYM_PATH_MAX)
+#define REC_MAX_MODULES 65536
 
 /* Sizes of the HEADER and TRAILER payloads' version-1 fields. */
 #define REC_HEADER_V1_SIZE 528
@@ -107,6 +126,9 @@ struct rec_writer {
 int rec_writer_open(struct rec_writer *w, const char *path, char *err, size_t errlen);
 int rec_writer_header(struct rec_writer *w, const struct rec_header *h);
 int rec_writer_event(struct rec_writer *w, const struct gw_event *e);
+int rec_writer_stack(struct rec_writer *w, uint32_t id, bool user, const uint64_t *frames, uint32_t nr);
+int rec_writer_ksym(struct rec_writer *w, uint64_t start, const char *name);
+int rec_writer_maps(struct rec_writer *w, uint32_t pid, const struct usym_module *m, uint32_t nr);
 /* Writes the trailer, flushes, syncs, renames; 0 or -1 with the cause in err. */
 int rec_writer_finish(struct rec_writer *w, const uint64_t counters[GW_CNT__MAX],
 		      uint64_t end_mono_ns, char *err, size_t errlen);
@@ -132,8 +154,29 @@ int rec_reader_open(struct rec_reader *r, const char *path, char *err, size_t er
 /* Validates a file image in memory (the unit tests); the reader borrows buf. */
 int rec_reader_open_mem(struct rec_reader *r, const void *buf, size_t size, const char *name,
 			char *err, size_t errlen);
-/* Next event in file order: 1, or 0 at the end. */
-int rec_reader_next(struct rec_reader *r, struct gw_event *e);
+/* One record after the header, as rec_reader_next delivers it. */
+struct rec_item {
+	uint32_t type; /* REC_EVENT, REC_STACK, REC_KSYM or REC_MAPS */
+	struct gw_event event;
+	struct {
+		uint32_t id, nr;
+		bool user;
+		uint64_t frames[REC_MAX_FRAMES];
+	} stack;
+	struct {
+		uint64_t start;
+		const char *name; /* in the file's memory */
+	} ksym;
+	struct {
+		uint32_t pid, nr;
+		const unsigned char *modules; /* nr x REC_MODULE_SIZE: rec_item_module() */
+	} maps;
+};
+
+/* Next record in file order (optional ones this gupwatch does not know are skipped): 1, or 0 at the end. */
+int rec_reader_next(struct rec_reader *r, struct rec_item *it);
+/* Module i of a MAPS item. */
+void rec_item_module(const struct rec_item *it, uint32_t i, struct usym_module *m);
 void rec_reader_close(struct rec_reader *r);
 
 uint32_t rec_crc32(uint32_t crc, const void *buf, size_t len);

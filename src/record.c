@@ -3,8 +3,16 @@
  * file (recfile.h) for gupwatch report. With "-- COMMAND" the command is
  * forked first, held on a pipe until the tracer is attached, then exec'd;
  * the session ends when it exits and record exits with its status.
+ *
+ * Stacks are captured (unless --no-stacks) and written once per stack id,
+ * before the first event that carries it, with what names them later on any
+ * machine: the kernel symbols their frames lie in (from /proc/kallsyms,
+ * read after the attach) and, per process, its mapped ELF objects with build
+ * ids (usyms_snapshot, taken while the process still runs).
  */
 #include <argp.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -18,8 +26,11 @@
 #include "attach.h"
 #include "cli.h"
 #include "commands.h"
+#include "gupwatch.skel.h"
+#include "ksyms.h"
 #include "recfile.h"
 #include "session.h"
+#include "usyms.h"
 
 static struct record_env {
 	struct tracer_opts tracer;
@@ -29,11 +40,11 @@ static struct record_env {
 	const char *filter_comm;
 	char **command;
 } env = {
-	.tracer = { .mode = ATTACH_AUTO },
+	.tracer = { .mode = ATTACH_AUTO, .stacks = true },
 	.output = "gupwatch.data",
 };
 
-enum { OPT_ATTACH = 1000, OPT_GET };
+enum { OPT_ATTACH = 1000, OPT_GET, OPT_NO_STACKS };
 
 static const struct argp_option record_options[] = {
 	{ "output", 'o', "FILE", 0, "Write to FILE (default gupwatch.data)", 0 },
@@ -42,6 +53,7 @@ static const struct argp_option record_options[] = {
 	{ "duration", 'd', "SECONDS", 0, "Record for SECONDS (with a COMMAND: at most)", 0 },
 	{ "attach", OPT_ATTACH, "MODE", 0, "auto (default: fentry, kprobe where fentry fails), fentry, kprobe", 0 },
 	{ "get", OPT_GET, NULL, 0, "Also record FOLL_GET references (a separate class, not pins)", 0 },
+	{ "no-stacks", OPT_NO_STACKS, NULL, 0, "Do not capture kernel and user stacks (less overhead; no call-site tables)", 0 },
 	{ 0 },
 };
 
@@ -68,6 +80,9 @@ static error_t record_parse(int key, char *arg, struct argp_state *state)
 	case OPT_GET:
 		env.tracer.trace_get = true;
 		break;
+	case OPT_NO_STACKS:
+		env.tracer.stacks = false;
+		break;
 	case ARGP_KEY_ARG:
 		/* The command and all its arguments, options included. */
 		env.command = &state->argv[state->next - 1];
@@ -93,13 +108,124 @@ static const struct argp record_argp = {
 	       "  gupwatch report -i io.gw --json | jq 'select(.type == \"finding\")'\n",
 };
 
+/* The modules a process's MAPS record listed, to tell when a frame needs a new one. */
+struct proc_maps {
+	uint32_t pid;
+	uint32_t snapshots;   /* taken so far (exec and dlopen add modules) */
+	struct usym_module *m;
+	int nr;               /* < 0: the process could not be read */
+};
+
+#define MAX_SNAPSHOTS 4 /* per process: a frame outside every module retakes it */
+
 struct record_ctx {
 	struct rec_writer w;
 	struct rec_header hdr;
 	int go_fd;       /* write end of the child's start pipe; -1: none */
 	pid_t child;     /* COMMAND, 0 when none or reaped */
 	int child_status;
+	/* stacks */
+	int stack_fd;
+	uint32_t nr_stack_ids;
+	uint8_t *stack_written;  /* by stack id */
+	struct ksyms *ksyms;
+	uint8_t *ksym_written;   /* by symbol index */
+	struct proc_maps *procs;
+	size_t nprocs;
 };
+
+static void write_kernel_symbols(struct record_ctx *c, const uint64_t *frames, uint32_t nr)
+{
+	for (uint32_t i = 0; i < nr; i++) {
+		long idx = ksyms_find(c->ksyms, frames[i]);
+		uint64_t start;
+		const char *name;
+
+		if (idx < 0 || c->ksym_written[idx])
+			continue;
+		name = ksyms_sym(c->ksyms, idx, &start);
+		rec_writer_ksym(&c->w, start, name);
+		c->ksym_written[idx] = 1;
+	}
+}
+
+static struct proc_maps *proc_maps(struct record_ctx *c, uint32_t pid)
+{
+	struct proc_maps *more;
+
+	for (size_t i = 0; i < c->nprocs; i++)
+		if (c->procs[i].pid == pid)
+			return &c->procs[i];
+	more = realloc(c->procs, (c->nprocs + 1) * sizeof(*more));
+	if (!more)
+		return NULL;
+	c->procs = more;
+	c->procs[c->nprocs] = (struct proc_maps){ .pid = pid };
+	return &c->procs[c->nprocs++];
+}
+
+static bool maps_cover(const struct proc_maps *p, const uint64_t *frames, uint32_t nr)
+{
+	for (uint32_t i = 0; i < nr; i++) {
+		int k;
+
+		for (k = 0; k < p->nr; k++)
+			if (frames[i] >= p->m[k].start && frames[i] < p->m[k].end)
+				break;
+		if (k == p->nr)
+			return false;
+	}
+	return true;
+}
+
+/* A MAPS record for pid unless the last one covers every frame. */
+static void write_maps(struct record_ctx *c, uint32_t pid, const uint64_t *frames, uint32_t nr)
+{
+	struct proc_maps *p = proc_maps(c, pid);
+	int n;
+
+	if (!p || p->nr < 0 || (p->snapshots && maps_cover(p, frames, nr)) ||
+	    p->snapshots == MAX_SNAPSHOTS)
+		return;
+	p->snapshots++;
+	n = usyms_snapshot(pid, NULL, 0);
+	free(p->m);
+	p->m = n > 0 ? calloc(n, sizeof(*p->m)) : NULL;
+	if (n <= 0 || !p->m) {
+		p->nr = -1; /* gone already: its frames stay addresses */
+		return;
+	}
+	p->nr = usyms_snapshot(pid, p->m, n);
+	if (p->nr > n)
+		p->nr = n;
+	if (p->nr > 0)
+		rec_writer_maps(&c->w, pid, p->m, p->nr);
+}
+
+/* What event e needs in the file before it: its stacks and their names. */
+static void write_stacks(struct record_ctx *c, const struct gw_event *e)
+{
+	const int32_t ids[2] = { e->kstack_id, e->ustack_id };
+	uint64_t frames[REC_MAX_FRAMES];
+
+	for (int k = 0; k < 2; k++) {
+		uint32_t id = ids[k], nr = 0;
+
+		/* a kernel stack is needed once; a user stack also to check its process's maps */
+		if (ids[k] < 0 || id >= c->nr_stack_ids || (k == 0 && c->stack_written[id]) ||
+		    bpf_map_lookup_elem(c->stack_fd, &id, frames))
+			continue;
+		while (nr < REC_MAX_FRAMES && frames[nr])
+			nr++;
+		if (k == 0)
+			write_kernel_symbols(c, frames, nr);
+		if (k == 1)
+			write_maps(c, e->task.pid, frames, nr);
+		if (!c->stack_written[id])
+			rec_writer_stack(&c->w, id, k == 1, frames, nr);
+		c->stack_written[id] = 1;
+	}
+}
 
 static void on_start(const struct tracer *t, void *ctx)
 {
@@ -107,6 +233,21 @@ static void on_start(const struct tracer *t, void *ctx)
 
 	rec_header_set_tracer(&c->hdr, t, &env.tracer);
 	rec_writer_header(&c->w, &c->hdr);
+	if (env.tracer.stacks) {
+		/* After the attach: our own BPF programs and trampolines are named too. */
+		c->stack_fd = bpf_map__fd(t->skel->maps.stack_traces);
+		c->nr_stack_ids = bpf_map__max_entries(t->skel->maps.stack_traces);
+		c->stack_written = calloc(c->nr_stack_ids, 1);
+		c->ksyms = ksyms_load("/proc/kallsyms");
+		if (!c->ksyms)
+			fprintf(stderr, "gupwatch: no kernel symbols (/proc/kallsyms: %s): kernel frames "
+				"stay addresses\n", strerror(errno));
+		c->ksym_written = calloc(ksyms_count(c->ksyms) ?: 1, 1);
+		if (!c->stack_written || !c->ksym_written) {
+			fprintf(stderr, "gupwatch: out of memory: recording without stacks\n");
+			c->nr_stack_ids = 0;
+		}
+	}
 	if (c->go_fd >= 0) {
 		/* Attached: let the command run. */
 		if (write(c->go_fd, "g", 1) != 1)
@@ -120,6 +261,8 @@ static void on_event(const struct gw_event *e, void *ctx)
 {
 	struct record_ctx *c = ctx;
 
+	if (c->nr_stack_ids)
+		write_stacks(c, e);
 	if (rec_writer_event(&c->w, e))
 		session_stop();
 }
@@ -225,6 +368,12 @@ int cmd_record(int argc, char **argv)
 		}
 		c.child = 0;
 	}
+	free(c.stack_written);
+	free(c.ksym_written);
+	ksyms_free(c.ksyms);
+	for (size_t i = 0; i < c.nprocs; i++)
+		free(c.procs[i].m);
+	free(c.procs);
 	if (ret) {
 		rec_writer_abort(&c.w);
 		return ret;

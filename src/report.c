@@ -1,6 +1,8 @@
 /*
  * gupwatch report: read a record file, feed its events to the correlation
- * engine, print what gupwatch trace prints (--stdio) or JSON Lines (--json).
+ * engine, print what gupwatch trace prints (--stdio) or JSON Lines (--json),
+ * with the stacks the file kept under each finding, and the call-site,
+ * user-stack, hold-time and outstanding-pin tables (sites.h).
  */
 #include <argp.h>
 #include <errno.h>
@@ -14,18 +16,27 @@
 #include "commands.h"
 #include "engine.h"
 #include "json.h"
+#include "ksyms.h"
 #include "recfile.h"
+#include "sites.h"
+#include "stacks.h"
+#include "usyms.h"
 
 static struct report_env {
 	const char *input;
 	struct engine_opts engine;
+	struct sort_spec sort;
+	struct sites_opts sites;
+	const char *symfs;
 	bool json;
+	bool no_stacks;
 } env = {
 	.input = "gupwatch.data",
 	.engine = { .max_folios = 1 << 18 },
+	.sites = { .sort = &env.sort, .histograms = true },
 };
 
-enum { OPT_STDIO = 1000, OPT_JSON, OPT_MAX_FOLIOS };
+enum { OPT_STDIO = 1000, OPT_JSON, OPT_MAX_FOLIOS, OPT_SORT, OPT_MIN_AGE, OPT_SYMFS, OPT_NO_STACKS };
 
 static const struct argp_option report_options[] = {
 	{ "input", 'i', "FILE", 0, "Read FILE (default gupwatch.data)", 0 },
@@ -33,6 +44,11 @@ static const struct argp_option report_options[] = {
 	{ "comm", 'c', "COMM", 0, "Report only findings and processes involving COMM (overrides the recorded filter)", 0 },
 	{ "stdio", OPT_STDIO, NULL, 0, "Findings and summary as text, like gupwatch trace (default)", 0 },
 	{ "json", OPT_JSON, NULL, 0, "One JSON object per line (doc/gupwatch-json.schema.json)", 0 },
+	{ "sort", OPT_SORT, "KEYS", 0, "Order of the process, call-site and user-stack tables, comma-separated: "
+	  SORT_KEYS_HELP " (default pins,pid)", 0 },
+	{ "min-age", OPT_MIN_AGE, "DURATION", 0, "List only outstanding pins held at least DURATION at the end (30s, 500ms, 5m)", 0 },
+	{ "symfs", OPT_SYMFS, "DIR", 0, "Look for the recorded processes' binaries under DIR first (a copy of the traced machine's root)", 0 },
+	{ "no-stacks", OPT_NO_STACKS, NULL, 0, "Do not print the stacks under each finding", 0 },
 	{ "max-folios", OPT_MAX_FOLIOS, "N", 0, "Pinned folios tracked at once (default 262144)", 0 },
 	{ 0 },
 };
@@ -58,6 +74,18 @@ static error_t report_parse(int key, char *arg, struct argp_state *state)
 	case OPT_MAX_FOLIOS:
 		env.engine.max_folios = cli_positive(arg, "--max-folios", state);
 		break;
+	case OPT_SORT:
+		cli_sort(arg, &env.sort, state);
+		break;
+	case OPT_MIN_AGE:
+		env.sites.min_age_ns = cli_duration_ns(arg, "--min-age", state);
+		break;
+	case OPT_SYMFS:
+		env.symfs = arg;
+		break;
+	case OPT_NO_STACKS:
+		env.no_stacks = true;
+		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s' (the file goes after -i)", arg);
 		break;
@@ -70,25 +98,85 @@ static error_t report_parse(int key, char *arg, struct argp_state *state)
 static const struct argp report_argp = {
 	.options = report_options,
 	.parser = report_parse,
-	.doc = "Read a file written by 'gupwatch record' and print the findings and the\n"
-	       "summary 'gupwatch trace' prints, or with --json one JSON object per line\n"
-	       "(header, findings, processes, totals, losses; schema in\n"
-	       "doc/gupwatch-json.schema.json).\n\n"
+	.doc = "Read a file written by 'gupwatch record' and print the findings (with the\n"
+	       "kernel and user stacks of both sides) and the summary 'gupwatch trace'\n"
+	       "prints, then pins by kernel call site and by user stack, hold-time\n"
+	       "histograms per call site and the pins still held at the end; or with\n"
+	       "--json one JSON object per line (schema in doc/gupwatch-json.schema.json).\n\n"
 	       "Examples:\n"
 	       "  gupwatch report                       gupwatch.data, as text\n"
 	       "  gupwatch report -i io.gw -c fio       what involves fio\n"
+	       "  gupwatch report --sort pin-seconds    biggest pinners by time first\n"
+	       "  gupwatch report --min-age 10s         leak hunting: pins held 10 s or more\n"
+	       "  gupwatch report --symfs /srv/guest    binaries of a recording made elsewhere\n"
 	       "  gupwatch report --json | jq -c 'select(.type == \"finding\" and .kind == \"STALE-PIN\")'\n",
 };
 
 static struct engine *engine;
+static struct stacks *stacks;
+
+/* The stacks of both sides under a finding line. */
+static void print_finding_stacks(const struct engine_finding *f)
+{
+	uint32_t nr, i;
+
+	if ((stacks_get(stacks, f->kstack_id, &nr) || stacks_get(stacks, f->ustack_id, &nr)) &&
+	    f->kind != ENGINE_HELD_AT_EXIT) {
+		printf("    %s %u/%.16s:\n", engine_kind_side(f->kind), f->task.pid, f->task.comm);
+		stacks_print(stdout, stacks, "      ", f->task.pid, f->kstack_id);
+		stacks_print(stdout, stacks, "      ", f->task.pid, f->ustack_id);
+	}
+	for (i = 0; i < f->nr_pinners && i < ENGINE_MAX_PINNERS; i++) {
+		const struct engine_pinner *p = &f->pinners[i];
+
+		if (!stacks_get(stacks, p->kstack_id, &nr) && !stacks_get(stacks, p->ustack_id, &nr))
+			continue;
+		printf("    %s %u/%.16s (%s pin):\n", f->kind == ENGINE_HELD_AT_EXIT ? "oldest pin of" :
+		       "pinner", p->task.pid, p->task.comm, p->flags & GW_PIN_WRITE ? "R/W" : "R/O");
+		stacks_print(stdout, stacks, "      ", p->task.pid, p->kstack_id);
+		stacks_print(stdout, stacks, "      ", p->task.pid, p->ustack_id);
+	}
+}
 
 static void on_finding(const struct engine_finding *f, void *ctx)
 {
 	(void)ctx;
-	if (env.json)
+	if (env.json) {
 		json_finding(stdout, engine, f);
-	else
-		engine_print_finding(stdout, engine, f);
+		return;
+	}
+	engine_print_finding(stdout, engine, f);
+	if (!env.no_stacks)
+		print_finding_stacks(f);
+}
+
+/* Stacks and the symbols to name them come before the events that use them. */
+static int read_item(const struct rec_item *it)
+{
+	struct usym_module *m;
+	int err = 0;
+
+	switch (it->type) {
+	case REC_EVENT:
+		engine_event(engine, &it->event);
+		break;
+	case REC_STACK:
+		err = stacks_set(stacks, it->stack.id, it->stack.user, it->stack.frames, it->stack.nr);
+		break;
+	case REC_KSYM:
+		err = ksyms_add(stacks->ksyms, it->ksym.start, it->ksym.name);
+		break;
+	case REC_MAPS:
+		m = calloc(it->maps.nr ?: 1, sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		for (uint32_t i = 0; i < it->maps.nr; i++)
+			rec_item_module(it, i, &m[i]);
+		err = usyms_set_process(stacks->usyms, it->maps.pid, m, it->maps.nr);
+		free(m);
+		break;
+	}
+	return err;
 }
 
 static void print_header(const struct rec_header *h, const struct rec_trailer *t)
@@ -112,8 +200,9 @@ static void print_header(const struct rec_header *h, const struct rec_trailer *t
 int cmd_report(int argc, char **argv)
 {
 	struct rec_reader r;
-	struct gw_event ev;
+	struct rec_item *it;
 	char err[512];
+	int ret = 0;
 
 	if (argp_parse(&report_argp, argc, argv, 0, NULL, NULL))
 		return 2;
@@ -129,10 +218,12 @@ int cmd_report(int argc, char **argv)
 	}
 	env.engine.on_finding = on_finding;
 	engine = engine_new(&env.engine);
-	if (!engine) {
+	stacks = stacks_new(env.symfs);
+	it = malloc(sizeof(*it));
+	if (!engine || !stacks || !it) {
 		fprintf(stderr, "gupwatch: cannot set up the correlation engine: %s\n", strerror(errno));
-		rec_reader_close(&r);
-		return 1;
+		ret = 1;
+		goto out;
 	}
 	if (env.json) {
 		json_header(stdout, engine, &r.hdr, "report", env.input);
@@ -140,22 +231,32 @@ int cmd_report(int argc, char **argv)
 		print_header(&r.hdr, &r.trl);
 		engine_print_finding_header(stdout);
 	}
-	while (rec_reader_next(&r, &ev))
-		engine_event(engine, &ev);
+	while (rec_reader_next(&r, it)) {
+		if (read_item(it)) {
+			fprintf(stderr, "gupwatch: %s: out of memory\n", env.input);
+			ret = 1;
+			goto out;
+		}
+	}
 	engine_set_counters(engine, r.trl.counters);
 	engine_finish(engine, r.trl.end_mono_ns);
 	if (env.json) {
 		json_summary(stdout, engine);
 	} else {
 		printf("\n");
-		engine_print_summary(stdout, engine);
+		engine_print_summary(stdout, engine, &env.sort);
+		sites_print(stdout, engine, stacks, &env.sites);
 	}
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "gupwatch: writing the report failed: %s\n", strerror(errno));
+		ret = 1;
+	}
+out:
+	free(it);
+	stacks_free(stacks);
+	stacks = NULL;
 	engine_free(engine);
 	engine = NULL;
 	rec_reader_close(&r);
-	if (fflush(stdout) || ferror(stdout)) {
-		fprintf(stderr, "gupwatch: writing the report failed: %s\n", strerror(errno));
-		return 1;
-	}
-	return 0;
+	return ret;
 }

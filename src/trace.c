@@ -229,7 +229,7 @@ int cmd_trace(int argc, char **argv)
 			json_summary(stdout, engine);
 		} else {
 			printf("\n");
-			engine_print_summary(stdout, engine);
+			engine_print_summary(stdout, engine, NULL);
 		}
 	}
 	engine_free(engine);

@@ -46,8 +46,51 @@ gw_check "JSON: STALE-PIN pinner" \
 gw_check "JSON: last lines" "$(tail -n 2 /tmp/gw-rep.json | cut -d, -f1 | tr '\n' ' ')" \
 	'{"type":"totals" {"type":"losses" '
 gw_check "JSON: every line an object" "$(grep -vc '^{.*}$' /tmp/gw-rep.json)" 0
+# Stacks under each finding (record captures them by default): both sides
+# of every STALE-PIN named down to gwload's own function, wl_file_stale —
+# the pinner's process_vm_readv and the writer's memset return into it (the
+# workloads keep frame pointers; libc's leaf wrappers do not, so the frame
+# in between is skipped, as with any frame-pointer unwinder).
+stack_lines() { # SIDE: "SIDE k|u FRAME" of every STALE-PIN block
+	awk '$2 == "STALE-PIN" && $1 ~ /^[0-9]+\.[0-9]+$/ { f = 1; next }
+		f && /^    [a-z]/ { side = $1; next }
+		f && /^      [ku] / { print side, $1, $2; next }
+		{ f = 0 }' /tmp/gw-rep.txt
+}
+gw_check "STALE-PIN pinner user stacks through wl_file_stale" \
+	"$(stack_lines | grep -c '^pinner u wl_file_stale+0x[0-9a-f]*$')" 4
+gw_check "STALE-PIN writer user stacks through wl_file_stale" \
+	"$(stack_lines | grep -c '^writer u wl_file_stale+0x[0-9a-f]*$')" 4
+gw_check "STALE-PIN pinner kernel stacks through process_vm_rw*" \
+	"$(stack_lines | grep '^pinner k process_vm_rw' | wc -l | awk '{ print ($1 >= 4) }')" 1
+gw_check "STALE-PIN writer kernel stacks through handle_mm_fault" \
+	"$(stack_lines | grep -c '^writer k handle_mm_fault+')" 4
+# the call-site table: the 4 R/O pins came from process_vm_readv's GUP call
+site=$(awk '/^Pins by kernel call site/ { s = 1; next } s && $1 ~ /^process_vm_rw/ { print $3, $4, $5, $6; exit }' /tmp/gw-rep.txt)
+gw_check "call site process_vm_rw*: PROCS PINS R/O R/W" "$site" "1 4 4 0"
+
 # Kept for the host: tests/vm logs carry it (base64) for host-side report checks.
-echo "GWREC BEGIN $(uname -r)"; base64 $rec; echo "GWREC END"
+echo "GWREC BEGIN file-stale $(uname -r)"; base64 $rec; echo "GWREC END"
+
+# io_uring registration: long-term R/W pins for as long as the buffer was
+# registered (--hold-ms 1000): >= 4 pin-seconds, 4 releases held >= 0.5 s.
+echo "+ gupwatch record -o /tmp/gw-io.gw -- gwload iouring-reg --pages 4 --hold-ms 1000"
+gupwatch record -o /tmp/gw-io.gw -- gwload iouring-reg --pages 4 --hold-ms 1000 >"$GW_OUT" 2>/tmp/gw-rec.err
+gw_check "record iouring-reg exit status" $? 0
+gupwatch report -i /tmp/gw-io.gw >/tmp/gw-io.txt 2>&1
+gw_check "report iouring-reg exit status" $? 0
+io_pid=$(sed -n 's/^# command (pid \([0-9]*\)).*/\1/p' /tmp/gw-io.txt)
+sed 's/^/  > /' /tmp/gw-io.txt
+row=$(awk -v p="$io_pid" '/^Pins by process/ { s = 1; next } s && $1 == p { print $3, $4, $6, $7, $8; exit }' /tmp/gw-io.txt)
+gw_check "pid $io_pid: PINS UNPINS R/O R/W LONGTERM" "$row" "4 4 0 4 4"
+pinsec=$(awk -v p="$io_pid" '/^Pins by process/ { s = 1; next } s && $1 == p { print $NF; exit }' /tmp/gw-io.txt)
+gw_check "pid $io_pid pin-seconds >= 4 (4 refs x >= 1 s)" "$(awk -v v="$pinsec" 'BEGIN { print (v >= 4.0) }')" 1
+site=$(awk '/^Pins by kernel call site/ { s = 1; next } s && $1 ~ /^io_/ { print $4, $6, $7; exit }' /tmp/gw-io.txt)
+gw_check "io_uring call site: PINS R/W LONGTERM" "$site" "4 4 4"
+hist=$(awk '/^Hold times of pins taken at io_/ { s = 1; next } s && /->/ { n += $5; if ($1 < 524288) short += $5 } s && /^$/ { s = 0 }
+	END { print n + 0, short + 0 }' /tmp/gw-io.txt)
+gw_check "io_uring hold-time histogram: released, of which < 0.5 s" "$hist" "4 0"
+echo "GWREC BEGIN iouring-reg $(uname -r)"; base64 /tmp/gw-io.gw; echo "GWREC END"
 
 echo "+ gupwatch record -- sh -c 'exit 3'"
 gupwatch record -o /tmp/gw-rec3.gw -- sh -c 'exit 3' >/dev/null 2>&1

@@ -38,6 +38,58 @@ printf '%s\n' "$out" | grep -q '^# gupwatch record of testhost, kernel 6.12.0-te
 printf '%s\n' "$out" | grep -q '^# command (pid 4242): gwload file-stale --pages 1$' || fail "no command line"
 echo "ok: text report has the 4 findings, the totals against the kernel counters and the file header"
 
+# --- stacks: named from the file's kernel symbols; user frames whose ELF is
+# not on this machine stay addresses with module+offset; nothing vanishes
+blk=$(printf '%s\n' "$out" | awk '$2 == "STALE-PIN" { f = 1; next } $1 ~ /^[0-9]+\.[0-9]+$/ { f = 0 } f && /^    / { print; next } { f = 0 }')
+want='    writer 200/writer:
+      k do_wp_page+0x4
+      k 0xffffffff80000001
+      u 0x400456 [gwtest-dd+0x400456]
+    pinner 100/dd (R/O pin):
+      k try_grab_folio+0x10
+      k __get_user_pages+0x20
+      k process_vm_rw_core.constprop.0+0x8
+      u 0x400123 [gwtest-dd+0x400123]
+      u 0x7f1234560042 [libgwtest.so+0x60042]'
+[ "$blk" = "$want" ] || fail "STALE-PIN stacks:
+$blk"
+[ -z "$("$gw" report -i "$rec" --no-stacks | grep '^      [ku] ')" ] || fail "--no-stacks prints stacks"
+echo "ok: finding stacks named from the recorded symbols and maps; --no-stacks hides them"
+
+# --- call sites, user stacks, hold-time histograms, outstanding pins
+table() { # TITLE-REGEX: the rows of that table
+	printf '%s\n' "$out" | awk -v t="$1" '$0 ~ t { s = 1; getline; next } s && /^$/ { s = 0 } s'
+}
+[ "$(table '^Pins by kernel call site' | awk '$1 ~ /^process_vm/ { print $1, $2, $3, $4, $5, $6, $7, $8 }')" = \
+  "process_vm_rw_core.constprop.0 __get_user_pages 1 1 1 0 0 0" ] || fail "call-site table: $(table '^Pins by kernel call site')"
+[ "$(table '^Pins by kernel call site' | awk '$1 == "(no" { print $4, $5, $6, $7, $8, $9 }')" = "2 5 1 4 4 4" ] ||
+	fail "call-site table, pins without stacks"
+[ "$(table '^Hold times of pins taken at process_vm_rw_core' | awk '{ print $1, $2, $3, $5 }')" = "1024 -> 2047 1" ] ||
+	fail "hold-time histogram: $(table '^Hold times of pins taken at process_vm_rw_core')"
+[ "$(table '^Pins by user stack' | awk '$1 == "dd" { $1 = $2 = $3 = $4 = $5 = $6 = $7 = ""; sub(/^ +/, ""); print }')" = \
+  "0x400123 [gwtest-dd+0x400123] <- 0x7f1234560042 [libgwtest.so+0x60042]" ] || fail "user-stack table: $(table '^Pins by user stack')"
+[ "$(table '^Outstanding pins at the end' | awk '{ print $1, $2, $3, $4, $5, $6 }')" = "110 fio R/W,longterm 4 1 6.0ms" ] ||
+	fail "outstanding table: $(table '^Outstanding pins at the end')"
+[ "$(table '^Findings by the two sides' | awk '$1 == "STALE-PIN" { print $2, $3, $4, $5, $6 }')" = "1 medium writer 200/writer 100/dd" ] ||
+	fail "findings by side: $(table '^Findings by the two sides')"
+echo "ok: call-site, user-stack, hold-time, outstanding and both-sides tables"
+
+# --- --sort and --min-age
+order() { "$gw" report -i "$rec" "$@" | awk '/^Pins by process/ { s = 1; getline; next } s && /^$/ { exit } s { printf "%s ", $1 }'; }
+[ "$(order)" = "110 100 300 200 " ] || fail "default order (pins, pid): $(order)"
+[ "$(order --sort pid)" = "100 110 200 300 " ] || fail "--sort pid: $(order --sort pid)"
+[ "$(order --sort pin-seconds)" = "110 100 300 200 " ] || fail "--sort pin-seconds: $(order --sort pin-seconds)"
+[ "$(order --sort ro,comm)" = "100 300 110 200 " ] || fail "--sort ro,comm: $(order --sort ro,comm)"
+o=$("$gw" report -i "$rec" --min-age 10ms | awk '/^Outstanding pins at the end/ { print; getline; getline; print }')
+[ "$o" = "Outstanding pins at the end, oldest first (held at least 10.0ms)
+  (none)" ] || fail "--min-age 10ms: $o"
+"$gw" report -i "$rec" --min-age 5ms | grep -q '^      110 fio .*6.0ms' || fail "--min-age 5ms hides fio's 6 ms pin"
+e=$("$gw" report -i "$rec" --sort bogus 2>&1); [ $? = 64 ] && printf '%s\n' "$e" | grep -q "unknown sort key 'bogus' (keys: pins, pin-seconds" ||
+	fail "--sort bogus: $e"
+e=$("$gw" report -i "$rec" --min-age 5parsecs 2>&1); [ $? = 64 ] && printf '%s\n' "$e" | grep -q "invalid --min-age '5parsecs'" ||
+	fail "--min-age 5parsecs: $e"
+echo "ok: --sort orders the tables, --min-age filters outstanding pins, bad values are usage errors"
+
 # --- filters
 out=$("$gw" report -i "$rec" -p 110 2>&1) || fail "report -p exited $?"
 [ "$(printf '%s\n' "$out" | awk '$1 ~ /^[0-9]+\.[0-9]+$/ { print $2 }' | tr '\n' ' ')" = "FORK-COPY HELD-AT-EXIT " ] ||
@@ -126,8 +178,10 @@ expect_bad "missing file" "$tmp/nonexistent.gw" "^gupwatch: $tmp/nonexistent.gw:
 size=$(stat -c %s "$rec")
 head -c $((size - 100)) "$rec" >"$tmp/cut.gw"
 expect_bad "truncated file" "$tmp/cut.gw" "truncated trailer record .* at byte [0-9]+ \(file ends at $((size - 100))\)$"
-head -c 950 "$rec" >"$tmp/cut.gw"
-expect_bad "truncated event" "$tmp/cut.gw" "truncated event record .* at byte 888 \(file ends at 950\)$"
+# the last event record (8 + 104 bytes) sits before the 120-byte trailer
+head -c $((size - 130)) "$rec" >"$tmp/cut.gw"
+expect_bad "truncated event" "$tmp/cut.gw" \
+	"truncated event record .* at byte $((size - 120 - 112)) \(file ends at $((size - 130))\)$"
 : >"$tmp/empty.gw"
 expect_bad "empty file" "$tmp/empty.gw" "empty file at byte 0"
 printf 'not a recording\n' >"$tmp/text.gw"

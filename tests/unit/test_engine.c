@@ -1106,7 +1106,7 @@ static void test_summary_render(void **state)
 	assert_int_equal(totals(e).counters[GW_CNT_RINGBUF_DROP], 3);
 
 	m = open_memstream(&s, &len);
-	engine_print_summary(m, e);
+	engine_print_summary(m, e, NULL);
 	fclose(m);
 	assert_contains(s, "gupwatch summary: 3.000 s, 5 events");
 	assert_contains(s, "    100 dd                        1          0          0          1          0");

@@ -7,7 +7,9 @@
  * `test_recfile --write FILE` writes the sample recording instead (for
  * tests/host/test-report.sh): a STALE-PIN, an UNSHARE linked to its pin, a
  * FORK-COPY, a long-term pin held at exit, a FOLL_GET, and a comm that
- * needs JSON escaping.
+ * needs JSON escaping; the STALE-PIN's pin and write come with kernel and
+ * user stacks, their kernel symbols and process maps (whose ELF files do
+ * not exist: user frames stay addresses with their module and offset).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -67,8 +69,10 @@ static size_t sample_events(struct gw_event *out)
 			     fio = tk(110, 111, "fio"), odd = tk(300, 300, "we\"ird\\c\xff\t");
 	size_t n = 0;
 
-	out[n++] = pin(GW_EV_PIN, MS(1), dd, 0x1000, 1, 0);
-	out[n++] = wp(MS(2), writer, 0x7f0000001000, 0x1000, 0x2000, GW_WP_OLD_PINNED);
+	out[n] = pin(GW_EV_PIN, MS(1), dd, 0x1000, 1, 0);
+	out[n].kstack_id = 1, out[n++].ustack_id = 2;
+	out[n] = wp(MS(2), writer, 0x7f0000001000, 0x1000, 0x2000, GW_WP_OLD_PINNED);
+	out[n].kstack_id = 3, out[n++].ustack_id = 4;
 	out[n++] = pin(GW_EV_UNPIN, MS(3), dd, 0x1000, 1, 0);
 	out[n++] = pin(GW_EV_PIN, MS(4), fio, 0x3000, 4, GW_PIN_WRITE | GW_PIN_LONGTERM);
 	out[n] = ev(GW_EV_FORK_COPY, MS(5), fio);
@@ -107,7 +111,40 @@ static void sample_counters(uint64_t c[GW_CNT__MAX])
 	c[GW_CNT_STACK_DROP] = 3;
 }
 
-static int write_sample(const char *path, char *err, size_t errlen)
+/* Stacks 1..4 of the sample, the kernel symbols they lie in, and the maps of dd and writer. */
+#define KTEXT 0xffffffff81000000ull
+static const uint64_t sample_frames[4][3] = {
+	{ KTEXT + 0x100010, KTEXT + 0x101020, KTEXT + 0x200008 }, /* dd's pin */
+	{ 0x400123, 0x7f1234560042 },                              /* dd: main program, libc */
+	{ KTEXT + 0x300004, 0xffffffff80000001 },                  /* the write fault; a frame below all symbols */
+	{ 0x400456 },                                               /* writer */
+};
+
+static const struct usym_module sample_modules[2] = {
+	{ .start = 0x400000, .end = 0x401000, .build_id_len = 4, .build_id = { 0xde, 0xad, 0xbe, 0xef },
+	  .path = "/nonexistent/gwtest-dd" },
+	{ .start = 0x7f1234500000, .end = 0x7f1234600000, .base = 0x7f1234500000,
+	  .path = "/nonexistent/libgwtest.so" },
+};
+
+static void write_symbols(struct rec_writer *w)
+{
+	rec_writer_ksym(w, KTEXT + 0x100000, "try_grab_folio");
+	rec_writer_ksym(w, KTEXT + 0x101000, "__get_user_pages");
+	rec_writer_ksym(w, KTEXT + 0x200000, "process_vm_rw_core.constprop.0");
+	rec_writer_ksym(w, KTEXT + 0x300000, "do_wp_page");
+	rec_writer_maps(w, 100, sample_modules, 2);
+	rec_writer_maps(w, 200, sample_modules, 1);
+	for (uint32_t id = 1; id <= 4; id++) {
+		uint32_t nr = 0;
+
+		while (nr < 3 && sample_frames[id - 1][nr])
+			nr++;
+		rec_writer_stack(w, id, !(id & 1), sample_frames[id - 1], nr);
+	}
+}
+
+static int write_sample(const char *path, bool symbols, char *err, size_t errlen)
 {
 	struct gw_event evs[16];
 	size_t n = sample_events(evs);
@@ -120,6 +157,8 @@ static int write_sample(const char *path, char *err, size_t errlen)
 	if (rec_writer_open(&w, path, err, errlen))
 		return -1;
 	rec_writer_header(&w, &h);
+	if (symbols)
+		write_symbols(&w);
 	for (size_t i = 0; i < n; i++)
 		rec_writer_event(&w, &evs[i]);
 	return rec_writer_finish(&w, counters, T0 + MS(10), err, errlen);
@@ -137,7 +176,7 @@ static int setup(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "/tmp/test_recfile.%d.gw", getpid());
-	if (write_sample(path, err, sizeof(err))) {
+	if (write_sample(path, false, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
@@ -164,7 +203,8 @@ static int teardown(void **state)
 
 static void test_round_trip(void **state)
 {
-	struct gw_event evs[16], got;
+	struct gw_event evs[16];
+	struct rec_item got;
 	size_t n = sample_events(evs), i = 0;
 	uint64_t counters[GW_CNT__MAX];
 	struct rec_header want;
@@ -196,8 +236,9 @@ static void test_round_trip(void **state)
 	assert_int_equal(r.hdr.filter_pid, 0);
 	assert_string_equal(r.hdr.filter_comm, "");
 	while (rec_reader_next(&r, &got)) {
+		assert_int_equal(got.type, REC_EVENT);
 		assert_true(i < n);
-		assert_memory_equal(&got, &evs[i], sizeof(got));
+		assert_memory_equal(&got.event, &evs[i], sizeof(got.event));
 		i++;
 	}
 	assert_int_equal(i, n);
@@ -413,7 +454,7 @@ static void test_optional_record_skipped(void **state)
 	size_t ev1 = rec_off(1), n = 0;
 	unsigned char *b = malloc(img_size + 24);
 	struct rec_reader r;
-	struct gw_event e;
+	struct rec_item e;
 	char err[512];
 
 	(void)state;
@@ -455,6 +496,88 @@ static void test_writer_files(void **state)
 	unlink(p);
 }
 
+/*
+ * Stacks, kernel symbols and process maps: read back in file order, and a
+ * file with them cut at any byte or with any byte flipped is rejected.
+ */
+static void test_symbols_round_trip(void **state)
+{
+	char spath[80], err[512];
+	unsigned char *b;
+	struct rec_reader r;
+	struct rec_item it;
+	size_t size, events = 0, ksyms = 0, maps = 0, stacks = 0;
+	FILE *f;
+
+	(void)state;
+	snprintf(spath, sizeof(spath), "%s.sym", path);
+	if (write_sample(spath, true, err, sizeof(err)))
+		fail_msg("%s", err);
+	if (rec_reader_open(&r, spath, err, sizeof(err)))
+		fail_msg("%s", err);
+	while (rec_reader_next(&r, &it)) {
+		switch (it.type) {
+		case REC_KSYM:
+			assert_int_equal(events + stacks + maps, 0);
+			if (ksyms++ == 2) {
+				assert_true(it.ksym.start == KTEXT + 0x200000);
+				assert_string_equal(it.ksym.name, "process_vm_rw_core.constprop.0");
+			}
+			break;
+		case REC_MAPS: {
+			struct usym_module m;
+
+			assert_int_equal(it.maps.pid, maps++ ? 200 : 100);
+			assert_int_equal(it.maps.nr, it.maps.pid == 100 ? 2 : 1);
+			rec_item_module(&it, it.maps.nr - 1, &m);
+			assert_memory_equal(&m, &sample_modules[it.maps.nr - 1], sizeof(m));
+			break;
+		}
+		case REC_STACK:
+			assert_int_equal(events, 0);
+			assert_int_equal(it.stack.id, ++stacks);
+			assert_int_equal(it.stack.user, !(it.stack.id & 1));
+			assert_int_equal(it.stack.nr, it.stack.id == 1 ? 3 : it.stack.id == 4 ? 1 : 2);
+			assert_memory_equal(it.stack.frames, sample_frames[it.stack.id - 1], 8 * it.stack.nr);
+			break;
+		case REC_EVENT:
+			events++;
+			break;
+		default:
+			fail_msg("record type 0x%x", it.type);
+		}
+	}
+	assert_int_equal(ksyms, 4);
+	assert_int_equal(maps, 2);
+	assert_int_equal(stacks, 4);
+	assert_int_equal(events, r.trl.events);
+	rec_reader_close(&r);
+
+	f = fopen(spath, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	rewind(f);
+	b = malloc(size);
+	assert_non_null(b);
+	assert_int_equal(fread(b, 1, size, f), size);
+	fclose(f);
+	unlink(spath);
+	for (size_t len = 0; len < size; len++) {
+		if (!rec_reader_open_mem(&r, b, len, "t.gw", err, sizeof(err)))
+			fail_msg("cut at %zu: accepted", len);
+		assert_non_null(strstr(err, " at byte "));
+	}
+	for (size_t i = 0; i < size; i++) {
+		b[i] ^= 0x5a;
+		if (!rec_reader_open_mem(&r, b, size, "t.gw", err, sizeof(err)))
+			fail_msg("byte %zu flipped: accepted", i);
+		assert_non_null(strstr(err, " at byte "));
+		b[i] ^= 0x5a;
+	}
+	free(b);
+}
+
 static void test_crc(void **state)
 {
 	(void)state;
@@ -472,12 +595,13 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bad_fields),
 		cmocka_unit_test(test_optional_record_skipped),
 		cmocka_unit_test(test_writer_files),
+		cmocka_unit_test(test_symbols_round_trip),
 	};
 
 	if (argc == 3 && !strcmp(argv[1], "--write")) {
 		char err[256];
 
-		if (write_sample(argv[2], err, sizeof(err))) {
+		if (write_sample(argv[2], true, err, sizeof(err))) {
 			fprintf(stderr, "%s\n", err);
 			return 1;
 		}
