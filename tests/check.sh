@@ -33,8 +33,19 @@ collect() {
 
 echo "== guest tests (KERNELS=${KERNELS:-6.1 6.12})"
 rm -f .cache/vm/results.txt
+marker=$(mktemp)
 tests/vm/run.sh || true
 collect "guest harness"
+
+# What test-record.sh recorded in each guest, reported by this host's gupwatch.
+echo "== guest recordings reported on the host"
+mapfile -t logs < <(find .cache/vm/logs -name '*.log' -newer "$marker" 2>/dev/null | sort)
+rm -f "$marker"
+if [ ${#logs[@]} -gt 0 ]; then
+	tests/report-guest.sh "${logs[@]}" | tee -a "$results"
+else
+	echo "FAIL host-report: the guest run left no logs" | tee -a "$results"
+fi
 
 # Soft-RoCE needs rdma_rxe, which only Debian's generic flavour ships, and
 # rdma-core's userland in the guest (test-rdma skips on the cloud kernels).
