@@ -1,4 +1,4 @@
-/* JSON Lines rendering of a run: header, findings, process rows, totals, losses. */
+/* JSON Lines rendering of a run: header, findings, process rows, tables, totals, losses. */
 #include "json.h"
 
 #include <inttypes.h>
@@ -204,7 +204,24 @@ static void pin_kind(struct jw *w, uint32_t flags)
 	boolean(w, "force", flags & GW_PIN_FORCE);
 }
 
-void json_finding(FILE *f, const struct engine *e, const struct engine_finding *fd)
+/* A stack as an array of frame names, if st has it. */
+static void stack(struct jw *w, const char *k, const struct stacks *st, uint32_t pid, int32_t id)
+{
+	const uint64_t *fr;
+	uint32_t nr;
+	char name[512];
+	bool user;
+
+	if (!st || !(fr = stacks_shown(st, id, &nr, &user)))
+		return;
+	ARR(w, k);
+	for (uint32_t i = 0; i < nr; i++)
+		str(w, NULL, stacks_frame(st, user, pid, fr[i], name, sizeof(name)));
+	ENDARR(w);
+}
+
+void json_finding(FILE *f, const struct engine *e, const struct engine_finding *fd,
+		  const struct stacks *st)
 {
 	static const struct { uint32_t bit; const char *name; } wp[] = {
 		{ GW_WP_UNSHARE, "unshare" }, { GW_WP_THP, "thp" }, { GW_WP_HUGETLB, "hugetlb" },
@@ -252,10 +269,14 @@ void json_finding(FILE *f, const struct engine *e, const struct engine_finding *
 			secs(&w, "held_s", (int64_t)(fd->ts_ns - p->since_ns));
 		else
 			null(&w, "held_s");
+		stack(&w, "kernel_stack", st, p->task.pid, p->kstack_id);
+		stack(&w, "user_stack", st, p->task.pid, p->ustack_id);
 		END(&w);
 	}
 	ENDARR(&w);
 	u64(&w, "untracked_pins", fd->untracked_pins);
+	stack(&w, "kernel_stack", st, fd->task.pid, fd->kstack_id);
+	stack(&w, "user_stack", st, fd->task.pid, fd->ustack_id);
 	END(&w);
 }
 
@@ -290,6 +311,7 @@ static void procs(FILE *f, const struct engine *e, const struct engine_totals *t
 		u64(&w, "rw_refs", p[i].rw_refs);
 		u64(&w, "longterm_refs", p[i].longterm_refs);
 		u64(&w, "get_refs", p[i].get_refs);
+		secs(&w, "pin_seconds", p[i].pin_ns);
 		u64(&w, "out_folios", p[i].out_folios);
 		u64(&w, "out_refs", p[i].out_refs);
 		u64(&w, "out_refs_min", p[i].out_refs_min);
@@ -314,13 +336,87 @@ static void counter(struct jw *w, const struct engine_totals *t, const char *k, 
 		null(w, k);
 }
 
-void json_summary(FILE *f, const struct engine *e)
+/* The numbers of a call-site or user-stack row. */
+static void group_numbers(struct jw *w, const struct site_group *g)
+{
+	u64(w, "procs", g->procs);
+	u64(w, "pin_refs", g->pins);
+	u64(w, "ro_refs", g->ro);
+	u64(w, "rw_refs", g->rw);
+	u64(w, "longterm_refs", g->longterm);
+	u64(w, "out_refs", g->held);
+	secs(w, "pin_seconds", g->pin_ns);
+	u64(w, "released_refs", g->released);
+	ARR(w, "hold_us_log2");
+	for (int i = 0; i < ENGINE_HOLD_SLOTS; i++) {
+		if (!g->hold[i])
+			continue;
+		OBJ(w, NULL);
+		u64(w, "from_us", i ? 1ull << (i - 1) : 0);
+		u64(w, "to_us", (1ull << i) - 1);
+		u64(w, "refs", g->hold[i]);
+		END(w);
+	}
+	ENDARR(w);
+}
+
+/* report: the call-site, user-stack and outstanding tables of sites.h. */
+static void site_tables(FILE *f, const struct engine *e, const struct stacks *st,
+			const struct sites_opts *o, uint64_t end)
+{
+	static const char *const types[] = {
+		[GROUP_CALL_SITE] = "callsite", [GROUP_USER_STACK] = "user_stack",
+		[GROUP_OUTSTANDING] = "outstanding",
+	};
+
+	for (int grouping = GROUP_CALL_SITE; grouping <= GROUP_OUTSTANDING; grouping++) {
+		size_t n;
+		struct site_group *g = sites_group(e, st, grouping, o->sort, &n);
+
+		for (size_t i = 0; i < n; i++) {
+			struct jw w = { .f = f };
+
+			if (grouping == GROUP_OUTSTANDING && end - g[i].oldest_ns < o->min_age_ns)
+				continue;
+			OBJ(&w, NULL);
+			str(&w, "type", types[grouping]);
+			switch (grouping) {
+			case GROUP_CALL_SITE:
+				str(&w, "call_site", g[i].key);
+				str(&w, "via", g[i].api);
+				group_numbers(&w, &g[i]);
+				break;
+			case GROUP_USER_STACK:
+				str_n(&w, "comm", g[i].comm, GW_COMM_LEN);
+				str(&w, "user_stack", g[i].key);
+				group_numbers(&w, &g[i]);
+				break;
+			case GROUP_OUTSTANDING:
+				u64(&w, "pid", g[i].pid);
+				str_n(&w, "comm", g[i].comm, GW_COMM_LEN);
+				pin_kind(&w, g[i].flags);
+				u64(&w, "out_refs", g[i].held);
+				u64(&w, "out_folios", g[i].held_folios);
+				secs(&w, "age_s", (int64_t)(end - g[i].oldest_ns));
+				str(&w, "call_site", g[i].key);
+				break;
+			}
+			END(&w);
+		}
+		free(g);
+	}
+}
+
+void json_summary(FILE *f, const struct engine *e, const struct stacks *st,
+		  const struct sites_opts *o)
 {
 	struct engine_totals t;
 	struct jw w = { .f = f };
 
 	engine_totals(e, &t);
 	procs(f, e, &t);
+	if (st)
+		site_tables(f, e, st, o, t.end_ns ?: t.last_ns);
 
 	OBJ(&w, NULL);
 	str(&w, "type", "totals");

@@ -4,7 +4,8 @@
  * in every header object). Numbers come from the engine's public API only.
  *
  * Order: header, findings (as reported), then json_summary: one "process"
- * object per process row, one "totals", one "losses".
+ * object per process row, with stacks (report) the "callsite", "user_stack"
+ * and "outstanding" rows, then one "totals", one "losses".
  */
 #ifndef GUPWATCH_JSON_H
 #define GUPWATCH_JSON_H
@@ -13,13 +14,18 @@
 
 #include "engine.h"
 #include "recfile.h"
+#include "sites.h"
+#include "stacks.h"
 
 #define JSON_SCHEMA_VERSION 1
 
 /* source: "trace" (live) or "report" (file: its path, else NULL). */
 void json_header(FILE *f, const struct engine *e, const struct rec_header *h, const char *source,
 		 const char *file);
-void json_finding(FILE *f, const struct engine *e, const struct engine_finding *fd);
-void json_summary(FILE *f, const struct engine *e);
+/* st: the stacks to name (report), NULL: none (trace). */
+void json_finding(FILE *f, const struct engine *e, const struct engine_finding *fd,
+		  const struct stacks *st);
+void json_summary(FILE *f, const struct engine *e, const struct stacks *st,
+		  const struct sites_opts *o);
 
 #endif

@@ -142,7 +142,7 @@ static void on_finding(const struct engine_finding *f, void *ctx)
 {
 	(void)ctx;
 	if (env.json) {
-		json_finding(stdout, engine, f);
+		json_finding(stdout, engine, f, stacks);
 		return;
 	}
 	engine_print_finding(stdout, engine, f);
@@ -241,7 +241,7 @@ int cmd_report(int argc, char **argv)
 	engine_set_counters(engine, r.trl.counters);
 	engine_finish(engine, r.trl.end_mono_ns);
 	if (env.json) {
-		json_summary(stdout, engine);
+		json_summary(stdout, engine, stacks, &env.sites);
 	} else {
 		printf("\n");
 		engine_print_summary(stdout, engine, &env.sort);

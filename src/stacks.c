@@ -78,23 +78,33 @@ const char *stacks_frame(const struct stacks *s, bool user, uint32_t pid, uint64
 	return user ? usyms_name(s->usyms, pid, addr, buf, len) : ksyms_name(s->ksyms, addr, buf, len);
 }
 
+const uint64_t *stacks_shown(const struct stacks *s, int32_t id, uint32_t *nr, bool *user)
+{
+	const uint64_t *fr = stacks_get(s, id, nr);
+	char name[512];
+
+	if (!fr)
+		return NULL;
+	*user = s->ids[id].user;
+	/* gupwatch's own BPF program and trampoline frames on top of a kernel stack */
+	while (!*user && *nr && (ksyms_name(s->ksyms, *fr, name, sizeof(name)),
+				 !strncmp(name, "bpf_prog_", 9) || !strncmp(name, "bpf_trampoline_", 15))) {
+		fr++;
+		(*nr)--;
+	}
+	return fr;
+}
+
 void stacks_print(FILE *f, const struct stacks *s, const char *indent, uint32_t pid, int32_t id)
 {
-	const uint64_t *fr;
 	uint32_t nr, i;
+	bool user;
+	const uint64_t *fr = stacks_shown(s, id, &nr, &user);
 	char name[512];
-	bool top = true;
 
-	fr = stacks_get(s, id, &nr);
-	for (i = 0; fr && i < nr; i++) {
-		stacks_frame(s, s->ids[id].user, pid, fr[i], name, sizeof(name));
-		/* gupwatch's own BPF program and trampoline frames on top of a kernel stack */
-		if (top && !s->ids[id].user &&
-		    (!strncmp(name, "bpf_prog_", 9) || !strncmp(name, "bpf_trampoline_", 15)))
-			continue;
-		top = false;
-		fprintf(f, "%s%s %s\n", indent, s->ids[id].user ? "u" : "k", name);
-	}
+	for (i = 0; fr && i < nr; i++)
+		fprintf(f, "%s%s %s\n", indent, user ? "u" : "k",
+			stacks_frame(s, user, pid, fr[i], name, sizeof(name)));
 }
 
 /* The function of a kernel frame without its offset; false if unnamed. */

@@ -174,7 +174,7 @@ static void on_finding(const struct engine_finding *f, void *ctx)
 {
 	(void)ctx;
 	if (env.json)
-		json_finding(stdout, engine, f);
+		json_finding(stdout, engine, f, NULL);
 	else
 		engine_print_finding(stdout, engine, f);
 	fflush(stdout);
@@ -226,7 +226,7 @@ int cmd_trace(int argc, char **argv)
 		engine_set_counters(engine, counters);
 		engine_finish(engine, session_now_ns());
 		if (env.json) {
-			json_summary(stdout, engine);
+			json_summary(stdout, engine, NULL, NULL);
 		} else {
 			printf("\n");
 			engine_print_summary(stdout, engine, NULL);

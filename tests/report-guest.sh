@@ -63,6 +63,20 @@ file_stale() { # KVER FILE
 		"$([ "$(stack_lines "$with" | wc -l)" = "$(stack_lines "$without" | wc -l)" ] && echo 1)"
 	check "without --symfs: gwload frames as address [gwload+offset]" \
 		"$(stack_lines "$without" | grep -c '^pinner u 0x[0-9a-f]* \[gwload+0x[0-9a-f]*\]$' | awk '{ print ($1 >= 4) }')"
+	# --json of the same: every line valid against the schema, both sides' stacks in each STALE-PIN
+	"$gw" report -i "$2" --symfs "$tmp/symfs" --json >"$tmp/fs.json" 2>&1
+	check "report --json: schema-valid, 4 STALE-PIN with wl_file_stale on both sides" "$(python3 - "$tmp/fs.json" <<'EOF'
+import json, sys
+import jsonschema
+val = jsonschema.Draft202012Validator(json.load(open("doc/gupwatch-json.schema.json")))
+objs = [json.loads(line) for line in open(sys.argv[1])]
+ok = all(not list(val.iter_errors(o)) for o in objs)
+stale = [o for o in objs if o["type"] == "finding" and o["kind"] == "STALE-PIN"]
+both = [o for o in stale if any(f.startswith("wl_file_stale+") for f in o.get("user_stack", []))
+        and any(f.startswith("wl_file_stale+") for f in o["pinners"][0].get("user_stack", []))]
+print(int(ok and len(stale) == 4 and len(both) == 4))
+EOF
+)"
 	check "call site process_vm_rw*: 1 process, 4 R/O pins" \
 		"$(awk '/^Pins by kernel call site/ { s = 1; next } s && $1 ~ /^process_vm_rw/ { print ($3 $4 $5 $6 == "1440"); exit }' "$with")"
 	result "$1" file-stale

@@ -123,7 +123,8 @@ def load(path):
             sys.exit(f"{path}:{n}: does not match the schema: {errs[0].message} in {line!r}")
         objs.append(o)
     types = [o["type"] for o in objs]
-    order = {"header": 0, "finding": 1, "process": 2, "totals": 3, "losses": 4}
+    order = {"header": 0, "finding": 1, "process": 2, "callsite": 3, "user_stack": 4, "outstanding": 5,
+             "totals": 6, "losses": 7}
     if types[0] != "header" or types.count("header") != 1 or types.count("totals") != 1 \
             or types[-1] != "losses" or [order[t] for t in types] != sorted(order[t] for t in types):
         sys.exit(f"{path}: objects out of order: {types}")
@@ -147,6 +148,23 @@ assert f["HELD-AT-EXIT"]["pinners"][0]["longterm"] is True
 procs = {o["pid"]: o for o in objs if o["type"] == "process"}
 assert sorted(procs) == [100, 110, 200, 300] and procs[110]["longterm_refs"] == 4, procs
 assert procs[100]["get_refs"] == 1 and procs[200]["wp_copies"] == 1, procs
+assert abs(procs[110]["pin_seconds"] - 0.024) < 1e-9 and abs(procs[100]["pin_seconds"] - 0.002) < 1e-9, procs
+# stacks of both sides, named as in the text report
+assert s["kernel_stack"] == ["do_wp_page+0x4", "0xffffffff80000001"], s
+assert s["user_stack"] == ["0x400456 [gwtest-dd+0x400456]"], s
+assert s["pinners"][0]["kernel_stack"] == ["try_grab_folio+0x10", "__get_user_pages+0x20",
+                                           "process_vm_rw_core.constprop.0+0x8"], s
+assert "kernel_stack" not in f["FORK-COPY"], f["FORK-COPY"]
+cs = {o["call_site"]: o for o in objs if o["type"] == "callsite"}
+c = cs["process_vm_rw_core.constprop.0"]
+assert (c["via"], c["pin_refs"], c["ro_refs"], c["released_refs"]) == ("__get_user_pages", 1, 1, 1), c
+assert c["hold_us_log2"] == [{"from_us": 1024, "to_us": 2047, "refs": 1}], c
+assert cs["(no stack)"]["out_refs"] == 4, cs
+us = [o for o in objs if o["type"] == "user_stack" and o["comm"] == "dd"]
+assert us and us[0]["user_stack"] == "0x400123 [gwtest-dd+0x400123] <- 0x7f1234560042 [libgwtest.so+0x60042]", us
+out = [o for o in objs if o["type"] == "outstanding"]
+assert [(o["pid"], o["access"], o["longterm"], o["out_refs"]) for o in out] == [(110, "rw", True, 4)], out
+assert abs(out[0]["age_s"] - 0.006) < 1e-9, out
 t = [o for o in objs if o["type"] == "totals"][0]
 assert (t["pin_refs"], t["unpin_refs"], t["kernel"]["pin_refs"], t["kernel"]["page_copies"]) == (6, 2, 6, 5), t
 l = objs[-1]
