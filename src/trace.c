@@ -18,10 +18,13 @@
 #include "gupwatch.skel.h"
 #include "ksyms.h"
 #include "session.h"
+#include "sortkeys.h"
+#include "usyms.h"
 
 static struct trace_env {
 	struct tracer_opts tracer;
 	struct engine_opts engine;
+	struct sort_spec sort;
 	long duration_s;
 	bool verbose;
 	bool json;
@@ -30,7 +33,7 @@ static struct trace_env {
 	.engine = { .max_folios = 1 << 18 },
 };
 
-enum { OPT_ATTACH = 1000, OPT_GET, OPT_LOAD_ONLY, OPT_MAX_FOLIOS, OPT_JSON };
+enum { OPT_ATTACH = 1000, OPT_GET, OPT_LOAD_ONLY, OPT_MAX_FOLIOS, OPT_JSON, OPT_SORT };
 
 static const struct argp_option trace_options[] = {
 	{ "pid", 'p', "PID", 0, "Report only findings and processes involving PID", 0 },
@@ -41,6 +44,7 @@ static const struct argp_option trace_options[] = {
 	{ "get", OPT_GET, NULL, 0, "Also report FOLL_GET references (a separate class, not pins)", 0 },
 	{ "max-folios", OPT_MAX_FOLIOS, "N", 0, "Pinned folios tracked at once (default 262144)", 0 },
 	{ "json", OPT_JSON, NULL, 0, "One JSON object per line (doc/gupwatch-json.schema.json)", 0 },
+	{ "sort", OPT_SORT, "KEYS", 0, "Order of the per-process tables, comma-separated: " SORT_KEYS_HELP " (default pins,pid)", 0 },
 	{ "load-only", OPT_LOAD_ONLY, NULL, 0, "Check that the kernel accepts the BPF programs, attach nothing", 0 },
 	{ 0 },
 };
@@ -76,6 +80,9 @@ static error_t trace_parse(int key, char *arg, struct argp_state *state)
 	case OPT_JSON:
 		env.json = true;
 		break;
+	case OPT_SORT:
+		cli_sort(arg, &env.sort, state);
+		break;
 	case ARGP_KEY_END:
 		if (env.json && env.verbose)
 			argp_error(state, "--verbose and --json do not mix");
@@ -104,9 +111,34 @@ static const struct argp trace_argp = {
 };
 
 static struct engine *engine;
-/* -v: where stacks are, and names for kernel frames */
+/* -v: where stacks are, and names for kernel and user frames */
 static int stack_fd = -1;
 static struct ksyms *ksyms;
+static struct usyms *usyms;
+
+/* Read a process's modules the first time one of its user stacks is printed. */
+static void usyms_learn(uint32_t pid)
+{
+	static uint32_t *known;
+	static size_t nknown;
+	struct usym_module *m;
+	uint32_t *more;
+	int n;
+
+	for (size_t i = 0; i < nknown; i++)
+		if (known[i] == pid)
+			return;
+	more = realloc(known, (nknown + 1) * sizeof(*known));
+	if (!more)
+		return;
+	known = more;
+	known[nknown++] = pid;
+	n = usyms_snapshot(pid, NULL, 0);
+	m = n > 0 ? calloc(n, sizeof(*m)) : NULL;
+	if (m && (n = usyms_snapshot(pid, m, n)) > 0)
+		usyms_set_process(usyms, pid, m, n);
+	free(m);
+}
 
 static void print_event(const struct gw_event *e)
 {
@@ -146,17 +178,18 @@ static void print_event(const struct gw_event *e)
  * carry the same id (same stack), and a freed id can come back holding another
  * stack. A full map shows as "stacks lost" in the summary.
  */
-static void print_stack(const char *what, int id, bool kernel)
+static void print_stack(const char *what, int id, bool kernel, uint32_t pid)
 {
 	uint64_t frames[127];
-	char name[256];
+	char name[512];
 
 	if (id < 0 || bpf_map_lookup_elem(stack_fd, &id, frames))
 		return;
+	if (!kernel && usyms)
+		usyms_learn(pid);
 	for (int i = 0; i < 127 && frames[i]; i++)
 		printf("    %s %s\n", what, kernel ? ksyms_name(ksyms, frames[i], name, sizeof(name))
-					     : (snprintf(name, sizeof(name), "0x%llx",
-							 (unsigned long long)frames[i]), name));
+					     : usyms_name(usyms, pid, frames[i], name, sizeof(name)));
 }
 
 static void on_event(const struct gw_event *e, void *ctx)
@@ -164,8 +197,8 @@ static void on_event(const struct gw_event *e, void *ctx)
 	(void)ctx;
 	if (env.verbose) {
 		print_event(e);
-		print_stack("k", e->kstack_id, true);
-		print_stack("u", e->ustack_id, false);
+		print_stack("k", e->kstack_id, true, e->task.pid);
+		print_stack("u", e->ustack_id, false, e->task.pid);
 	}
 	engine_event(engine, e);
 }
@@ -188,6 +221,8 @@ static void on_start(const struct tracer *t, void *ctx)
 	if (env.verbose && !(ksyms = ksyms_load("/proc/kallsyms")))
 		fprintf(stderr, "gupwatch: no kernel symbols (/proc/kallsyms: %s): frames stay addresses\n",
 			strerror(errno));
+	if (env.verbose)
+		usyms = usyms_new(NULL);
 	if (env.json) {
 		struct rec_header h;
 
@@ -229,12 +264,14 @@ int cmd_trace(int argc, char **argv)
 			json_summary(stdout, engine, NULL, NULL);
 		} else {
 			printf("\n");
-			engine_print_summary(stdout, engine, NULL);
+			engine_print_summary(stdout, engine, &env.sort);
 		}
 	}
 	engine_free(engine);
 	engine = NULL;
 	ksyms_free(ksyms);
 	ksyms = NULL;
+	usyms_free(usyms);
+	usyms = NULL;
 	return ret;
 }

@@ -122,4 +122,14 @@ gw_check "trace --json: STALE-PIN findings" \
 gw_check "trace --json: ends in totals, losses" "$(tail -n 2 $GW_TRACE.out | cut -d, -f1 | tr '\n' ' ')" \
 	'{"type":"totals" {"type":"losses" '
 gw_check "trace --json: every line an object" "$(grep -vc '^{.*}$' $GW_TRACE.out)" 0
+
+# trace -v names user frames live (libdwfl on the running process)
+echo "+ gupwatch -v  //  gwload pvm-read --pages 1"
+trace_start auto -v
+gwload pvm-read --pages 1 --hold-ms 100 >"$GW_OUT" 2>&1
+trace_stop
+gw_check "trace -v: a pin's user stack named down to gwload's main" \
+	"$(awk '/^event PIN .* gwload / { p = 1; next } /^event / { p = 0 }
+		p && /^    u process_vm_readv\+0x[0-9a-f]+ \[gwload\]$/ { a = 1 }
+		p && /^    u main\+0x[0-9a-f]+ \[gwload\]$/ { b = 1 } END { print a + b }' $GW_TRACE.out)" 2
 gw_done
