@@ -17,6 +17,10 @@ expect_error "bad duration" trace -d abc
 expect_error "negative pid" trace -p -5
 expect_error "bad attach mode" trace --attach=uprobe
 expect_error "comm too long" trace -c this-comm-is-way-too-long
+expect_error "trace: bad sort key" trace --sort bogus
+expect_error "report: bad sort key" report --sort pins,bogus
+expect_error "report: bad --min-age" report --min-age soon
+expect_error "record: stray option" record --sort pins
 expect_error "top: bad delay" top -d abc
 expect_error "top: zero delay" top -d 0
 expect_error "top: bad iterations" top -n 0
@@ -28,4 +32,6 @@ expect_error "top: bad attach mode" top --attach=uprobe
 "$gw" check --help | grep -q 'Example' || fail "check --help has no example"
 "$gw" --help | grep -q '^  top ' || fail "--help does not list top"
 "$gw" top --help | grep -q "Examples" || fail "top --help has no examples"
+"$gw" report --help | grep -q -- "--min-age" || fail "report --help lacks --min-age"
+"$gw" record --help | grep -q -- "--no-stacks" || fail "record --help lacks --no-stacks"
 echo "ok: help texts"
