@@ -123,10 +123,11 @@ gw_check "trace --json: ends in totals, losses" "$(tail -n 2 $GW_TRACE.out | cut
 	'{"type":"totals" {"type":"losses" '
 gw_check "trace --json: every line an object" "$(grep -vc '^{.*}$' $GW_TRACE.out)" 0
 
-# trace -v names user frames live (libdwfl on the running process)
+# trace -v names user frames live (libdwfl on the running process: held 1 s,
+# so that it still runs when gupwatch reads its maps under TCG)
 echo "+ gupwatch -v  //  gwload pvm-read --pages 1"
 trace_start auto -v
-gwload pvm-read --pages 1 --hold-ms 100 >"$GW_OUT" 2>&1
+gwload pvm-read --pages 1 --hold-ms 1000 >"$GW_OUT" 2>&1
 trace_stop
 gw_check "trace -v: a pin's user stack named down to gwload's main" \
 	"$(awk '/^event PIN .* gwload / { p = 1; next } /^event / { p = 0 }
