@@ -10,6 +10,7 @@
  *    a kernel that refuses fentry at load gets kprobes throughout.
  */
 #include "attach.h"
+#include "hooks.h"
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -208,8 +209,23 @@ static int loaded_funcs(struct bpf_object *obj, const char **funcs, int max)
 	return n;
 }
 
+static int hook_index(const char *func)
+{
+	int i;
+
+	for (i = 0; i < nr_hooks && strcmp(hooks[i].func, func); i++)
+		;
+	return i;
+}
+
+/* The order of hooks[] (see there: unpins before pins). */
+static int by_attach_order(const void *a, const void *b)
+{
+	return hook_index(*(const char *const *)a) - hook_index(*(const char *const *)b);
+}
+
 /*
- * Load, then attach function by function: fentry/fexit first, kprobe/kretprobe
+ * Load, then attach function by function (in hooks[] order): fentry/fexit first, kprobe/kretprobe
  * where fentry is not allowed (auto). Nothing is attached just to try it: every
  * ftrace modification of a hot function is one the kernel must get right.
  */
@@ -276,6 +292,7 @@ int tracer_open(struct tracer *t, const struct tracer_opts *opts, char *err, siz
 	}
 
 	nfuncs = loaded_funcs(t->skel->obj, funcs, MAX_HOOKED_FUNCS);
+	qsort(funcs, nfuncs, sizeof(funcs[0]), by_attach_order);
 	for (int i = 0; i < nfuncs; i++) {
 		int fentry_err = fentry_load_err, kprobe_err = 0;
 

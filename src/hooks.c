@@ -13,21 +13,25 @@
  * folio_add_pins (the 6.18 host build, FACTS.md §1.1, §2.2).
  */
 const struct hook hooks[] = {
-	{ "try_grab_folio",            ROLE_PIN,       "6.1 6.12 6.18" },
-	{ "try_grab_page",             ROLE_PIN,       "6.1" },
-	{ "try_grab_folio_fast",       ROLE_PIN,       "6.12 6.18" },
-	{ "folio_add_pin",             ROLE_PIN,       "6.12 6.18" },
+	/* In attach order: what ends or frames an event attaches before what starts
+	 * one, so that no pin is seen whose unpin could be missed (a pin taken while
+	 * gup_put_folio was not yet hooked would look held forever), no GUP-fast
+	 * undo is seen outside its window, no copy signal outside its fault. */
 	{ "gup_put_folio",             ROLE_UNPIN,     "6.1 6.12 6.18" },
 	{ "internal_get_user_pages_fast", ROLE_GUP_FAST, "6.1" },
 	{ "gup_fast_fallback",         ROLE_GUP_FAST,  "6.12 6.18" },
 	{ "do_wp_page",                ROLE_WP_FAULT,  "6.1 6.12 6.18" },
-	{ "page_add_new_anon_rmap",    ROLE_NEW_ANON,  "6.1" },
-	{ "folio_add_new_anon_rmap",   ROLE_NEW_ANON,  "6.12 6.18" },
 	{ "do_huge_pmd_wp_page",       ROLE_THP_FAULT, "6.1 6.12 6.18" },
 	{ "hugetlb_wp",                ROLE_HUGETLB,   "6.1 6.12 6.18" },
+	{ "copy_page_range",           ROLE_FORK,      "6.1 6.12 6.18" },
+	{ "page_add_new_anon_rmap",    ROLE_NEW_ANON,  "6.1" },
+	{ "folio_add_new_anon_rmap",   ROLE_NEW_ANON,  "6.12 6.18" },
 	{ "hugepage_add_new_anon_rmap", ROLE_HUGETLB,  "6.1" },
 	{ "hugetlb_add_new_anon_rmap", ROLE_HUGETLB,   "6.12 6.18" },
-	{ "copy_page_range",           ROLE_FORK,      "6.1 6.12 6.18" },
+	{ "try_grab_folio",            ROLE_PIN,       "6.1 6.12 6.18" },
+	{ "try_grab_page",             ROLE_PIN,       "6.1" },
+	{ "try_grab_folio_fast",       ROLE_PIN,       "6.12 6.18" },
+	{ "folio_add_pin",             ROLE_PIN,       "6.12 6.18" },
 };
 const int nr_hooks = sizeof(hooks) / sizeof(hooks[0]);
 
