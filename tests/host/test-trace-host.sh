@@ -1,6 +1,6 @@
 #!/bin/bash
 # On a host that cannot attach to kernel functions (fentry refused, no
-# kprobes), `gupwatch` must fail fast with the cause, leave nothing attached,
+# kprobes), `gupwatch` and `gupwatch top` must fail fast with the cause, leave nothing attached,
 # and the kernel's verifier must still accept every program it can load.
 set -uo pipefail
 gw=${GUPWATCH:-./gupwatch}
@@ -13,13 +13,21 @@ if "$gw" check >/dev/null 2>&1; then
 fi
 
 before=$(progs)
-out=$(timeout 60 "$gw" -d 1 2>&1); rc=$?
-[ $rc -ne 124 ] || fail "gupwatch hung"
-[ $rc -eq 1 ] || fail "exit $rc, expected 1: $out"
-[ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] || fail "expected a one-line error, got: $out"
-printf '%s\n' "$out" | grep -Eq '^gupwatch: cannot hook [a-z_]+: .*gupwatch check' || fail "no cause/fix: $out"
-[ "$(progs)" -eq "$before" ] || fail "BPF programs left loaded after the failure"
-echo "ok: trace refuses with: $out"
+err=$(mktemp)
+trap 'rm -f "$err"' EXIT
+# trace and top alike: one line on stderr with the cause and the fix, nothing
+# on stdout, exit 1, nothing left loaded
+for cmd in "trace -d 1" "top -d 1 -n 2"; do
+	# shellcheck disable=SC2086 # the command and its options
+	out=$(timeout 60 "$gw" $cmd 2>"$err"); rc=$?
+	[ $rc -ne 124 ] || fail "gupwatch $cmd hung"
+	[ $rc -eq 1 ] || fail "$cmd: exit $rc, expected 1: $(cat "$err")"
+	[ -z "$out" ] || fail "$cmd: output on stdout: $out"
+	[ "$(wc -l <"$err")" -eq 1 ] || fail "$cmd: expected a one-line error, got: $(cat "$err")"
+	grep -Eq '^gupwatch: cannot hook [a-z_]+: .*gupwatch check' "$err" || fail "$cmd: no cause/fix: $(cat "$err")"
+	[ "$(progs)" -eq "$before" ] || fail "$cmd: BPF programs left loaded after the failure"
+	echo "ok: $cmd refuses with: $(cat "$err")"
+done
 
 # kprobe programs load here (the PMU is needed only to attach): the host's
 # verifier checks every variant that fits this kernel's BTF.
