@@ -21,6 +21,9 @@ int sort_parse(const char *s, struct sort_spec *spec, char *err, size_t errlen)
 		for (k = 0; k < SORT__MAX; k++)
 			if (len == strlen(key_names[k]) && !strncmp(p, key_names[k], len))
 				break;
+		/* pages held: what top calls its PAGES column */
+		if (k == SORT__MAX && len == 5 && !strncmp(p, "pages", 5))
+			k = SORT_HELD;
 		if (k == SORT__MAX) {
 			snprintf(err, errlen, "unknown sort key '%.*s' (keys: %s)", (int)len, p,
 				 SORT_KEYS_HELP);

@@ -8,7 +8,7 @@
 enum sort_key {
 	SORT_PINS,     /* pin refs taken, most first */
 	SORT_PINSEC,   /* pin-seconds, most first */
-	SORT_HELD,     /* refs held now (at the end), most first */
+	SORT_HELD,     /* refs held now (at the end), most first; also "pages" */
 	SORT_AGE,      /* oldest outstanding pin, oldest first */
 	SORT_RO, SORT_RW, SORT_LONGTERM, /* pins kept of that kind, most first */
 	SORT_PID, SORT_COMM,             /* ascending */
@@ -16,7 +16,7 @@ enum sort_key {
 };
 
 #define SORT_MAX_KEYS 8
-#define SORT_KEYS_HELP "pins, pin-seconds, held, age, ro, rw, longterm, pid, comm"
+#define SORT_KEYS_HELP "pins, pin-seconds, held (or pages), age, ro, rw, longterm, pid, comm"
 
 struct sort_spec {
 	enum sort_key keys[SORT_MAX_KEYS];

@@ -30,19 +30,19 @@
 #include "engine.h"
 #include "gupwatch.skel.h"
 #include "session.h"
-
-enum top_sort { SORT_PAGES, SORT_AGE, SORT_PID };
+#include "sortkeys.h"
 
 static struct top_env {
 	struct tracer_opts tracer;
 	struct engine_opts engine;
 	uint64_t delay_ns;
 	long iterations; /* 0: until Ctrl-C */
-	enum top_sort sort;
+	struct sort_spec sort;
 } env = {
 	.tracer = { .mode = ATTACH_AUTO },
 	.engine = { .max_folios = 1 << 18 },
 	.delay_ns = 1000000000ULL,
+	.sort = { { SORT_HELD, SORT_PID }, 2 },
 };
 
 enum { OPT_ATTACH = 1000, OPT_MAX_FOLIOS };
@@ -50,8 +50,8 @@ enum { OPT_ATTACH = 1000, OPT_MAX_FOLIOS };
 static const struct argp_option top_options[] = {
 	{ "delay", 'd', "SECONDS", 0, "Refresh every SECONDS (default 1; fractions allowed, at least 0.1)", 0 },
 	{ "iterations", 'n', "N", 0, "Stop after N refreshes (default: until Ctrl-C)", 0 },
-	{ "sort", 's', "KEY", 0, "Order of the rows: pages (default: most pages held first), age (oldest pin "
-				 "first), pid", 0 },
+	{ "sort", 's', "KEYS", 0, "Order of the rows, comma-separated: " SORT_KEYS_HELP
+				  " (default pages: most pages held first; pins: taken in the interval)", 0 },
 	{ "pid", 'p', "PID", 0, "Show only process PID", 0 },
 	{ "comm", 'c', "COMM", 0, "Show only processes named COMM", 0 },
 	{ "attach", OPT_ATTACH, "MODE", 0, "auto (default: fentry, kprobe where fentry fails), fentry, kprobe", 0 },
@@ -81,14 +81,7 @@ static error_t top_parse(int key, char *arg, struct argp_state *state)
 		env.iterations = cli_positive(arg, "iterations", state);
 		break;
 	case 's':
-		if (!strcmp(arg, "pages"))
-			env.sort = SORT_PAGES;
-		else if (!strcmp(arg, "age"))
-			env.sort = SORT_AGE;
-		else if (!strcmp(arg, "pid"))
-			env.sort = SORT_PID;
-		else
-			argp_error(state, "invalid sort key '%s': use pages, age or pid", arg);
+		cli_sort(arg, &env.sort, state);
 		break;
 	case 'p':
 		env.engine.filter_pid = cli_positive(arg, "PID", state);
@@ -288,24 +281,14 @@ static int pid_cmp(const void *a, const void *b)
 
 static int row_cmp(const void *a, const void *b)
 {
-	const struct engine_proc *x = ((const struct row *)a)->p, *y = ((const struct row *)b)->p;
+	const struct row *rx = a, *ry = b;
+	const struct engine_proc *x = rx->p, *y = ry->p;
+	const struct sort_row sx = { rx->pinned, x->pin_ns, x->out_refs, x->oldest_ns, x->out_ro_refs,
+				     x->out_rw_refs, x->out_longterm_refs, x->pid, x->comm };
+	const struct sort_row sy = { ry->pinned, y->pin_ns, y->out_refs, y->oldest_ns, y->out_ro_refs,
+				     y->out_rw_refs, y->out_longterm_refs, y->pid, y->comm };
 
-	switch (env.sort) {
-	case SORT_PAGES:
-		if (x->out_refs != y->out_refs)
-			return x->out_refs > y->out_refs ? -1 : 1;
-		break;
-	case SORT_AGE: /* oldest first; holding nothing: last */
-		if (x->oldest_ns != y->oldest_ns) {
-			if (!x->oldest_ns || !y->oldest_ns)
-				return x->oldest_ns ? -1 : 1;
-			return x->oldest_ns < y->oldest_ns ? -1 : 1;
-		}
-		break;
-	case SORT_PID:
-		break;
-	}
-	return pid_cmp(x, y);
+	return sort_cmp(&env.sort, &sx, &sy);
 }
 
 /* A comm is what the task set: keep terminal controls out of the table. */

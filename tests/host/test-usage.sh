@@ -25,6 +25,7 @@ expect_error "top: bad delay" top -d abc
 expect_error "top: zero delay" top -d 0
 expect_error "top: bad iterations" top -n 0
 expect_error "top: bad sort key" top -s size
+expect_error "top: bad sort key list" top -s pages,,pid
 expect_error "top: stray argument" top extra
 expect_error "top: bad attach mode" top --attach=uprobe
 "$gw" --help | grep -q check || fail "--help does not list check"
