@@ -8,6 +8,8 @@
 #              (gwload's own write_ms);
 #   pin storm: process_vm_readv of 1024 remote pages, 64 times in one process:
 #              65536 R/O pins and unpins (gwload's own syscall_ms).
+# Configurations: gupwatch (trace) with --attach=auto and kprobe, and
+# gupwatch record (auto) with its default stacks and with --no-stacks.
 REPS=${REPS:-5}
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -27,9 +29,10 @@ measure() { # CASE
 	while [ $i -lt "$REPS" ]; do $1; i=$((i + 1)); done | median
 }
 
-with_gupwatch() { # MODE CASE
+with_gupwatch() { # "GUPWATCH ARGS" CASE
 	rm -f /tmp/bench.err
-	gupwatch --attach="$1" >/tmp/bench.out 2>/tmp/bench.err &
+	# shellcheck disable=SC2086 # the arguments
+	gupwatch $1 >/tmp/bench.out 2>/tmp/bench.err &
 	gw=$!
 	until grep -qs '^gupwatch: tracing' /tmp/bench.err; do sleep 0.1; done
 	measure "$2"
@@ -42,9 +45,11 @@ echo "kernel $(uname -r), $(nproc) CPU, REPS=$REPS, median"
 for case in cow_storm pin_storm; do
 	base=$(measure $case)
 	line="$case: none $base ms"
-	for mode in auto kprobe; do
-		v=$(with_gupwatch $mode $case)
-		line="$line, $mode $v ms ($(awk -v a="$v" -v b="$base" 'BEGIN { printf "%+.1f%%", (a - b) * 100 / b }'))"
+	for config in auto:--attach=auto kprobe:--attach=kprobe "record:record -o /tmp/bench.gw" \
+		"record-no-stacks:record --no-stacks -o /tmp/bench.gw"; do
+		v=$(with_gupwatch "${config#*:}" $case)
+		line="$line, ${config%%:*} $v ms ($(awk -v a="$v" -v b="$base" 'BEGIN { printf "%+.1f%%", (a - b) * 100 / b }'))"
 	done
+	rm -f /tmp/bench.gw
 	echo "$line"
 done
