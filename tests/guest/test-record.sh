@@ -131,6 +131,6 @@ gwload pvm-read --pages 1 --hold-ms 1000 >"$GW_OUT" 2>&1
 trace_stop
 gw_check "trace -v: a pin's user stack named down to gwload's main" \
 	"$(awk '/^event PIN .* gwload / { p = 1; next } /^event / { p = 0 }
-		p && /^    u process_vm_readv\+0x[0-9a-f]+ \[gwload\]$/ { a = 1 }
-		p && /^    u main\+0x[0-9a-f]+ \[gwload\]$/ { b = 1 } END { print a + b }' $GW_TRACE.out)" 2
+		p && /^    u process_vm_readv[+]0x[0-9a-f]+ \[gwload\]$/ { a = 1 }
+		p && /^    u main[+]0x[0-9a-f]+ \[gwload\]$/ { b = 1 } END { print a + b }' $GW_TRACE.out)" 2
 gw_done
