@@ -106,11 +106,13 @@ int session_run(const struct tracer_opts *opts, long duration_s, const struct se
 		tracer_close(&tracer);
 		return 1;
 	}
+	if (ops->on_start)
+		ops->on_start(&tracer, ctx);
+	/* Only now: on_start may take a while (reading /proc/kallsyms takes seconds
+	 * in a slow guest), and events wait in the ring buffer meanwhile. */
 	fprintf(stderr, "gupwatch: tracing (%d functions by fentry, %d by kprobe; FOLL_PIN=0x%x%s); "
 		"Ctrl-C to stop\n", tracer.nr_fentry, tracer.nr_kprobe, tracer.foll.pin,
 		tracer.foll.from_btf ? "" : " as #defined up to 6.1");
-	if (ops->on_start)
-		ops->on_start(&tracer, ctx);
 	if (duration_s)
 		deadline = session_now_ns() + duration_s * 1000000000ULL;
 

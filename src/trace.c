@@ -137,6 +137,9 @@ static void usyms_learn(uint32_t pid)
 	m = n > 0 ? calloc(n, sizeof(*m)) : NULL;
 	if (m && (n = usyms_snapshot(pid, m, n)) > 0)
 		usyms_set_process(usyms, pid, m, n);
+	else
+		fprintf(stderr, "gupwatch: cannot read the modules of pid %u (%s): its user frames stay "
+			"addresses\n", pid, n < 0 ? strerror(-n) : "none");
 	free(m);
 }
 
