@@ -29,6 +29,22 @@ const char *cli_comm(const char *arg, struct argp_state *state)
 	return arg;
 }
 
+error_t cli_parse_common(int key, char *arg, struct argp_state *state, struct engine_opts *eng,
+			 struct tracer_opts *tr)
+{
+	if (eng && key == 'p')
+		eng->filter_pid = cli_positive(arg, "PID", state);
+	else if (eng && key == 'c')
+		eng->filter_comm = cli_comm(arg, state);
+	else if (eng && key == CLI_OPT_MAX_FOLIOS)
+		eng->max_folios = cli_positive(arg, "--max-folios", state);
+	else if (tr && key == CLI_OPT_ATTACH)
+		tr->mode = cli_attach_mode(arg, state);
+	else
+		return ARGP_ERR_UNKNOWN;
+	return 0;
+}
+
 enum attach_mode cli_attach_mode(const char *arg, struct argp_state *state)
 {
 	enum attach_mode mode = ATTACH_AUTO;

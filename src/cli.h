@@ -6,6 +6,17 @@
 #include <stdint.h>
 
 #include "attach.h"
+#include "engine.h"
+
+/* Keys of the options several subcommands take (each lists them with its own help text). */
+enum { CLI_OPT_ATTACH = 900, CLI_OPT_MAX_FOLIOS };
+
+/*
+ * -p PID, -c COMM, --attach MODE, --max-folios N into eng / tr (NULL: the
+ * command has no such options); ARGP_ERR_UNKNOWN for any other key.
+ */
+error_t cli_parse_common(int key, char *arg, struct argp_state *state, struct engine_opts *eng,
+			 struct tracer_opts *tr);
 
 /* A positive int, else an argp usage error naming WHAT. */
 long cli_positive(const char *arg, const char *what, struct argp_state *state);

@@ -36,22 +36,21 @@ static struct record_env {
 	struct tracer_opts tracer;
 	const char *output;
 	long duration_s;
-	uint32_t filter_pid;
-	const char *filter_comm;
+	struct engine_opts filter; /* -p, -c: stored in the file for report */
 	char **command;
 } env = {
 	.tracer = { .mode = ATTACH_AUTO, .stacks = true },
 	.output = "gupwatch.data",
 };
 
-enum { OPT_ATTACH = 1000, OPT_GET, OPT_NO_STACKS };
+enum { OPT_GET = 1000, OPT_NO_STACKS };
 
 static const struct argp_option record_options[] = {
 	{ "output", 'o', "FILE", 0, "Write to FILE (default gupwatch.data)", 0 },
 	{ "pid", 'p', "PID", 0, "Report only what involves PID (kept in the file; all events are recorded)", 0 },
 	{ "comm", 'c', "COMM", 0, "Report only what involves COMM (kept in the file)", 0 },
 	{ "duration", 'd', "SECONDS", 0, "Record for SECONDS (with a COMMAND: at most)", 0 },
-	{ "attach", OPT_ATTACH, "MODE", 0, "auto (default: fentry, kprobe where fentry fails), fentry, kprobe", 0 },
+	{ "attach", CLI_OPT_ATTACH, "MODE", 0, "auto (default: fentry, kprobe where fentry fails), fentry, kprobe", 0 },
 	{ "get", OPT_GET, NULL, 0, "Also record FOLL_GET references (a separate class, not pins)", 0 },
 	{ "no-stacks", OPT_NO_STACKS, NULL, 0, "Do not capture kernel and user stacks (less overhead; no call-site tables)", 0 },
 	{ 0 },
@@ -65,17 +64,8 @@ static error_t record_parse(int key, char *arg, struct argp_state *state)
 			argp_error(state, "empty output file name");
 		env.output = arg;
 		break;
-	case 'p':
-		env.filter_pid = cli_positive(arg, "PID", state);
-		break;
-	case 'c':
-		env.filter_comm = cli_comm(arg, state);
-		break;
 	case 'd':
 		env.duration_s = cli_positive(arg, "duration", state);
-		break;
-	case OPT_ATTACH:
-		env.tracer.mode = cli_attach_mode(arg, state);
 		break;
 	case OPT_GET:
 		env.tracer.trace_get = true;
@@ -89,7 +79,7 @@ static error_t record_parse(int key, char *arg, struct argp_state *state)
 		state->next = state->argc;
 		break;
 	default:
-		return ARGP_ERR_UNKNOWN;
+		return cli_parse_common(key, arg, state, &env.filter, &env.tracer);
 	}
 	return 0;
 }
@@ -332,9 +322,9 @@ int cmd_record(int argc, char **argv)
 		return 1;
 	}
 	rec_header_init(&c.hdr);
-	c.hdr.filter_pid = env.filter_pid;
-	if (env.filter_comm)
-		snprintf(c.hdr.filter_comm, sizeof(c.hdr.filter_comm), "%s", env.filter_comm);
+	c.hdr.filter_pid = env.filter.filter_pid;
+	if (env.filter.filter_comm)
+		snprintf(c.hdr.filter_comm, sizeof(c.hdr.filter_comm), "%s", env.filter.filter_comm);
 	if (env.command) {
 		size_t len = 0;
 

@@ -36,7 +36,7 @@ static struct report_env {
 	.sites = { .sort = &env.sort, .histograms = true },
 };
 
-enum { OPT_STDIO = 1000, OPT_JSON, OPT_MAX_FOLIOS, OPT_SORT, OPT_MIN_AGE, OPT_SYMFS, OPT_NO_STACKS };
+enum { OPT_STDIO = 1000, OPT_JSON, OPT_SORT, OPT_MIN_AGE, OPT_SYMFS, OPT_NO_STACKS };
 
 static const struct argp_option report_options[] = {
 	{ "input", 'i', "FILE", 0, "Read FILE (default gupwatch.data)", 0 },
@@ -49,7 +49,7 @@ static const struct argp_option report_options[] = {
 	{ "min-age", OPT_MIN_AGE, "DURATION", 0, "List only outstanding pins held at least DURATION at the end (30s, 500ms, 5m)", 0 },
 	{ "symfs", OPT_SYMFS, "DIR", 0, "Look for the recorded processes' binaries under DIR first (a copy of the traced machine's root)", 0 },
 	{ "no-stacks", OPT_NO_STACKS, NULL, 0, "Do not print the stacks under each finding", 0 },
-	{ "max-folios", OPT_MAX_FOLIOS, "N", 0, "Pinned folios tracked at once (default 262144)", 0 },
+	{ "max-folios", CLI_OPT_MAX_FOLIOS, "N", 0, "Pinned folios tracked at once (default 262144)", 0 },
 	{ 0 },
 };
 
@@ -59,20 +59,11 @@ static error_t report_parse(int key, char *arg, struct argp_state *state)
 	case 'i':
 		env.input = arg;
 		break;
-	case 'p':
-		env.engine.filter_pid = cli_positive(arg, "PID", state);
-		break;
-	case 'c':
-		env.engine.filter_comm = cli_comm(arg, state);
-		break;
 	case OPT_STDIO:
 		env.json = false;
 		break;
 	case OPT_JSON:
 		env.json = true;
-		break;
-	case OPT_MAX_FOLIOS:
-		env.engine.max_folios = cli_positive(arg, "--max-folios", state);
 		break;
 	case OPT_SORT:
 		cli_sort(arg, &env.sort, state);
@@ -90,7 +81,7 @@ static error_t report_parse(int key, char *arg, struct argp_state *state)
 		argp_error(state, "unexpected argument '%s' (the file goes after -i)", arg);
 		break;
 	default:
-		return ARGP_ERR_UNKNOWN;
+		return cli_parse_common(key, arg, state, &env.engine, NULL);
 	}
 	return 0;
 }

@@ -45,8 +45,6 @@ static struct top_env {
 	.sort = { { SORT_HELD, SORT_PID }, 2 },
 };
 
-enum { OPT_ATTACH = 1000, OPT_MAX_FOLIOS };
-
 static const struct argp_option top_options[] = {
 	{ "delay", 'd', "SECONDS", 0, "Refresh every SECONDS (default 1; fractions allowed, at least 0.1)", 0 },
 	{ "iterations", 'n', "N", 0, "Stop after N refreshes (default: until Ctrl-C)", 0 },
@@ -54,8 +52,8 @@ static const struct argp_option top_options[] = {
 				  " (default pages: most pages held first; pins: taken in the interval)", 0 },
 	{ "pid", 'p', "PID", 0, "Show only process PID", 0 },
 	{ "comm", 'c', "COMM", 0, "Show only processes named COMM", 0 },
-	{ "attach", OPT_ATTACH, "MODE", 0, "auto (default: fentry, kprobe where fentry fails), fentry, kprobe", 0 },
-	{ "max-folios", OPT_MAX_FOLIOS, "N", 0, "Pinned folios tracked at once (default 262144)", 0 },
+	{ "attach", CLI_OPT_ATTACH, "MODE", 0, "auto (default: fentry, kprobe where fentry fails), fentry, kprobe", 0 },
+	{ "max-folios", CLI_OPT_MAX_FOLIOS, "N", 0, "Pinned folios tracked at once (default 262144)", 0 },
 	{ 0 },
 };
 
@@ -83,23 +81,11 @@ static error_t top_parse(int key, char *arg, struct argp_state *state)
 	case 's':
 		cli_sort(arg, &env.sort, state);
 		break;
-	case 'p':
-		env.engine.filter_pid = cli_positive(arg, "PID", state);
-		break;
-	case 'c':
-		env.engine.filter_comm = cli_comm(arg, state);
-		break;
-	case OPT_ATTACH:
-		env.tracer.mode = cli_attach_mode(arg, state);
-		break;
-	case OPT_MAX_FOLIOS:
-		env.engine.max_folios = cli_positive(arg, "--max-folios", state);
-		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
 		break;
 	default:
-		return ARGP_ERR_UNKNOWN;
+		return cli_parse_common(key, arg, state, &env.engine, &env.tracer);
 	}
 	return 0;
 }

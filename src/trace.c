@@ -33,16 +33,16 @@ static struct trace_env {
 	.engine = { .max_folios = 1 << 18 },
 };
 
-enum { OPT_ATTACH = 1000, OPT_GET, OPT_LOAD_ONLY, OPT_MAX_FOLIOS, OPT_JSON, OPT_SORT };
+enum { OPT_GET = 1000, OPT_LOAD_ONLY, OPT_JSON, OPT_SORT };
 
 static const struct argp_option trace_options[] = {
 	{ "pid", 'p', "PID", 0, "Report only findings and processes involving PID", 0 },
 	{ "comm", 'c', "COMM", 0, "Report only findings and processes involving COMM", 0 },
 	{ "duration", 'd', "SECONDS", 0, "Trace for SECONDS, then print the summary", 0 },
 	{ "verbose", 'v', NULL, 0, "Also print every pin, unpin and copy event with its kernel (k) and user (u) stack", 0 },
-	{ "attach", OPT_ATTACH, "MODE", 0, "auto (default: fentry, kprobe where fentry fails), fentry, kprobe", 0 },
+	{ "attach", CLI_OPT_ATTACH, "MODE", 0, "auto (default: fentry, kprobe where fentry fails), fentry, kprobe", 0 },
 	{ "get", OPT_GET, NULL, 0, "Also report FOLL_GET references (a separate class, not pins)", 0 },
-	{ "max-folios", OPT_MAX_FOLIOS, "N", 0, "Pinned folios tracked at once (default 262144)", 0 },
+	{ "max-folios", CLI_OPT_MAX_FOLIOS, "N", 0, "Pinned folios tracked at once (default 262144)", 0 },
 	{ "json", OPT_JSON, NULL, 0, "One JSON object per line (doc/gupwatch-json.schema.json)", 0 },
 	{ "sort", OPT_SORT, "KEYS", 0, "Order of the per-process tables, comma-separated: " SORT_KEYS_HELP " (default pins,pid)", 0 },
 	{ "load-only", OPT_LOAD_ONLY, NULL, 0, "Check that the kernel accepts the BPF programs, attach nothing", 0 },
@@ -52,12 +52,6 @@ static const struct argp_option trace_options[] = {
 static error_t trace_parse(int key, char *arg, struct argp_state *state)
 {
 	switch (key) {
-	case 'p':
-		env.engine.filter_pid = cli_positive(arg, "PID", state);
-		break;
-	case 'c':
-		env.engine.filter_comm = cli_comm(arg, state);
-		break;
 	case 'd':
 		env.duration_s = cli_positive(arg, "duration", state);
 		break;
@@ -65,14 +59,8 @@ static error_t trace_parse(int key, char *arg, struct argp_state *state)
 		env.verbose = true;
 		env.tracer.stacks = true;
 		break;
-	case OPT_ATTACH:
-		env.tracer.mode = cli_attach_mode(arg, state);
-		break;
 	case OPT_GET:
 		env.tracer.trace_get = true;
-		break;
-	case OPT_MAX_FOLIOS:
-		env.engine.max_folios = cli_positive(arg, "--max-folios", state);
 		break;
 	case OPT_LOAD_ONLY:
 		env.tracer.load_only = true;
@@ -91,7 +79,7 @@ static error_t trace_parse(int key, char *arg, struct argp_state *state)
 		argp_error(state, "unexpected argument '%s'", arg);
 		break;
 	default:
-		return ARGP_ERR_UNKNOWN;
+		return cli_parse_common(key, arg, state, &env.engine, &env.tracer);
 	}
 	return 0;
 }
