@@ -81,21 +81,9 @@ top_case() {
 
 # top_start ARGS: gupwatch top ARGS >$TOP.out in the background ($top_pid), attached
 top_start() {
-	rm -f $TOP.out $TOP.err
 	# shellcheck disable=SC2086 # several options
-	gupwatch top $1 >$TOP.out 2>$TOP.err &
-	top_pid=$!
-	i=0
-	until grep -qs '^gupwatch: tracing' $TOP.err; do
-		if ! kill -0 $top_pid 2>/dev/null || [ $i -ge 900 ]; then
-			echo "FAIL: gupwatch top did not start:"
-			cat $TOP.err
-			gw_cleanup
-			exit 1
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
+	gw_start $TOP top $1
+	top_pid=$GW_TRACER
 }
 
 # io_uring registered buffer: long-term R/W pins

@@ -31,24 +31,32 @@ vm_pins() {
 		END { print a, r }' /proc/vmstat
 }
 
-trace_start() {
+# gw_start BASE ARGS...: gupwatch ARGS in the background, stdout to BASE.out,
+# stderr to BASE.err, its pid in GW_TRACER; returns once it says "tracing".
+gw_start() {
+	base=$1
+	shift
 	# The old file must go first: the background shell truncates it only when
 	# it gets to run, and the previous session's "tracing" would be seen.
-	rm -f $GW_TRACE.out $GW_TRACE.err
-	# shellcheck disable=SC2086 # $2: several options
-	gupwatch --attach="$1" $2 >$GW_TRACE.out 2>$GW_TRACE.err &
+	rm -f $base.out $base.err
+	gupwatch "$@" >$base.out 2>$base.err &
 	GW_TRACER=$!
 	i=0
-	until grep -qs '^gupwatch: tracing' $GW_TRACE.err; do
+	until grep -qs '^gupwatch: tracing' $base.err; do
 		if ! kill -0 $GW_TRACER 2>/dev/null || [ $i -ge 900 ]; then
-			echo "FAIL: gupwatch --attach=$1 did not start:"
-			cat $GW_TRACE.err
+			echo "FAIL: gupwatch $* did not start:"
+			cat $base.err
 			gw_cleanup
 			exit 1
 		fi
 		sleep 0.1
 		i=$((i + 1))
 	done
+}
+
+trace_start() {
+	# shellcheck disable=SC2086 # $2: several options
+	gw_start $GW_TRACE --attach="$1" $2
 }
 
 trace_stop() {
