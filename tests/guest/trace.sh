@@ -34,18 +34,18 @@ vm_pins() {
 # gw_start BASE ARGS...: gupwatch ARGS in the background, stdout to BASE.out,
 # stderr to BASE.err, its pid in GW_TRACER; returns once it says "tracing".
 gw_start() {
-	base=$1
+	gw_base=$1
 	shift
 	# The old file must go first: the background shell truncates it only when
 	# it gets to run, and the previous session's "tracing" would be seen.
-	rm -f $base.out $base.err
-	gupwatch "$@" >$base.out 2>$base.err &
+	rm -f $gw_base.out $gw_base.err
+	gupwatch "$@" >$gw_base.out 2>$gw_base.err &
 	GW_TRACER=$!
 	i=0
-	until grep -qs '^gupwatch: tracing' $base.err; do
+	until grep -qs '^gupwatch: tracing' $gw_base.err; do
 		if ! kill -0 $GW_TRACER 2>/dev/null || [ $i -ge 900 ]; then
 			echo "FAIL: gupwatch $* did not start:"
-			cat $base.err
+			cat $gw_base.err
 			gw_cleanup
 			exit 1
 		fi
