@@ -207,13 +207,14 @@ static void pin_kind(struct jw *w, uint32_t flags)
 /* A stack as an array of frame names, if st has it. */
 static void stack(struct jw *w, const char *k, const struct stacks *st, uint32_t pid, int32_t id)
 {
-	const uint64_t *fr;
+	uint64_t fr[STACKS_MAX_FRAMES];
 	uint32_t nr;
 	char name[512];
 	bool user;
 
-	if (!st || !(fr = stacks_shown(st, id, &nr, &user)))
+	if (!st || !stacks_get(st, id, &nr))
 		return;
+	nr = stacks_shown(st, id, fr, &user);
 	ARR(w, k);
 	for (uint32_t i = 0; i < nr; i++)
 		str(w, NULL, stacks_frame(st, user, pid, fr[i], name, sizeof(name)));

@@ -78,31 +78,33 @@ const char *stacks_frame(const struct stacks *s, bool user, uint32_t pid, uint64
 	return user ? usyms_name(s->usyms, pid, addr, buf, len) : ksyms_name(s->ksyms, addr, buf, len);
 }
 
-const uint64_t *stacks_shown(const struct stacks *s, int32_t id, uint32_t *nr, bool *user)
+uint32_t stacks_shown(const struct stacks *s, int32_t id, uint64_t out[STACKS_MAX_FRAMES], bool *user)
 {
-	const uint64_t *fr = stacks_get(s, id, nr);
+	uint32_t nr, i, n = 0;
+	const uint64_t *fr = stacks_get(s, id, &nr);
 	char name[512];
 
 	if (!fr)
-		return NULL;
+		return 0;
 	*user = s->ids[id].user;
-	/* gupwatch's own BPF program and trampoline frames on top of a kernel stack */
-	while (!*user && *nr && (ksyms_name(s->ksyms, *fr, name, sizeof(name)),
-				 !strncmp(name, "bpf_prog_", 9) || !strncmp(name, "bpf_trampoline_", 15))) {
-		fr++;
-		(*nr)--;
+	for (i = 0; i < nr && n < STACKS_MAX_FRAMES; i++) {
+		/* gupwatch's own BPF programs and the trampolines that call them (fentry) */
+		if (!*user && (ksyms_name(s->ksyms, fr[i], name, sizeof(name)),
+			       !strncmp(name, "bpf_prog_", 9) || !strncmp(name, "bpf_trampoline_", 15)))
+			continue;
+		out[n++] = fr[i];
 	}
-	return fr;
+	return n;
 }
 
 void stacks_print(FILE *f, const struct stacks *s, const char *indent, uint32_t pid, int32_t id)
 {
-	uint32_t nr, i;
+	uint64_t fr[STACKS_MAX_FRAMES];
 	bool user;
-	const uint64_t *fr = stacks_shown(s, id, &nr, &user);
+	uint32_t nr = stacks_shown(s, id, fr, &user), i;
 	char name[512];
 
-	for (i = 0; fr && i < nr; i++)
+	for (i = 0; i < nr; i++)
 		fprintf(f, "%s%s %s\n", indent, user ? "u" : "k",
 			stacks_frame(s, user, pid, fr[i], name, sizeof(name)));
 }

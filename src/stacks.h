@@ -36,8 +36,9 @@ const uint64_t *stacks_get(const struct stacks *s, int32_t id, uint32_t *nr);
 /* One frame as text; user frames belong to pid. */
 const char *stacks_frame(const struct stacks *s, bool user, uint32_t pid, uint64_t addr, char *buf,
 			 size_t len);
-/* The frames worth showing (without gupwatch's own BPF frames on top), or NULL. */
-const uint64_t *stacks_shown(const struct stacks *s, int32_t id, uint32_t *nr, bool *user);
+#define STACKS_MAX_FRAMES 127
+/* The frames worth showing (not gupwatch's own BPF frames) into out: how many (0: none). */
+uint32_t stacks_shown(const struct stacks *s, int32_t id, uint64_t out[STACKS_MAX_FRAMES], bool *user);
 /* Print stack id, one frame per line: INDENT "k " or "u " name. Nothing if unknown. */
 void stacks_print(FILE *f, const struct stacks *s, const char *indent, uint32_t pid, int32_t id);
 
