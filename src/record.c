@@ -139,13 +139,20 @@ static void write_kernel_symbols(struct record_ctx *c, const uint64_t *frames, u
 	}
 }
 
-static struct proc_maps *proc_maps(struct record_ctx *c, uint32_t pid)
+static struct proc_maps *proc_maps_find(struct record_ctx *c, uint32_t pid)
 {
-	struct proc_maps *more;
-
 	for (size_t i = 0; i < c->nprocs; i++)
 		if (c->procs[i].pid == pid)
 			return &c->procs[i];
+	return NULL;
+}
+
+static struct proc_maps *proc_maps(struct record_ctx *c, uint32_t pid)
+{
+	struct proc_maps *more, *p = proc_maps_find(c, pid);
+
+	if (p)
+		return p;
 	more = realloc(c->procs, (c->nprocs + 1) * sizeof(*more));
 	if (!more)
 		return NULL;
@@ -178,18 +185,14 @@ static void write_maps(struct record_ctx *c, uint32_t pid, const uint64_t *frame
 	    p->snapshots == MAX_SNAPSHOTS)
 		return;
 	p->snapshots++;
-	n = usyms_snapshot(pid, NULL, 0);
 	free(p->m);
-	p->m = n > 0 ? calloc(n, sizeof(*p->m)) : NULL;
-	if (n <= 0 || !p->m) {
+	n = usyms_snapshot_new(pid, &p->m);
+	if (n <= 0) {
 		p->nr = -1; /* gone already: its frames stay addresses */
 		return;
 	}
-	p->nr = usyms_snapshot(pid, p->m, n);
-	if (p->nr > n)
-		p->nr = n;
-	if (p->nr > 0)
-		rec_writer_maps(&c->w, pid, p->m, p->nr);
+	p->nr = n;
+	rec_writer_maps(&c->w, pid, p->m, n);
 }
 
 /* What event e needs in the file before it: its stacks and their names. */
@@ -201,8 +204,9 @@ static void write_stacks(struct record_ctx *c, const struct gw_event *e)
 	for (int k = 0; k < 2; k++) {
 		uint32_t id = ids[k], nr = 0;
 
-		/* a kernel stack is needed once; a user stack also to check its process's maps */
-		if (ids[k] < 0 || id >= c->nr_stack_ids || (k == 0 && c->stack_written[id]) ||
+		/* a stack is needed once; a user stack again for a process without maps yet */
+		if (ids[k] < 0 || id >= c->nr_stack_ids ||
+		    (c->stack_written[id] && (k == 0 || proc_maps_find(c, e->task.pid))) ||
 		    bpf_map_lookup_elem(c->stack_fd, &id, frames))
 			continue;
 		while (nr < REC_MAX_FRAMES && frames[nr])

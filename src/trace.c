@@ -121,9 +121,8 @@ static void usyms_learn(uint32_t pid)
 		return;
 	known = more;
 	known[nknown++] = pid;
-	n = usyms_snapshot(pid, NULL, 0);
-	m = n > 0 ? calloc(n, sizeof(*m)) : NULL;
-	if (m && (n = usyms_snapshot(pid, m, n)) > 0)
+	n = usyms_snapshot_new(pid, &m);
+	if (n > 0)
 		usyms_set_process(usyms, pid, m, n);
 	else
 		fprintf(stderr, "gupwatch: cannot read the modules of pid %u (%s): its user frames stay "

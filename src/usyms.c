@@ -170,6 +170,29 @@ int usyms_snapshot(uint32_t pid, struct usym_module *out, size_t max)
 	return l.n > INT_MAX ? INT_MAX : (int)l.n;
 }
 
+int usyms_snapshot_new(uint32_t pid, struct usym_module **out)
+{
+	size_t max = 64;
+
+	*out = NULL;
+	for (;;) {
+		struct usym_module *m = calloc(max, sizeof(*m));
+		int n;
+
+		if (!m)
+			return -ENOMEM;
+		n = usyms_snapshot(pid, m, max);
+		if (n > 0 && (size_t)n <= max) {
+			*out = m;
+			return n;
+		}
+		free(m);
+		if (n <= 0)
+			return n;
+		max = n; /* more modules than room: once more with room for all */
+	}
+}
+
 /* ---- report: usyms_name ---- */
 
 struct ufile {                          /* one ELF file, by recorded path and build id */

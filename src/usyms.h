@@ -24,6 +24,8 @@ struct usym_module {            /* one ELF object mapped by a process */
  * (may exceed max: out holds the first max; out may be NULL to count), or
  * -errno (-ESRCH gone, -EACCES not ours to read). */
 int usyms_snapshot(uint32_t pid, struct usym_module *out, size_t max);
+/* The same into a new array (*out, to free(); NULL when none): how many, or -errno. */
+int usyms_snapshot_new(uint32_t pid, struct usym_module **out);
 
 struct usyms;
 

@@ -300,6 +300,7 @@ static void outside_modules(void **state)
 static void gone_pid(void **state)
 {
 	pid_t pid = fork();
+	struct usym_module *m;
 	int st;
 
 	(void)state;
@@ -309,6 +310,23 @@ static void gone_pid(void **state)
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_int_equal(usyms_snapshot(pid, NULL, 0), -ESRCH);
 	assert_true(usyms_snapshot(0x7ffffff0, NULL, 0) < 0);
+	m = (struct usym_module *)&st; /* must be reset */
+	assert_int_equal(usyms_snapshot_new(pid, &m), -ESRCH);
+	assert_null(m);
+}
+
+/* usyms_snapshot_new: the whole list in one array, as usyms_snapshot counts it. */
+static void snapshot_new(void **state)
+{
+	struct usym_module *m;
+	int n = usyms_snapshot(getpid(), NULL, 0);
+
+	(void)state;
+	assert_true(n > 0);
+	assert_int_equal(usyms_snapshot_new(getpid(), &m), n);
+	assert_non_null(m);
+	assert_true(m[0].start < m[n - 1].end);
+	free(m);
 }
 
 /* A static non-PIE executable: build/static/gwload (make STATIC=1), else one compiled here. */
@@ -408,6 +426,7 @@ int main(void)
 		cmocka_unit_test(build_id_debug_file),
 		cmocka_unit_test(outside_modules),
 		cmocka_unit_test(gone_pid),
+		cmocka_unit_test(snapshot_new),
 		cmocka_unit_test(static_executable),
 	};
 
