@@ -22,10 +22,11 @@ static int by_key(const void *a, const void *b)
 static int by_sort(const void *a, const void *b)
 {
 	const struct site_group *x = a, *y = b;
+	/* comm: the process name of user-stack rows, the call site of the others */
 	const struct sort_row rx = { x->pins, x->pin_ns, x->held, x->oldest_ns, x->ro, x->rw,
-				     x->longterm, x->pid, x->key };
+				     x->longterm, x->pid, x->comm[0] ? x->comm : x->key };
 	const struct sort_row ry = { y->pins, y->pin_ns, y->held, y->oldest_ns, y->ro, y->rw,
-				     y->longterm, y->pid, y->key };
+				     y->longterm, y->pid, y->comm[0] ? y->comm : y->key };
 
 	return sort_cmp(group_sort, &rx, &ry);
 }
