@@ -352,6 +352,16 @@ int usyms_set_process(struct usyms *u, uint32_t pid, const struct usym_module *m
 	return 0;
 }
 
+/* Whether mod's GNU build id is the one recorded for f. */
+static bool same_build_id(Dwfl_Module *mod, const struct ufile *f)
+{
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+
+	return dwfl_module_build_id(mod, &bits, &vaddr) == (int)f->build_id_len &&
+	       !memcmp(bits, f->build_id, f->build_id_len);
+}
+
 /* The file at cand, if it is ELF with f's build id (any, when none was recorded). */
 static bool try_file(struct ufile *f, const char *cand)
 {
@@ -359,11 +369,9 @@ static bool try_file(struct ufile *f, const char *cand)
 		.find_debuginfo = dwfl_standard_find_debuginfo,
 		.section_address = dwfl_offline_section_address,
 	};
-	const unsigned char *bits;
 	Dwfl_Module *mod = NULL;
 	GElf_Ehdr ehdr;
 	Dwarf_Addr bias;
-	GElf_Addr vaddr;
 	struct stat st;
 	Dwfl *dwfl;
 	Elf *elf;
@@ -374,9 +382,7 @@ static bool try_file(struct ufile *f, const char *cand)
 	/* At bias 0: lookups are by address in the file (ET_EXEC: always so). */
 	mod = dwfl_report_elf(dwfl, f->label, cand, -1, 0, true);
 	dwfl_report_end(dwfl, NULL, NULL);
-	if (mod && f->build_id_len &&
-	    (dwfl_module_build_id(mod, &bits, &vaddr) != (int)f->build_id_len ||
-	     memcmp(bits, f->build_id, f->build_id_len)))
+	if (mod && f->build_id_len && !same_build_id(mod, f))
 		mod = NULL;
 	if (!mod || !(elf = dwfl_module_getelf(mod, &bias)) || !gelf_getehdr(elf, &ehdr)) {
 		dwfl_end(dwfl);
@@ -404,10 +410,8 @@ static bool try_own_vdso(struct ufile *f)
 		.find_elf = dwfl_linux_proc_find_elf,
 		.find_debuginfo = dwfl_standard_find_debuginfo,
 	};
-	const unsigned char *bits;
 	Dwfl_Module *mod = NULL;
 	Dwarf_Addr bias;
-	GElf_Addr vaddr;
 	Dwfl *dwfl = dwfl_begin(&cb);
 
 	if (!dwfl)
@@ -415,9 +419,7 @@ static bool try_own_vdso(struct ufile *f)
 	dwfl_report_begin(dwfl);
 	if (!dwfl_linux_proc_report(dwfl, getpid()) && !dwfl_report_end(dwfl, NULL, NULL))
 		dwfl_getmodules(dwfl, find_vdso, &mod, 0);
-	if (!mod || !dwfl_module_getelf(mod, &bias) ||
-	    dwfl_module_build_id(mod, &bits, &vaddr) != (int)f->build_id_len ||
-	    memcmp(bits, f->build_id, f->build_id_len)) {
+	if (!mod || !dwfl_module_getelf(mod, &bias) || !same_build_id(mod, f)) {
 		dwfl_end(dwfl);
 		return false;
 	}
