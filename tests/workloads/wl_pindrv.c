@@ -196,6 +196,55 @@ static uint64_t *pfn_array(long n)
 	return p;
 }
 
+/*
+ * Pin buf through the device (flags: GWPIN_F_*), let it read expecting old or
+ * new data, and open the "pinned" phase record with the PFNs: the caller adds
+ * its own keys and ends the record.
+ */
+static void pin_phase(const struct opts *o, struct dev *d, char *buf, uint32_t flags,
+		      const uint64_t *before, uint64_t *cur, char old, char new)
+{
+	dev_pin(o, d, buf, flags);
+	pfns_read(0, buf, d->n, cur);
+	dev_read(d, old, new);
+	out_begin("phase", "pinned");
+	out_pins();
+	out_kv("moved", "%ld", pfns_count_ne(cur, before, d->n));
+	dev_kv(d, cur, 0);
+	kv_pfns("pfns", cur, d->n);
+	kv_pfns("dev_pfns", d->pfn, d->n);
+}
+
+/*
+ * Write new over buf with the pin held, let the device read, and open the
+ * "written" phase record (changed: PFNs that differ from since): the caller
+ * adds its own keys and ends the record.
+ */
+static void write_phase(struct dev *d, char *buf, size_t len, const uint64_t *since, uint64_t *cur,
+			char old, char new)
+{
+	buf_fill(buf, len, new);
+	pfns_read(0, buf, d->n, cur);
+	dev_read(d, old, new);
+	out_begin("phase", "written");
+	out_pins();
+	out_kv("changed", "%ld", pfns_count_ne(cur, since, d->n));
+	dev_kv(d, cur, 1);
+}
+
+/* Anonymous (or --mem) memory filled with 'a', the device opened, the header printed. */
+static char *anon_setup(const struct opts *o, struct dev *d, size_t *len, const char *pin,
+			uint64_t *before)
+{
+	char *buf = buf_map(o, len);
+
+	dev_open(d, o->pages);
+	buf_fill(buf, *len, 'a');
+	header(o, mem_name(o->mem), pin);
+	pfns_read(0, buf, o->pages, before);
+	return buf;
+}
+
 int wl_pindrv_stale(const struct opts *o)
 {
 	long n = o->pages, i;
@@ -238,28 +287,14 @@ int wl_pindrv_stale(const struct opts *o)
 	kv_pfns("pfns", before, n);
 	out_end();
 
-	dev_pin(o, &d, buf, 0);
-	pfns_read(0, buf, n, pinned);
-	dev_read(&d, 'F', 'W');
-	out_begin("phase", "pinned");
-	out_pins();
-	out_kv("moved", "%ld", pfns_count_ne(pinned, before, n));
+	pin_phase(o, &d, buf, 0, before, pinned, 'F', 'W');
 	out_kv("file", "%ld", count_file(buf, n));
-	dev_kv(&d, pinned, 0);
-	kv_pfns("pfns", pinned, n);
-	kv_pfns("dev_pfns", d.pfn, n);
 	out_end();
 
 	while (o->write_when && access(o->write_when, F_OK))
 		sleep_ms(10);
-	buf_fill(buf, len, 'W');
-	pfns_read(0, buf, n, cur);
-	dev_read(&d, 'F', 'W');
-	out_begin("phase", "written");
-	out_pins();
-	out_kv("changed", "%ld", pfns_count_ne(cur, pinned, n));
+	write_phase(&d, buf, len, pinned, cur, 'F', 'W');
 	out_kv("file", "%ld", count_file(buf, n));
-	dev_kv(&d, cur, 1);
 	kv_pfns("pfns", cur, n);
 	kv_pfns("dev_pfns", d.pfn, n);
 	out_end();
@@ -275,16 +310,11 @@ int wl_pindrv_stale(const struct opts *o)
 int wl_pindrv_unshare(const struct opts *o)
 {
 	long n = o->pages;
-	size_t len;
-	char *buf = buf_map(o, &len);
 	uint64_t *before = pfn_array(n), *cur = pfn_array(n), *child = pfn_array(n);
 	struct target t;
 	struct dev d;
-
-	dev_open(&d, n);
-	buf_fill(buf, len, 'a');
-	header(o, mem_name(o->mem), "ro");
-	pfns_read(0, buf, n, before);
+	size_t len;
+	char *buf = anon_setup(o, &d, &len, "ro", before);
 
 	pins_baseline();
 	target_spawn(&t, buf, len);	/* pages now COW-shared with the child */
@@ -298,27 +328,13 @@ int wl_pindrv_unshare(const struct opts *o)
 	kv_pfns("pfns", before, n);
 	out_end();
 
-	dev_pin(o, &d, buf, 0);
-	pfns_read(0, buf, n, cur);
+	pin_phase(o, &d, buf, 0, before, cur, 'a', 'b');
 	pfns_read(t.pid, buf, n, child);
-	dev_read(&d, 'a', 'b');
-	out_begin("phase", "pinned");
-	out_pins();
-	out_kv("moved", "%ld", pfns_count_ne(cur, before, n));
 	out_kv("child_same", "%ld", pfns_count_eq(child, before, n));
-	dev_kv(&d, cur, 0);
-	kv_pfns("pfns", cur, n);
-	kv_pfns("dev_pfns", d.pfn, n);
 	out_end();
 
 	memcpy(before, cur, (size_t)n * sizeof(*cur));
-	buf_fill(buf, len, 'b');
-	pfns_read(0, buf, n, cur);
-	dev_read(&d, 'a', 'b');
-	out_begin("phase", "written");
-	out_pins();
-	out_kv("changed", "%ld", pfns_count_ne(cur, before, n));
-	dev_kv(&d, cur, 1);
+	write_phase(&d, buf, len, before, cur, 'a', 'b');
 	out_end();
 
 	hold_and_unpin(o, &d);
@@ -334,29 +350,16 @@ int wl_pindrv_unshare(const struct opts *o)
 int wl_pindrv_forkcopy(const struct opts *o)
 {
 	long n = o->pages;
-	size_t len;
-	char *buf = buf_map(o, &len);
 	uint64_t *before = pfn_array(n), *cur = pfn_array(n), *child = pfn_array(n);
 	struct target t;
 	struct dev d;
-
-	dev_open(&d, n);
-	buf_fill(buf, len, 'a');
-	header(o, mem_name(o->mem), "rw");
-	pfns_read(0, buf, n, before);
+	size_t len;
+	char *buf = anon_setup(o, &d, &len, "rw", before);
 
 	pins_baseline();
-	dev_pin(o, &d, buf, GWPIN_F_WRITE);
-	pfns_read(0, buf, n, cur);
-	dev_read(&d, 'a', 'b');
-	out_begin("phase", "pinned");
-	out_pins();
-	out_kv("moved", "%ld", pfns_count_ne(cur, before, n));
-	dev_kv(&d, cur, 0);
+	pin_phase(o, &d, buf, GWPIN_F_WRITE, before, cur, 'a', 'b');
 	out_kv("pid", "%d", (int)getpid());
 	out_kv("addr", "%p", (void *)buf);
-	kv_pfns("pfns", cur, n);
-	kv_pfns("dev_pfns", d.pfn, n);
 	out_end();
 
 	memcpy(before, cur, (size_t)n * sizeof(*cur));
@@ -369,13 +372,7 @@ int wl_pindrv_forkcopy(const struct opts *o)
 	kv_pfns("child_pfns", child, n);
 	out_end();
 
-	buf_fill(buf, len, 'b');
-	pfns_read(0, buf, n, cur);
-	dev_read(&d, 'a', 'b');
-	out_begin("phase", "written");
-	out_pins();
-	out_kv("changed", "%ld", pfns_count_ne(cur, before, n));
-	dev_kv(&d, cur, 1);
+	write_phase(&d, buf, len, before, cur, 'a', 'b');
 	out_end();
 
 	hold_and_unpin(o, &d);
