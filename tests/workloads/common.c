@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <linux/userfaultfd.h>
@@ -215,6 +216,43 @@ long pfns_count_ne(const uint64_t *a, const uint64_t *b, long n)
 	return c;
 }
 
+uint64_t *pfn_array(long n)
+{
+	uint64_t *p = calloc((size_t)n, sizeof(*p));
+
+	if (!p)
+		die("calloc");
+	return p;
+}
+
+long pages_file(pid_t pid, const void *addr, long n)
+{
+	uint64_t *pm = pfn_array(n);
+	long i, c = 0;
+
+	pagemap_read(pid, addr, n, pm);
+	for (i = 0; i < n; i++)
+		c += (pm[i] & PM_PRESENT) && (pm[i] & PM_FILE);
+	free(pm);
+	return c;
+}
+
+void out_pfns(const char *key, const uint64_t *pfn, long n)
+{
+	size_t size = (size_t)n * 20 + 1, len = 0;
+	char *s = malloc(size);
+	long i;
+
+	if (!s)
+		die("malloc");
+	s[0] = 0;
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(s + len, size - len, "%s0x%llx", i ? "," : "",
+					(unsigned long long)pfn[i]);
+	out_kv(key, "%s", s);
+	free(s);
+}
+
 #define KPF_HUGE 17
 #define KPF_THP 22
 
@@ -295,15 +333,36 @@ void *buf_map(const struct opts *o, size_t *len)
 		return p;
 	}
 	default:
-		p = mmap(NULL, l, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED)
-			die("mmap");
-		/* Small buffers must be plain 4 KiB folios on every kernel. */
-		if (madvise(p, l, MADV_NOHUGEPAGE))
-			die("madvise_nohugepage");
-		return p;
+		return anon_map(l);
 	}
+}
+
+void *anon_map(size_t len)
+{
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap");
+	/* Small buffers must be plain 4 KiB folios on every kernel. */
+	if (madvise(p, len, MADV_NOHUGEPAGE))
+		die("madvise_nohugepage");
+	return p;
+}
+
+int file_create(const char *path, size_t len, char c)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	char *pat = malloc(len);
+
+	if (fd < 0)
+		die("open_file");
+	if (!pat)
+		die("malloc");
+	memset(pat, c, len);
+	if (write(fd, pat, len) != (ssize_t)len)
+		die("write_file");
+	free(pat);
+	return fd;
 }
 
 void buf_fill(void *p, size_t len, char c)
@@ -331,19 +390,26 @@ long buf_count_pages(const void *p, long pages, char c)
 	return count_pages(p, pages, c);
 }
 
-long proc_mem_count_pages(pid_t pid, const void *addr, long pages, char c)
+/* A malloc'ed copy of n pages of pid's memory at addr, read through /proc/pid/mem. */
+static char *proc_mem_read(pid_t pid, const void *addr, long pages)
 {
 	size_t len = (size_t)pages * PAGE_SZ;
 	char *tmp = malloc(len);
 	int fd = open_proc(pid, "mem", O_RDONLY);
-	long n;
 
 	if (!tmp)
 		die("malloc");
 	if (pread(fd, tmp, len, (off_t)(uintptr_t)addr) != (ssize_t)len)
 		die("proc_mem");
 	close(fd);
-	n = count_pages(tmp, pages, c);
+	return tmp;
+}
+
+long proc_mem_count_pages(pid_t pid, const void *addr, long pages, char c)
+{
+	char *tmp = proc_mem_read(pid, addr, pages);
+	long n = count_pages(tmp, pages, c);
+
 	free(tmp);
 	return n;
 }
@@ -443,6 +509,42 @@ void uffd_hold_finish(struct uffd_hold *h)
 	close(h->wake[0]);
 	close(h->wake[1]);
 	close(h->uffd);
+}
+
+/* ------------------------------------- process_vm_readv/-writev held by uffd */
+
+void pvm_hold_init(struct uffd_hold *h, size_t len, char fill, int no_hold,
+		   void (*on_fault)(struct uffd_hold *h), void *arg)
+{
+	memset(h, 0, sizeof(*h));
+	h->addr = anon_map(len);
+	h->len = len;
+	h->fill = fill;
+	h->no_hold = no_hold;
+	h->on_fault = on_fault;
+	h->arg = arg;
+}
+
+double pvm_xfer(struct uffd_hold *h, pid_t pid, void *remote, int write, long reps)
+{
+	struct iovec local = { .iov_base = h->addr, .iov_len = h->len };
+	struct iovec rem = { .iov_base = remote, .iov_len = h->len };
+	double t0;
+	ssize_t n;
+
+	uffd_hold_start(h);
+	t0 = now_ms();
+	for (long r = 0; r < reps; r++) {
+		if (write)
+			n = process_vm_writev(pid, &local, 1, &rem, 1, 0);
+		else
+			n = process_vm_readv(pid, &local, 1, &rem, 1, 0);
+		if (n != (ssize_t)h->len)
+			die(write ? "process_vm_writev" : "process_vm_readv");
+	}
+	t0 = now_ms() - t0;
+	uffd_hold_finish(h);
+	return t0;
 }
 
 /* ---------------------------------------------------------- target process */

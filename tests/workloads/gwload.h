@@ -87,12 +87,20 @@ long pfns_count_eq(const uint64_t *a, const uint64_t *b, long n);	/* present and
 long pfns_count_ne(const uint64_t *a, const uint64_t *b, long n);	/* both present, differ */
 /* Pages (4 KiB) of pid's range that /proc/kpageflags reports as THP or hugetlb. */
 long huge_count(pid_t pid, const void *addr, long n);
+/* Pages of pid's range present and flagged file-backed (PM_FILE) in pagemap. */
+long pages_file(pid_t pid, const void *addr, long n);
+uint64_t *pfn_array(long n);		/* zeroed, dies on failure */
+/* Add key=0x1a2,0x1a3,... (one PFN per page, 0 = not present) to the record. */
+void out_pfns(const char *key, const uint64_t *pfn, long n);
 void pfns_verbose(const struct opts *o, const char *label, const uint64_t *pfn, long n);
 
 /* ---- buffers --------------------------------------------------------- */
 /* Map o->pages pages of o->mem memory (untouched).  anon gets
  * MADV_NOHUGEPAGE so that small buffers stay 4 KiB pages everywhere. */
 void *buf_map(const struct opts *o, size_t *len);
+void *anon_map(size_t len);		/* fresh anon memory, MADV_NOHUGEPAGE */
+/* Create (truncate) path holding len bytes == c; returns the O_RDWR fd. */
+int file_create(const char *path, size_t len, char c);
 void buf_fill(void *p, size_t len, char c);	/* writes every byte */
 long buf_count_pages(const void *p, long pages, char c);	/* pages entirely == c */
 /* Read n pages of another process' memory through /proc/pid/mem (FOLL_GET,
@@ -123,6 +131,19 @@ struct uffd_hold {
 };
 void uffd_hold_start(struct uffd_hold *h);
 void uffd_hold_finish(struct uffd_hold *h);
+
+/* ---- process_vm_readv/-writev pin held by userfaultfd ----------------- */
+/*
+ * The kernel pins the *remote* pages (pin_user_pages_remote, FOLL_PIN,
+ * short-term; R/O for readv, FOLL_WRITE for writev), then copies to/from the
+ * local buffer h->addr, which pvm_hold_init maps (len bytes, fresh anon) and
+ * pvm_xfer registers with userfaultfd: on_fault(h) runs while the remote
+ * pages stay pinned (with no_hold: after the syscall, see uffd_hold).
+ */
+void pvm_hold_init(struct uffd_hold *h, size_t len, char fill, int no_hold,
+		   void (*on_fault)(struct uffd_hold *h), void *arg);
+/* h->len bytes of pid's memory at remote, reps times; returns the syscalls' ms. */
+double pvm_xfer(struct uffd_hold *h, pid_t pid, void *remote, int write, long reps);
 
 /* ---- target process -------------------------------------------------- */
 /*

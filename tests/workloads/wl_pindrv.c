@@ -130,32 +130,6 @@ static void dev_read(struct dev *d, char old, char new)
 	free(page);
 }
 
-static void kv_pfns(const char *key, const uint64_t *pfn, long n)
-{
-	char s[GWPIN_MAX_PAGES * 20] = "";
-	size_t len = 0;
-	long i;
-
-	for (i = 0; i < n && len < sizeof(s) - 20; i++)
-		len += (size_t)snprintf(s + len, sizeof(s) - len, "%s0x%llx", i ? "," : "",
-					(unsigned long long)pfn[i]);
-	out_kv(key, "%s", s);
-}
-
-static long count_file(const void *addr, long n)
-{
-	uint64_t *pm = calloc((size_t)n, sizeof(*pm));
-	long i, c = 0;
-
-	if (!pm)
-		die("calloc");
-	pagemap_read(0, addr, n, pm);
-	for (i = 0; i < n; i++)
-		c += (pm[i] & PM_PRESENT) && (pm[i] & PM_FILE);
-	free(pm);
-	return c;
-}
-
 static void header(const struct opts *o, const char *mem, const char *pin)
 {
 	out_begin("workload", o->workload);
@@ -187,15 +161,6 @@ static void hold_and_unpin(const struct opts *o, struct dev *d)
 	dev_unpin(d);
 }
 
-static uint64_t *pfn_array(long n)
-{
-	uint64_t *p = calloc((size_t)n, sizeof(*p));
-
-	if (!p)
-		die("calloc");
-	return p;
-}
-
 /*
  * Pin buf through the device (flags: GWPIN_F_*), let it read expecting old or
  * new data, and open the "pinned" phase record with the PFNs: the caller adds
@@ -211,8 +176,8 @@ static void pin_phase(const struct opts *o, struct dev *d, char *buf, uint32_t f
 	out_pins();
 	out_kv("moved", "%ld", pfns_count_ne(cur, before, d->n));
 	dev_kv(d, cur, 0);
-	kv_pfns("pfns", cur, d->n);
-	kv_pfns("dev_pfns", d->pfn, d->n);
+	out_pfns("pfns", cur, d->n);
+	out_pfns("dev_pfns", d->pfn, d->n);
 }
 
 /*
@@ -252,22 +217,13 @@ int wl_pindrv_stale(const struct opts *o)
 	uint64_t *before = pfn_array(n), *pinned = pfn_array(n), *cur = pfn_array(n);
 	volatile char sink = 0;
 	struct dev d;
-	char *pat, *buf;
+	char *buf;
 	int fd;
 
 	if (o->mem != MEM_ANON)
 		die_msg("pindrv-stale", "--mem does not apply (the buffer is a file mapping)");
 	dev_open(&d, n);
-	fd = open(o->file, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-		die("open_file");
-	pat = malloc(len);
-	if (!pat)
-		die("malloc");
-	memset(pat, 'F', len);
-	if (write(fd, pat, len) != (ssize_t)len)
-		die("write_file");
-	free(pat);
+	fd = file_create(o->file, len, 'F');
 	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 	if (buf == MAP_FAILED)
 		die("mmap_file");
@@ -281,22 +237,22 @@ int wl_pindrv_stale(const struct opts *o)
 	pins_baseline();
 	out_begin("phase", "mapped");
 	out_pins();
-	out_kv("file", "%ld", count_file(buf, n));
+	out_kv("file", "%ld", pages_file(0, buf, n));
 	out_kv("pid", "%d", (int)getpid());
 	out_kv("addr", "%p", (void *)buf);
-	kv_pfns("pfns", before, n);
+	out_pfns("pfns", before, n);
 	out_end();
 
 	pin_phase(o, &d, buf, 0, before, pinned, 'F', 'W');
-	out_kv("file", "%ld", count_file(buf, n));
+	out_kv("file", "%ld", pages_file(0, buf, n));
 	out_end();
 
 	while (o->write_when && access(o->write_when, F_OK))
 		sleep_ms(10);
 	write_phase(&d, buf, len, pinned, cur, 'F', 'W');
-	out_kv("file", "%ld", count_file(buf, n));
-	kv_pfns("pfns", cur, n);
-	kv_pfns("dev_pfns", d.pfn, n);
+	out_kv("file", "%ld", pages_file(0, buf, n));
+	out_pfns("pfns", cur, n);
+	out_pfns("dev_pfns", d.pfn, n);
 	out_end();
 
 	hold_and_unpin(o, &d);
@@ -325,7 +281,7 @@ int wl_pindrv_unshare(const struct opts *o)
 	out_kv("pid", "%d", (int)getpid());
 	out_kv("child_pid", "%d", (int)t.pid);
 	out_kv("addr", "%p", (void *)buf);
-	kv_pfns("pfns", before, n);
+	out_pfns("pfns", before, n);
 	out_end();
 
 	pin_phase(o, &d, buf, 0, before, cur, 'a', 'b');
@@ -369,7 +325,7 @@ int wl_pindrv_forkcopy(const struct opts *o)
 	out_pins();
 	out_kv("child_same", "%ld", pfns_count_eq(child, before, n));
 	out_kv("child_pid", "%d", (int)t.pid);
-	kv_pfns("child_pfns", child, n);
+	out_pfns("child_pfns", child, n);
 	out_end();
 
 	write_phase(&d, buf, len, before, cur, 'a', 'b');

@@ -86,48 +86,21 @@ static void pvm_init(struct pvm *v, const struct opts *o)
 {
 	memset(v, 0, sizeof(*v));
 	v->o = o;
-	v->before = calloc((size_t)o->pages, 8);
-	v->cur = calloc((size_t)o->pages, 8);
-	v->cur2 = calloc((size_t)o->pages, 8);
-	if (!v->before || !v->cur || !v->cur2)
-		die("calloc");
+	v->before = pfn_array(o->pages);
+	v->cur = pfn_array(o->pages);
+	v->cur2 = pfn_array(o->pages);
 }
 
 /* Local side: fresh anon memory, never touched, registered with uffd. */
 static void pvm_local(struct pvm *v, char fill, void (*cb)(struct uffd_hold *))
 {
-	struct opts lo = *v->o;
-
-	lo.mem = MEM_ANON;
-	v->h.addr = buf_map(&lo, &v->h.len);
-	v->h.fill = fill;
-	v->h.no_hold = v->o->no_hold;
-	v->h.on_fault = cb;
-	v->h.arg = v;
+	pvm_hold_init(&v->h, v->len, fill, v->o->no_hold, cb, v);
 }
 
 /* Returns how long the syscalls took (ms); --repeat only without the uffd hold. */
 static double pvm_do(struct pvm *v, int write)
 {
-	struct iovec local = { .iov_base = v->h.addr, .iov_len = v->h.len };
-	struct iovec remote = { .iov_base = v->remote, .iov_len = v->len };
-	long reps = v->o->no_hold ? v->o->repeat : 1;
-	double t0;
-	ssize_t n;
-
-	uffd_hold_start(&v->h);
-	t0 = now_ms();
-	for (long r = 0; r < reps; r++) {
-		if (write)
-			n = process_vm_writev(v->t.pid, &local, 1, &remote, 1, 0);
-		else
-			n = process_vm_readv(v->t.pid, &local, 1, &remote, 1, 0);
-		if (n != (ssize_t)v->len)
-			die(write ? "process_vm_writev" : "process_vm_readv");
-	}
-	t0 = now_ms() - t0;
-	uffd_hold_finish(&v->h);
-	return t0;
+	return pvm_xfer(&v->h, v->t.pid, v->remote, write, v->o->no_hold ? v->o->repeat : 1);
 }
 
 /* ------------------------------------------------------ pvm-read/-write */
@@ -238,15 +211,6 @@ int wl_fork_unshare(const struct opts *o)
 
 /* ----------------------------------------------------------- file-stale */
 
-static long count_file(const uint64_t *pm, long n)
-{
-	long i, c = 0;
-
-	for (i = 0; i < n; i++)
-		c += (pm[i] & PM_PRESENT) && (pm[i] & PM_FILE);
-	return c;
-}
-
 static void cb_stale(struct uffd_hold *h)
 {
 	struct pvm *v = h->arg;
@@ -256,13 +220,12 @@ static void cb_stale(struct uffd_hold *h)
 	while (v->o->write_when && access(v->o->write_when, F_OK))
 		sleep_ms(10);
 	target_cmd(&v->t, 'W', 'W');
-	pagemap_read(v->t.pid, v->remote, n, v->cur2);
 	pfns_read(v->t.pid, v->remote, n, v->cur);
 	pfns_verbose(v->o, "target_written", v->cur, n);
 	out_begin("phase", "written");
 	out_pins();
 	out_kv("target_changed", "%ld", pfns_count_ne(v->cur, v->before, n));
-	out_kv("target_file", "%ld", count_file(v->cur2, n));
+	out_kv("target_file", "%ld", pages_file(v->t.pid, v->remote, n));
 	out_end();
 	sleep_ms(v->o->hold_ms);
 }
@@ -270,7 +233,6 @@ static void cb_stale(struct uffd_hold *h)
 int wl_file_stale(const struct opts *o)
 {
 	struct pvm v;
-	char *pat;
 	int fd, faults;
 	long stale;
 
@@ -278,16 +240,7 @@ int wl_file_stale(const struct opts *o)
 		die_msg("file-stale", "--mem does not apply (the buffer is a file mapping)");
 	pvm_init(&v, o);
 	v.len = (size_t)o->pages * PAGE_SZ;
-	fd = open(o->file, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-		die("open_file");
-	pat = malloc(v.len);
-	if (!pat)
-		die("malloc");
-	memset(pat, 'F', v.len);
-	if (write(fd, pat, v.len) != (ssize_t)v.len)
-		die("write_file");
-	free(pat);
+	fd = file_create(o->file, v.len, 'F');
 	v.remote = mmap(NULL, v.len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 	if (v.remote == MAP_FAILED)
 		die("mmap_file");
@@ -296,14 +249,13 @@ int wl_file_stale(const struct opts *o)
 
 	target_spawn(&v.t, v.remote, v.len);
 	target_cmd(&v.t, 'R', 0);	/* read faults: page cache pages mapped R/O */
-	pagemap_read(v.t.pid, v.remote, o->pages, v.cur2);
 	pfns_read(v.t.pid, v.remote, o->pages, v.before);
 	pfns_verbose(o, "target_before", v.before, o->pages);
 
 	pins_baseline();
 	out_begin("phase", "mapped");
 	out_pins();
-	out_kv("target_file", "%ld", count_file(v.cur2, o->pages));
+	out_kv("target_file", "%ld", pages_file(v.t.pid, v.remote, o->pages));
 	out_kv("pinner_pid", "%d", (int)getpid());
 	out_kv("target_pid", "%d", (int)v.t.pid);
 	out_kv("addr", "%p", (void *)v.remote);
