@@ -414,6 +414,17 @@ long proc_mem_count_pages(pid_t pid, const void *addr, long pages, char c)
 	return n;
 }
 
+long proc_mem_same_pages(pid_t pid, const void *addr, long pages, const void *buf)
+{
+	char *tmp = proc_mem_read(pid, addr, pages);
+	long i, n = 0;
+
+	for (i = 0; i < pages; i++)
+		n += !memcmp(tmp + i * PAGE_SZ, (const char *)buf + i * PAGE_SZ, PAGE_SZ);
+	free(tmp);
+	return n;
+}
+
 /* ------------------------------------------------------- userfaultfd holder */
 
 static void uffd_resolve(struct uffd_hold *h)
@@ -554,6 +565,7 @@ static void target_loop(struct target *t, int cmd_r, int ack_w)
 	volatile char *p = t->addr;
 	char c[2];
 	size_t i;
+	long page;
 	unsigned sum = 0;
 
 	for (;;) {
@@ -566,6 +578,16 @@ static void target_loop(struct target *t, int cmd_r, int ack_w)
 			break;
 		case 'W':
 			memset((void *)p, c[1], t->len);
+			break;
+		case 'r':
+		case 'w':
+			if (read(cmd_r, &page, sizeof(page)) != sizeof(page) ||
+			    page < 0 || (size_t)page >= t->len / PAGE_SZ)
+				_exit(1);
+			if (c[0] == 'r')
+				sum += p[(size_t)page * PAGE_SZ];
+			else
+				memset((void *)(p + (size_t)page * PAGE_SZ), c[1], PAGE_SZ);
 			break;
 		case 'Q':
 			_exit(0);
@@ -605,6 +627,17 @@ void target_cmd(struct target *t, char op, char arg)
 	char c[2] = { op, arg }, k;
 
 	if (write(t->cmd_w, c, 2) != 2)
+		die("target_cmd");
+	if (read(t->ack_r, &k, 1) != 1)
+		die_msg("target_cmd", "target died");
+}
+
+void target_cmd_page(struct target *t, char op, char arg, long page)
+{
+	char c[2 + sizeof(page)] = { op, arg }, k;
+
+	memcpy(c + 2, &page, sizeof(page));
+	if (write(t->cmd_w, c, sizeof(c)) != (ssize_t)sizeof(c))
 		die("target_cmd");
 	if (read(t->ack_r, &k, 1) != 1)
 		die_msg("target_cmd", "target died");

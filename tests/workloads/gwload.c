@@ -16,7 +16,11 @@
  *                    the fork / sample after the I/O) before the hold-phase
  *                    sample, so that the test that checks it must fail
  *   --dev PATH       odirect-*: the block device (or file) to do I/O on
- *   --file PATH      file-stale, pindrv-stale: backing file (default /tmp/gwload-stale.dat)
+ *   --file PATH      file-stale, pindrv-stale, cross-mm, thp-file: backing file
+ *                    (default /tmp/gwload-stale.dat; thp-file: on a huge=always tmpfs)
+ *   --pin-page K     thp-file: the 4 KiB subpage we pin (default 0)
+ *   --write-page J   thp-file: the subpage the target writes during the pin (default 1)
+ *   --children C     shared-cow: children sharing the pages (default 1100)
  *   --repeat N       pvm-read/-write with --no-hold: the syscall N times, a
  *                    pin storm for make bench (syscall_ms in the after phase)
  *   --write-when PATH  file-stale, pindrv-stale: with the pin held, wait until PATH exists
@@ -50,6 +54,10 @@ static const struct workload workloads[] = {
 	{ "pindrv-stale", "/dev/gwpin R/O long-term pin of read-faulted MAP_PRIVATE file pages, then we write them (6.1: stale pin, 6.12: unshared)", wl_pindrv_stale },
 	{ "pindrv-unshare", "/dev/gwpin R/O long-term pin of anon pages shared with a forked child: the pin unshares them", wl_pindrv_unshare },
 	{ "pindrv-forkcopy", "/dev/gwpin R/W long-term pin of anon pages, then fork: fork copies the pinned pages for the child", wl_pindrv_forkcopy },
+	{ "cross-mm", "R/O pin of a file page via a MAP_SHARED mapping in one child, another child COWs it in its MAP_PRIVATE mapping: not stale", wl_cross_mm },
+	{ "thp-file", "R/O pin of one subpage of a PMD-mapped tmpfs THP in a MAP_PRIVATE mapping, the child writes a subpage: stale if the same one", wl_thp_file },
+	{ "shared-cow", "fork --children C (1100) sleeping children, then the parent writes every shared page: COW without pins", wl_shared_cow },
+	{ "unshare-held", "fork two children; R/O pin child 1's pages (unshare), and while held R/O pin child 2's (unshare again)", wl_unshare_held },
 };
 
 #define NWL (sizeof(workloads) / sizeof(workloads[0]))
@@ -60,6 +68,7 @@ static void usage(FILE *f)
 
 	fprintf(f, "usage: gwload <workload> [--pages N] [--mem anon|thp|hugetlb] [--hold-ms MS]\n"
 		   "              [--no-hold] [--dev PATH] [--file PATH] [--fast] [--verbose]\n"
+		   "              [--pin-page K] [--write-page J] [--children C]\n"
 		   "workloads:\n");
 	for (i = 0; i < NWL; i++)
 		fprintf(f, "  %-14s %s\n", workloads[i].name, workloads[i].summary);
@@ -77,6 +86,9 @@ int main(int argc, char **argv)
 		{ "file", required_argument, NULL, 'f' },
 		{ "write-when", required_argument, NULL, 'w' },
 		{ "repeat", required_argument, NULL, 'r' },
+		{ "pin-page", required_argument, NULL, 'K' },
+		{ "write-page", required_argument, NULL, 'J' },
+		{ "children", required_argument, NULL, 'C' },
 		{ "fast", no_argument, NULL, 'F' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -85,6 +97,7 @@ int main(int argc, char **argv)
 	struct opts o = {
 		.pages = 0, .mem = MEM_ANON, .hold_ms = 200,
 		.file = "/tmp/gwload-stale.dat", .repeat = 1,
+		.pin_page = 0, .write_page = 1, .children = 1100,
 	};
 	const struct workload *w = NULL;
 	size_t i;
@@ -105,7 +118,7 @@ int main(int argc, char **argv)
 	o.workload = w->name;
 	argv++;
 	argc--;
-	while ((c = getopt_long(argc, argv, "p:m:H:nd:f:w:Fvh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:m:H:nd:f:w:K:J:C:Fvh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o.pages = atol(optarg);
@@ -139,6 +152,15 @@ int main(int argc, char **argv)
 			break;
 		case 'w':
 			o.write_when = optarg;
+			break;
+		case 'K':
+			o.pin_page = atol(optarg);
+			break;
+		case 'J':
+			o.write_page = atol(optarg);
+			break;
+		case 'C':
+			o.children = atol(optarg);
 			break;
 		case 'F':
 			o.gup_fast = 1;

@@ -43,9 +43,12 @@ struct opts {
 	long repeat;		/* pvm-* --no-hold: how many times the syscall runs */
 	const char *write_when;	/* file-stale: with the pin held, the target writes once this exists */
 	const char *dev;	/* odirect-*: block device (or file) */
-	const char *file;	/* file-stale, pindrv-stale: backing file */
+	const char *file;	/* file-stale, pindrv-stale, cross-mm, thp-file: backing file */
 	int gup_fast;		/* pindrv-*: pin_user_pages_fast() instead of pin_user_pages() */
 	int verbose;		/* per-page pfn= lines */
+	long pin_page;		/* thp-file: the subpage we pin */
+	long write_page;	/* thp-file: the subpage the target writes */
+	long children;		/* shared-cow: how many children share the pages */
 };
 
 struct workload {
@@ -106,6 +109,8 @@ long buf_count_pages(const void *p, long pages, char c);	/* pages entirely == c 
 /* Read n pages of another process' memory through /proc/pid/mem (FOLL_GET,
  * never a pin) and count pages entirely == c. */
 long proc_mem_count_pages(pid_t pid, const void *addr, long pages, char c);
+/* Pages of pid's memory at addr (via /proc/pid/mem) identical to buf's. */
+long proc_mem_same_pages(pid_t pid, const void *addr, long pages, const void *buf);
 
 /* ---- userfaultfd holder ---------------------------------------------- */
 /*
@@ -149,12 +154,15 @@ double pvm_xfer(struct uffd_hold *h, pid_t pid, void *remote, int write, long re
 /*
  * A forked child that idles and obeys commands on a pipe, acting on the
  * range [addr, addr+len) of its own address space:
- *   'R' read every page, 'W' write every byte with arg, 'Q' exit.
+ *   'R' read every page, 'W' write every byte with arg, 'Q' exit,
+ *   'r' / 'w' the same on one page (target_cmd_page).
  * Each command is acknowledged before the next one is read.
  */
 struct target { pid_t pid; int cmd_w, ack_r; void *addr; size_t len; };
 void target_spawn(struct target *t, void *addr, size_t len);
 void target_cmd(struct target *t, char op, char arg);
+/* 'r' read / 'w' write (every byte with arg) page index page of the range only. */
+void target_cmd_page(struct target *t, char op, char arg, long page);
 void target_quit(struct target *t);
 
 /* ---- misc ------------------------------------------------------------ */
@@ -176,6 +184,10 @@ int wl_vmsplice_fork(const struct opts *o);
 int wl_pindrv_stale(const struct opts *o);
 int wl_pindrv_unshare(const struct opts *o);
 int wl_pindrv_forkcopy(const struct opts *o);
+int wl_cross_mm(const struct opts *o);
+int wl_thp_file(const struct opts *o);
+int wl_shared_cow(const struct opts *o);
+int wl_unshare_held(const struct opts *o);
 
 /* io_uring helpers (raw syscalls), shared by iouring-reg and pin-fork */
 int uring_setup(void);
