@@ -48,15 +48,18 @@ struct {
 
 /*
  * Per-task window state: which fault or fork we are inside of, so that the
- * "new anon page" hook knows the page is a copy.
+ * "new anon page" hook knows the page is a copy. A window is only believed
+ * for a new page in its own mm at its own address: one left open by a missed
+ * exit (a kretprobe the kernel dropped) is recognised and dropped.
  */
 enum window { WIN_NONE, WIN_WP, WIN_HUGETLB_WP, WIN_FORK };
 
 struct task_state {
 	__u32 window;          /* enum window */
 	__u32 fault_flags;     /* enum fault_flag of the fault */
+	__u64 mm;              /* the faulting mm (WIN_FORK: the child's) */
+	__u64 address;         /* WIN_WP, WIN_HUGETLB_WP: the fault's page-aligned address */
 	struct vm_fault *vmf;  /* WIN_WP */
-	__u64 address;         /* WIN_HUGETLB_WP */
 	__u64 old_pte;         /* WIN_HUGETLB_WP: the PTE is cleared before the copy is mapped */
 };
 
@@ -67,13 +70,25 @@ struct {
 	__type(value, struct task_state);
 } task_states SEC(".maps");
 
-/* Threads inside a GUP-fast call (nesting depth): their unpins are undos. */
+/*
+ * Threads inside a GUP call: where the pages they pin are. Both paths walk
+ * the range in address order and take every pin of a page before moving on,
+ * so the next pinned page's address is a cursor advanced by each pin's refs.
+ */
+struct gup_call {
+	__u32 fast_depth;  /* GUP-fast calls entered (their unpins are undos) */
+	__u32 slow_depth;  /* __get_user_pages calls entered (its fallback included) */
+	__u64 fast_next;   /* GUP-fast: address of the next page it pins, in current->mm */
+	__u64 mm;          /* slow path: the mm it walks (a remote pin's: the target's) */
+	__u64 slow_next;   /* slow path: address of the next page it pins */
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u32);
-	__type(value, __u32);
-} gup_fast_calls SEC(".maps");
+	__type(value, struct gup_call);
+} gup_calls SEC(".maps");
 
 /* kprobe mode: the pin functions' arguments, which a kretprobe cannot see. */
 struct grab_args {
@@ -107,6 +122,9 @@ extern const void __preempt_count __ksym __weak;
 #define PREEMPT_NOT_TASK_MASK (0x00f00000 | 0x000f0000 | 0x00000100)
 #define GUP_PIN_COUNTING_BIAS 1024         /* include/linux/mm.h, not in BTF */
 #define PTE_PFN_MASK 0x000ffffffffff000ULL
+#define PAGE_SHIFT 12
+#define PAGE_MASK (~((1ULL << PAGE_SHIFT) - 1))
+#define VM_SHARED 0x00000008               /* include/linux/mm.h, not in BTF */
 
 static __always_inline int count(enum gw_counter c, __u64 n)
 {
@@ -135,6 +153,20 @@ static __always_inline bool in_interrupt_ctx(void)
 		return false;
 	bpf_probe_read_kernel(&pc, sizeof(pc), (void *)addr);
 	return pc & PREEMPT_NOT_TASK_MASK;
+}
+
+/* A per-task entry that cannot be stored leaves a window or GUP call unseen: count it. */
+static __always_inline void task_update(void *map, __u32 tid, const void *val)
+{
+	if (bpf_map_update_elem(map, &tid, val, BPF_ANY))
+		count(GW_CNT_MAP_FULL, 1);
+}
+
+static __always_inline __u64 current_mm(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	return (__u64)BPF_CORE_READ(task, mm);
 }
 
 /* fentry arguments are typed pointers the verifier does no arithmetic on: take their value. */
@@ -209,12 +241,21 @@ static __always_inline __u32 folio_nr_pages_of(struct folio *folio)
 	return BPF_CORE_READ((struct folio___v618 *)folio, _nr_pages);
 }
 
-/* folio_maybe_dma_pinned(): exact pin count for large folios, refcount heuristic for small. */
+/*
+ * Pins the kernel's own state shows on a folio: _pincount for large folios;
+ * for small ones folio_maybe_dma_pinned() guesses refcount >= 1024, which
+ * also holds for a page mapped by 1024 processes, so the references that no
+ * mapping explains are counted instead (_mapcount starts at -1).
+ */
 static __always_inline __u32 folio_pincount(struct folio *folio)
 {
+	int refs, maps;
+
 	if (folio_is_large(folio))
 		return BPF_CORE_READ(folio, _pincount.counter);
-	return (__u32)BPF_CORE_READ(folio, _refcount.counter) / GUP_PIN_COUNTING_BIAS;
+	refs = BPF_CORE_READ(folio, _refcount.counter);
+	maps = BPF_CORE_READ(folio, _mapcount.counter) + 1;
+	return refs > maps ? (__u32)(refs - maps) / GUP_PIN_COUNTING_BIAS : 0;
 }
 
 static __always_inline struct gw_event *event_reserve(void *ctx, enum gw_event_type type, bool user_stack)
@@ -260,34 +301,73 @@ static __always_inline __u32 pin_flags(__u32 gup_flags, bool fast)
 static __always_inline bool in_gup_fast(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct gup_call *c = bpf_map_lookup_elem(&gup_calls, &tid);
 
-	return bpf_map_lookup_elem(&gup_fast_calls, &tid) && !in_interrupt_ctx();
+	return c && c->fast_depth && !in_interrupt_ctx();
 }
 
-static __always_inline int gup_fast_enter(void)
+static __always_inline int gup_enter(bool fast, __u64 mm, __u64 start)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid(), one = 1, *depth;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct gup_call *c = bpf_map_lookup_elem(&gup_calls, &tid), fresh = {};
 
-	depth = bpf_map_lookup_elem(&gup_fast_calls, &tid);
-	if (depth)
-		(*depth)++;
-	else
-		bpf_map_update_elem(&gup_fast_calls, &tid, &one, BPF_ANY);
+	if (!c) {
+		task_update(&gup_calls, tid, &fresh);
+		c = bpf_map_lookup_elem(&gup_calls, &tid);
+		if (!c)
+			return 0;
+	}
+	if (fast) {
+		if (!c->fast_depth++)
+			c->fast_next = start;
+	} else {
+		c->slow_depth++;
+		c->mm = mm;
+		c->slow_next = start;
+	}
 	return 0;
 }
 
-static __always_inline int gup_fast_exit(void)
+static __always_inline int gup_exit(bool fast)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid(), *depth;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct gup_call *c = bpf_map_lookup_elem(&gup_calls, &tid);
 
-	depth = bpf_map_lookup_elem(&gup_fast_calls, &tid);
-	if (depth && --(*depth) == 0)
-		bpf_map_delete_elem(&gup_fast_calls, &tid);
+	if (!c)
+		return 0;
+	if (fast && c->fast_depth)
+		c->fast_depth--;
+	else if (!fast && c->slow_depth)
+		c->slow_depth--;
+	if (!c->fast_depth && !c->slow_depth)
+		bpf_map_delete_elem(&gup_calls, &tid);
 	return 0;
+}
+
+/* Where the refs pages a grab just pinned are: the mm and the first page's address. */
+static __always_inline void pin_place(int refs, __u64 *mm, __u64 *address)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct gup_call *c = bpf_map_lookup_elem(&gup_calls, &tid);
+
+	*mm = 0;
+	*address = 0;
+	if (!c) /* GUP never runs in interrupt context: c is this thread's own call */
+		return;
+	if (c->slow_depth) {
+		*mm = c->mm;
+		*address = c->slow_next;
+		c->slow_next += (__u64)refs << PAGE_SHIFT;
+	} else if (c->fast_depth) {
+		*mm = current_mm();
+		*address = c->fast_next;
+		c->fast_next += (__u64)refs << PAGE_SHIFT;
+	}
 }
 
 static __always_inline void emit_pin(void *ctx, enum gw_event_type type, struct folio *folio,
-				     __u64 pfn, __u32 refs, __u32 gup_flags, bool fast)
+				     __u64 pfn, __u64 mm, __u64 address, __u32 refs, __u32 flags,
+				     __u32 gup_flags)
 {
 	struct gw_event *e;
 
@@ -296,30 +376,58 @@ static __always_inline void emit_pin(void *ctx, enum gw_event_type type, struct 
 		return;
 	e->pin.folio = (__u64)folio;
 	e->pin.pfn = pfn;
+	e->pin.mm = mm;
+	e->pin.address = address;
 	e->pin.refs = refs;
-	if (type == GW_EV_UNPIN)
-		e->pin.flags = in_gup_fast() ? GW_UNPIN_GUP_UNDO : 0;
-	else
-		e->pin.flags = pin_flags(gup_flags, fast);
+	e->pin.flags = flags;
 	e->pin.gup_flags = gup_flags;
 	e->pin.nr_pages = folio_nr_pages_of(folio);
 	bpf_ringbuf_submit(e, 0);
 }
 
-/* A grab function succeeded: refs references on folio (page: the subpage, if known). */
+/*
+ * The first pinned page's PFN. Given only the folio (6.12's slow path), a
+ * large folio's subpage follows from the address where the folio is mapped
+ * naturally aligned, as PMD-mapped THPs always are (doc/kernel.md).
+ */
+static __always_inline __u64 pinned_pfn(struct folio *folio, struct page *page, __u64 address)
+{
+	__u32 nr;
+
+	if (page)
+		return page_to_pfn(page);
+	nr = folio_nr_pages_of(folio);
+	return page_to_pfn(folio) + (nr > 1 && address ? (address >> PAGE_SHIFT) & (nr - 1) : 0);
+}
+
+/* A grab function succeeded: refs references on folio (page: the first subpage, if known). */
 static __always_inline int on_grab(void *ctx, struct folio *folio, struct page *page,
 				   int refs, __u32 gup_flags, bool fast)
 {
+	__u64 mm, address;
+	enum gw_event_type type;
+
 	if (refs <= 0 || folio_is_zero_or_reserved(folio))
 		return 0;
-	if (gup_flags & foll_pin) {
+	if (gup_flags & foll_pin)
+		type = GW_EV_PIN;
+	else if (trace_get && (gup_flags & foll_get))
+		type = GW_EV_GET;
+	else
+		return 0;
+	pin_place(refs, &mm, &address);
+	if (type == GW_EV_PIN)
 		count(GW_CNT_PIN_REFS, refs);
-		emit_pin(ctx, GW_EV_PIN, folio, page_to_pfn(page ?: (struct page *)folio), refs,
-			 gup_flags, fast);
-	} else if (trace_get && (gup_flags & foll_get)) {
-		emit_pin(ctx, GW_EV_GET, folio, page_to_pfn(page ?: (struct page *)folio), refs,
-			 gup_flags, fast);
-	}
+	emit_pin(ctx, type, folio, pinned_pfn(folio, page, address), mm, address, refs,
+		 pin_flags(gup_flags, fast), gup_flags);
+	return 0;
+}
+
+/* 6.12+ legacy direct I/O adds a pin to a pinned folio: not in nr_foll_pin_acquired. */
+static __always_inline int on_add_pin(void *ctx, struct folio *folio)
+{
+	if (!folio_is_zero_or_reserved(folio))
+		emit_pin(ctx, GW_EV_PIN, folio, page_to_pfn(folio), 0, 0, 1, GW_PIN_ADDED, foll_pin);
 	return 0;
 }
 
@@ -328,7 +436,8 @@ static __always_inline int on_put(void *ctx, struct folio *folio, int refs, __u3
 	if (!(gup_flags & foll_pin) || refs <= 0 || folio_is_zero_or_reserved(folio))
 		return 0;
 	count(GW_CNT_UNPIN_REFS, refs);
-	emit_pin(ctx, GW_EV_UNPIN, folio, page_to_pfn(folio), refs, gup_flags, false);
+	emit_pin(ctx, GW_EV_UNPIN, folio, page_to_pfn(folio), 0, 0, refs,
+		 in_gup_fast() ? GW_UNPIN_GUP_UNDO : 0, gup_flags);
 	return 0;
 }
 
@@ -382,7 +491,7 @@ int BPF_PROG(fexit_try_grab_folio_fast, struct page *page, int refs, unsigned in
 }
 
 /* 6.12+: legacy direct-io adds a pin to an already pinned folio (no vmstat ACQUIRED update) */
-ENTRY_HOOK(folio_add_pin, , on_grab(ctx, folio, NULL, 1, foll_pin, false), struct folio *folio)
+ENTRY_HOOK(folio_add_pin, , on_add_pin(ctx, folio), struct folio *folio)
 
 /* ---- pins: kprobe mode (arguments saved at entry for the return probe) ---- */
 
@@ -391,7 +500,7 @@ static __always_inline int save_args(void *ptr, int refs, __u32 flags)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct grab_args args = { .ptr = ptr, .refs = refs, .flags = flags };
 
-	bpf_map_update_elem(&kprobe_args, &tid, &args, BPF_ANY);
+	task_update(&kprobe_args, tid, &args);
 	return 0;
 }
 
@@ -464,23 +573,27 @@ ENTRY_HOOK(gup_put_folio, , on_put(ctx, folio, refs, flags),
 	   struct folio *folio, int refs, unsigned int flags)
 
 /* The GUP-fast calls (their slow-path fallback included): 6.1 and 6.12 names. */
-ENTRY_HOOK(internal_get_user_pages_fast, , gup_fast_enter())
-EXIT_HOOK(internal_get_user_pages_fast, gup_fast_exit())
-ENTRY_HOOK(gup_fast_fallback, , gup_fast_enter())
-EXIT_HOOK(gup_fast_fallback, gup_fast_exit())
+ENTRY_HOOK(internal_get_user_pages_fast, , gup_enter(true, 0, start), unsigned long start)
+EXIT_HOOK(internal_get_user_pages_fast, gup_exit(true))
+ENTRY_HOOK(gup_fast_fallback, , gup_enter(true, 0, start), unsigned long start)
+EXIT_HOOK(gup_fast_fallback, gup_exit(true))
+/* Every slow-path pin is taken inside __get_user_pages (6.1 and 6.12): the mm it walks. */
+ENTRY_HOOK(__get_user_pages, , gup_enter(false, (__u64)mm, start),
+	   struct mm_struct *mm, unsigned long start)
+EXIT_HOOK(__get_user_pages, gup_exit(false))
 
 /* ---- write-protect faults ---- */
 
-static __always_inline int window_open(enum window win, struct vm_fault *vmf, __u64 address,
-				       __u64 old_pte, __u32 fault_flags)
+static __always_inline int window_open(enum window win, __u64 mm, __u64 address,
+				       struct vm_fault *vmf, __u64 old_pte, __u32 fault_flags)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct task_state st = {
-		.window = win, .vmf = vmf, .address = address,
+		.window = win, .mm = mm, .address = address, .vmf = vmf,
 		.old_pte = old_pte, .fault_flags = fault_flags,
 	};
 
-	bpf_map_update_elem(&task_states, &tid, &st, BPF_ANY);
+	task_update(&task_states, tid, &st);
 	return 0;
 }
 
@@ -492,10 +605,16 @@ static __always_inline int window_close(void)
 	return 0;
 }
 
+static __always_inline __u64 vmf_mm(struct vm_fault *vmf)
+{
+	return (__u64)BPF_CORE_READ(vmf, vma, vm_mm);
+}
+
 static __always_inline int wp_enter(struct vm_fault *vmf)
 {
 	count(GW_CNT_WP_FAULT, 1);
-	return window_open(WIN_WP, vmf, 0, 0, BPF_CORE_READ(vmf, flags));
+	return window_open(WIN_WP, vmf_mm(vmf), BPF_CORE_READ(vmf, address), vmf, 0,
+			   BPF_CORE_READ(vmf, flags));
 }
 
 ENTRY_HOOK(do_wp_page, , wp_enter(vmf), struct vm_fault *vmf)
@@ -504,44 +623,48 @@ ENTRY_HOOK(do_huge_pmd_wp_page, , count(GW_CNT_THP_WP_FAULT, 1), struct vm_fault
 EXIT_HOOK(do_wp_page, window_close())
 
 /* hugetlb_wp: three prototypes; remember the old PTE, hugetlb_wp clears it before mapping the copy. */
-static __always_inline int hugetlb_wp_enter(struct vm_fault *vmf, __u64 address, pte_t *ptep,
-					    __u32 fault_flags)
+static __always_inline int hugetlb_wp_enter(struct vm_fault *vmf, __u64 mm, __u64 address,
+					    pte_t *ptep, __u32 fault_flags)
 {
 	__u64 old_pte = 0;
 
 	count(GW_CNT_WP_FAULT, 1);
 	if (vmf) {
 		old_pte = BPF_CORE_READ(vmf, orig_pte.pte);
+		mm = vmf_mm(vmf);
 		address = BPF_CORE_READ(vmf, address);
 		fault_flags = BPF_CORE_READ(vmf, flags);
-	} else {
-		bpf_probe_read_kernel(&old_pte, sizeof(old_pte), ptep);
+		/* 6.12 hugetlb_no_page() calls it with orig_pte unset: the PTE is mapped by then */
+		if (!old_pte)
+			ptep = BPF_CORE_READ(vmf, pte);
 	}
-	return window_open(WIN_HUGETLB_WP, NULL, address, old_pte, fault_flags);
+	if (!old_pte && ptep)
+		bpf_probe_read_kernel(&old_pte, sizeof(old_pte), ptep);
+	return window_open(WIN_HUGETLB_WP, mm, address, NULL, old_pte, fault_flags);
 }
 
-ENTRY_HOOK(hugetlb_wp, __7_mm_struct, hugetlb_wp_enter(NULL, address, ptep, flags),   /* 6.1 */
+ENTRY_HOOK(hugetlb_wp, __7_mm_struct, hugetlb_wp_enter(NULL, (__u64)mm, address, ptep, flags), /* 6.1 */
 	   struct mm_struct *mm, struct vm_area_struct *vma, unsigned long address, pte_t *ptep,
 	   unsigned int flags)
-ENTRY_HOOK(hugetlb_wp, __2_folio, hugetlb_wp_enter(vmf, 0, NULL, 0),   /* 6.12.0 - 6.12.116 */
+ENTRY_HOOK(hugetlb_wp, __2_folio, hugetlb_wp_enter(vmf, 0, 0, NULL, 0),   /* 6.12.0 - 6.12.116 */
 	   struct folio *pagecache_folio, struct vm_fault *vmf)
-ENTRY_HOOK(hugetlb_wp, __1_vm_fault, hugetlb_wp_enter(vmf, 0, NULL, 0), /* 6.12.117+, 6.18 */
+ENTRY_HOOK(hugetlb_wp, __1_vm_fault, hugetlb_wp_enter(vmf, 0, 0, NULL, 0), /* 6.12.117+, 6.18 */
 	   struct vm_fault *vmf)
 EXIT_HOOK(hugetlb_wp, window_close())
 
 /* ---- fork: copy_page_range is the window (it also calls copy_hugetlb_page_range) ---- */
 
-ENTRY_HOOK(copy_page_range, , window_open(WIN_FORK, NULL, 0, 0, 0))
+ENTRY_HOOK(copy_page_range, , window_open(WIN_FORK, (__u64)BPF_CORE_READ(dst_vma, vm_mm), 0, NULL, 0, 0),
+	   struct vm_area_struct *dst_vma)
 EXIT_HOOK(copy_page_range, window_close())
 
 /* ---- the copy signal: a new anon page mapped inside one of the windows ---- */
 
-static __always_inline void emit_wp_copy(void *ctx, struct task_state *st, struct folio *new_folio,
-					 __u64 address, struct page *old_page, __u32 kind)
+static __always_inline void emit_wp_copy(void *ctx, __u32 fault_flags, __u64 mm, __u64 address,
+					 struct folio *new_folio, struct page *old_page, __u32 kind)
 {
-	bool unshare = st->fault_flags & bpf_core_enum_value(enum fault_flag, FAULT_FLAG_UNSHARE);
+	bool unshare = fault_flags & bpf_core_enum_value(enum fault_flag, FAULT_FLAG_UNSHARE);
 	struct folio *old = old_page ? page_folio_of(old_page) : NULL;
-	__u32 pincount = old ? folio_pincount(old) : 0;
 	struct gw_event *e;
 	__u32 flags = kind;
 
@@ -549,27 +672,28 @@ static __always_inline void emit_wp_copy(void *ctx, struct task_state *st, struc
 	if (unshare)
 		count(GW_CNT_UNSHARE_COPY, 1);
 	/* The hot path ends here: a COW of a page nobody pinned is only counted. */
-	if (!unshare && !pincount)
+	if (!unshare && !(old && folio_pincount(old)))
 		return;
 
+	e = event_reserve(ctx, GW_EV_WP_COPY, true);
+	if (!e)
+		return;
+	/* read after the reserve: an unpin that raced with us is ahead of us in the ring */
+	e->wp.old_pincount = old ? folio_pincount(old) : 0;
 	if (unshare)
 		flags |= GW_WP_UNSHARE;
-	if (pincount)
+	if (e->wp.old_pincount)
 		flags |= GW_WP_OLD_PINNED;
 	if (old && (__u64)BPF_CORE_READ(old, mapping) & 1)
 		flags |= GW_WP_OLD_ANON;
 	if (old && !(kind & GW_WP_HUGETLB) && folio_is_large(old))
 		flags |= GW_WP_THP;
-
-	e = event_reserve(ctx, GW_EV_WP_COPY, true);
-	if (!e)
-		return;
 	e->wp.address = address;
+	e->wp.mm = mm;
 	e->wp.old_folio = (__u64)old;
 	e->wp.old_pfn = page_to_pfn(old_page);
 	e->wp.new_pfn = page_to_pfn(new_folio);
 	e->wp.flags = flags;
-	e->wp.old_pincount = pincount;
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -588,7 +712,23 @@ static __always_inline void emit_fork_copy(void *ctx, struct folio *new_folio, _
 	bpf_ringbuf_submit(e, 0);
 }
 
-static __always_inline int on_new_anon(void *ctx, struct folio *new_folio, __u64 address, bool huge)
+/* Is this new page the window's? Same mm, and the fault's page (hugetlb: its huge page). */
+static __always_inline bool window_matches(const struct task_state *st, __u64 mm, __u64 address)
+{
+	if (st->mm != mm)
+		return false;
+	switch (st->window) {
+	case WIN_WP:
+		return (address & PAGE_MASK) == st->address;
+	case WIN_HUGETLB_WP: /* the copy is mapped at the huge page's start, at most 1 GiB below */
+		return address <= st->address && st->address - address < (1ULL << 30);
+	default:
+		return true;
+	}
+}
+
+static __always_inline int on_new_anon(void *ctx, struct folio *new_folio,
+				       struct vm_area_struct *vma, __u64 address, bool huge)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct task_state *st = bpf_map_lookup_elem(&task_states, &tid);
@@ -597,16 +737,22 @@ static __always_inline int on_new_anon(void *ctx, struct folio *new_folio, __u64
 
 	if (!st)
 		return 0;
+	if (!window_matches(st, (__u64)BPF_CORE_READ(vma, vm_mm), address)) {
+		count(GW_CNT_WINDOW_STALE, 1);
+		bpf_map_delete_elem(&task_states, &tid);
+		return 0;
+	}
 	switch (st->window) {
 	case WIN_WP:
 		/* do_wp_page has set vmf->page to the old page (NULL for the zero page). */
-		vmf = st->vmf;
+		vmf = st->vmf; /* a local: task_state is ours, not the kernel's, no CO-RE on it */
 		old_page = BPF_CORE_READ(vmf, page);
-		emit_wp_copy(ctx, st, new_folio, address, old_page, 0);
+		emit_wp_copy(ctx, st->fault_flags, st->mm, address, new_folio, old_page, 0);
 		break;
 	case WIN_HUGETLB_WP:
-		old_page = pfn_to_page((st->old_pte & PTE_PFN_MASK) >> 12);
-		emit_wp_copy(ctx, st, new_folio, st->address, old_page, GW_WP_HUGETLB);
+		old_page = pfn_to_page((st->old_pte & PTE_PFN_MASK) >> PAGE_SHIFT);
+		emit_wp_copy(ctx, st->fault_flags, st->mm, st->address, new_folio, old_page,
+			     GW_WP_HUGETLB);
 		break;
 	case WIN_FORK:
 		emit_fork_copy(ctx, new_folio, address, huge);
@@ -615,11 +761,64 @@ static __always_inline int on_new_anon(void *ctx, struct folio *new_folio, __u64
 	return 0;
 }
 
-ENTRY_HOOK(page_add_new_anon_rmap, , on_new_anon(ctx, (struct folio *)page, address, false),
+ENTRY_HOOK(page_add_new_anon_rmap, , on_new_anon(ctx, (struct folio *)page, vma, address, false),
 	   struct page *page, struct vm_area_struct *vma, unsigned long address)     /* 6.1 */
-ENTRY_HOOK(folio_add_new_anon_rmap, , on_new_anon(ctx, folio, address, false),
+ENTRY_HOOK(folio_add_new_anon_rmap, , on_new_anon(ctx, folio, vma, address, false),
 	   struct folio *folio, struct vm_area_struct *vma, unsigned long address)   /* 6.12+ */
-ENTRY_HOOK(hugepage_add_new_anon_rmap, , on_new_anon(ctx, (struct folio *)page, address, true),
+ENTRY_HOOK(hugepage_add_new_anon_rmap, , on_new_anon(ctx, (struct folio *)page, vma, address, true),
 	   struct page *page, struct vm_area_struct *vma, unsigned long address)     /* 6.1 */
-ENTRY_HOOK(hugetlb_add_new_anon_rmap, , on_new_anon(ctx, folio, address, true),
+ENTRY_HOOK(hugetlb_add_new_anon_rmap, , on_new_anon(ctx, folio, vma, address, true),
 	   struct folio *folio, struct vm_area_struct *vma, unsigned long address)   /* 6.12+ */
+
+/*
+ * do_cow_fault (inlined into do_fault): a write to a not-present page of a
+ * private file mapping copies the page-cache page (vmf->page, the exact
+ * subpage of a THP) into vmf->cow_page, which finish_fault maps. It is how a
+ * write lands on a page-cache THP whose PMD the write fault zapped. Seen at
+ * finish_fault's return: success, and the copy is what it mapped.
+ */
+static __always_inline int cow_fault_done(void *ctx, struct vm_fault *vmf, vm_fault_t ret)
+{
+	struct page *cow;
+
+	if (ret || !(BPF_CORE_READ(vmf, flags) & bpf_core_enum_value(enum fault_flag, FAULT_FLAG_WRITE)) ||
+	    (BPF_CORE_READ(vmf, vma, vm_flags) & VM_SHARED))
+		return 0;
+	cow = BPF_CORE_READ(vmf, cow_page);
+	if (cow)
+		emit_wp_copy(ctx, BPF_CORE_READ(vmf, flags), vmf_mm(vmf), BPF_CORE_READ(vmf, address),
+			     (struct folio *)cow, BPF_CORE_READ(vmf, page), GW_WP_COW_FAULT);
+	return 0;
+}
+
+SEC("fexit/finish_fault")
+int BPF_PROG(fexit_finish_fault, struct vm_fault *vmf, vm_fault_t ret)
+{
+	return cow_fault_done(ctx, vmf, ret);
+}
+
+SEC("kprobe/finish_fault")
+int BPF_KPROBE(kprobe_finish_fault, struct vm_fault *vmf)
+{
+	return save_args(vmf, 0, 0);
+}
+
+SEC("kretprobe/finish_fault")
+int BPF_KRETPROBE(kretprobe_finish_fault, vm_fault_t ret)
+{
+	struct grab_args a;
+
+	return take_args(&a) ? cow_fault_done(ctx, a.ptr, ret) : 0;
+}
+
+/* A thread that exits inside a window or GUP call (or whose exit probe was missed) leaves nothing behind. */
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(task_exit)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&task_states, &tid);
+	bpf_map_delete_elem(&gup_calls, &tid);
+	bpf_map_delete_elem(&kprobe_args, &tid);
+	return 0;
+}

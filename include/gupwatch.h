@@ -7,7 +7,7 @@
 #ifndef GUPWATCH_H
 #define GUPWATCH_H
 
-#define GW_EVENT_VERSION 1
+#define GW_EVENT_VERSION 2
 #define GW_COMM_LEN 16
 
 enum gw_event_type {
@@ -27,13 +27,20 @@ enum gw_event_type {
 /* On UNPIN events: dropped inside the GUP-fast call that took it (GUP-fast
  * grabs, re-checks and undoes; or it must unshare and retries the slow way). */
 #define GW_UNPIN_GUP_UNDO (1u << 5)
+/* On PIN events: folio_add_pin() added a pin to an already pinned folio (legacy direct
+ * I/O). The kernel counts it in nr_foll_pin_released but not in _acquired, and does not
+ * say whether the I/O reads or writes: neither R/O nor R/W. */
+#define GW_PIN_ADDED    (1u << 6)
 
 /* Write-protect fault kinds. */
 #define GW_WP_UNSHARE   (1u << 0) /* FAULT_FLAG_UNSHARE (GUP R/O pin), else a write */
 #define GW_WP_THP       (1u << 1) /* the old page belonged to a THP */
 #define GW_WP_HUGETLB   (1u << 2) /* hugetlb_wp */
 #define GW_WP_OLD_ANON  (1u << 3) /* the old page was anonymous (else page cache / zero page) */
-#define GW_WP_OLD_PINNED (1u << 4) /* kernel's folio_maybe_dma_pinned(old folio) */
+#define GW_WP_OLD_PINNED (1u << 4) /* the kernel's state shows pins on the old folio that its
+				      mappings do not explain (see old_pincount) */
+#define GW_WP_COW_FAULT (1u << 5) /* do_cow_fault: a write to a page not mapped yet (e.g. after a
+				     page-cache THP's PMD was zapped) copied the page-cache page */
 
 struct gw_task {
 	__u32 pid;  /* tgid */
@@ -44,7 +51,11 @@ struct gw_task {
 
 struct gw_pin {
 	__u64 folio;      /* kernel address of the folio: the identity of pinned memory */
-	__u64 pfn;        /* PFN of the page (the folio's head PFN when only the folio is known) */
+	__u64 pfn;        /* PFN of the first pinned page (UNPIN: the folio's head PFN) */
+	__u64 mm;         /* PIN: kernel address of the mm the pages were looked up in (a remote
+			     pin's: the target's); 0: unknown (no GUP call seen around it) */
+	__u64 address;    /* PIN: user address of the first pinned page in mm; 0: unknown.
+			     The refs cover consecutive pages from there. */
 	__u32 refs;       /* pin references taken or dropped */
 	__u32 flags;      /* PIN: GW_PIN_*; UNPIN: GW_UNPIN_GUP_UNDO or 0 (the kernel passes no FOLL flags) */
 	__u32 gup_flags;  /* raw FOLL_* as the kernel passed them (PIN events) */
@@ -53,11 +64,13 @@ struct gw_pin {
 
 struct gw_wp_copy {
 	__u64 address;    /* user virtual address of the fault */
+	__u64 mm;         /* kernel address of the faulting mm (the writer's) */
 	__u64 old_folio;
 	__u64 old_pfn;
 	__u64 new_pfn;
 	__u32 flags;      /* GW_WP_* */
-	__u32 old_pincount; /* large folios: _pincount; small: refcount / 1024 (kernel's heuristic) */
+	__u32 old_pincount; /* large folios: _pincount; small: (refcount - mapcount) / 1024, the
+			       references no mapping explains, in units of a pin */
 };
 
 struct gw_fork_copy {
@@ -97,6 +110,9 @@ enum gw_counter {
 	GW_CNT_STACK_DROP,    /* stacks lost: stack map full or unwinding failed */
 	GW_CNT_PROG_MISSED,   /* hook runs the kernel skipped (BPF recursion protection);
 				 filled in by user space from bpf_prog_info, not by BPF */
+	GW_CNT_MAP_FULL,      /* per-task state not stored: map full (a window or GUP call missed) */
+	GW_CNT_WINDOW_STALE,  /* copy signals whose window belonged to another mm or address
+				 (a window left open by a missed exit): ignored, window dropped */
 	GW_CNT__MAX
 };
 

@@ -101,14 +101,15 @@ static bool proto_matches(const struct btf *btf, const char *func, const char *v
 	return !strcmp(btf__name_by_offset(btf, arg->name_off), type_name + 1);
 }
 
-enum prog_kind { KIND_FENTRY, KIND_KPROBE };
+enum prog_kind { KIND_FENTRY, KIND_KPROBE, KIND_TRACEPOINT };
 
-/* Split "fexit/try_grab_folio" into its kind and function. */
+/* Split "fexit/try_grab_folio" into its kind and function (or tracepoint). */
 static bool parse_section(const char *sec, enum prog_kind *kind, const char **func)
 {
 	static const struct { const char *prefix; enum prog_kind kind; } kinds[] = {
 		{ "fentry/", KIND_FENTRY }, { "fexit/", KIND_FENTRY },
 		{ "kprobe/", KIND_KPROBE }, { "kretprobe/", KIND_KPROBE },
+		{ "raw_tp/", KIND_TRACEPOINT },
 	};
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
@@ -133,7 +134,11 @@ static void select_programs(struct bpf_object *obj, const struct btf *btf, bool 
 		enum prog_kind kind;
 		bool load = false;
 
-		if (parse_section(bpf_program__section_name(prog), &kind, &func))
+		if (!parse_section(bpf_program__section_name(prog), &kind, &func))
+			load = false;
+		else if (kind == KIND_TRACEPOINT)
+			load = true;
+		else
 			load = (kind == KIND_FENTRY ? fentry : kprobe) &&
 			       btf__find_by_name_kind(btf, func, BTF_KIND_FUNC) > 0 &&
 			       (!variant || proto_matches(btf, func, variant + 2));
@@ -141,27 +146,42 @@ static void select_programs(struct bpf_object *obj, const struct btf *btf, bool 
 	}
 }
 
-/* Attach the loaded programs of one kind on func; on any failure detach them again. */
+static bool is_exit_program(const struct bpf_program *prog)
+{
+	const char *sec = bpf_program__section_name(prog);
+
+	return !strncmp(sec, "fexit/", 6) || !strncmp(sec, "kretprobe/", 10);
+}
+
+/*
+ * Attach the loaded programs of one kind on func (every tracepoint for
+ * KIND_TRACEPOINT), exit programs first: an entry program live before its
+ * exit would open a window or GUP call that nothing closes. On any failure
+ * detach them again.
+ */
 static int attach_func(struct tracer *t, const char *func, enum prog_kind want)
 {
 	struct bpf_program *prog;
 	int first = t->nr_links, err = 0;
 
-	bpf_object__for_each_program(prog, t->skel->obj) {
-		const char *f;
-		enum prog_kind kind;
-		struct bpf_link *link;
+	for (int exits = 1; exits >= 0 && !err; exits--) {
+		bpf_object__for_each_program(prog, t->skel->obj) {
+			const char *f;
+			enum prog_kind kind;
+			struct bpf_link *link;
 
-		if (!bpf_program__autoload(prog) ||
-		    !parse_section(bpf_program__section_name(prog), &kind, &f) ||
-		    kind != want || strcmp(f, func))
-			continue;
-		link = bpf_program__attach(prog);
-		if (!link) {
-			err = -errno;
-			break;
+			if (!bpf_program__autoload(prog) ||
+			    !parse_section(bpf_program__section_name(prog), &kind, &f) ||
+			    kind != want || (func && strcmp(f, func)) || is_exit_program(prog) != exits)
+				continue;
+			link = bpf_program__attach(prog);
+			if (!link || t->nr_links == MAX_LINKS) {
+				err = link ? -E2BIG : -errno;
+				bpf_link__destroy(link);
+				break;
+			}
+			t->links[t->nr_links++] = link;
 		}
-		t->links[t->nr_links++] = link;
 	}
 	if (err) {
 		while (t->nr_links > first)
@@ -199,7 +219,8 @@ static int loaded_funcs(struct bpf_object *obj, const char **funcs, int max)
 		int i;
 
 		if (!bpf_program__autoload(prog) ||
-		    !parse_section(bpf_program__section_name(prog), &kind, &func))
+		    !parse_section(bpf_program__section_name(prog), &kind, &func) ||
+		    kind == KIND_TRACEPOINT)
 			continue;
 		for (i = 0; i < n && strcmp(funcs[i], func); i++)
 			;
@@ -291,6 +312,12 @@ int tracer_open(struct tracer *t, const struct tracer_opts *opts, char *err, siz
 		goto out;
 	}
 
+	/* task-exit cleanup first: every window opened from here on is cleared at exit */
+	ret = attach_func(t, NULL, KIND_TRACEPOINT);
+	if (ret) {
+		snprintf(err, errlen, "cannot attach gupwatch's tracepoints: %s", probe_errname(-ret));
+		goto out;
+	}
 	nfuncs = loaded_funcs(t->skel->obj, funcs, MAX_HOOKED_FUNCS);
 	qsort(funcs, nfuncs, sizeof(funcs[0]), by_attach_order);
 	for (int i = 0; i < nfuncs; i++) {

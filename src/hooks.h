@@ -5,10 +5,12 @@
 enum hook_role {
 	ROLE_PIN,          /* a FOLL_PIN reference is taken */
 	ROLE_UNPIN,        /* a FOLL_PIN reference is dropped */
-	ROLE_GUP_FAST,     /* a GUP-fast call: its unpins undo its own pins */
+	ROLE_GUP_FAST,     /* a GUP-fast call: its unpins undo its own pins; its pins are in current->mm */
+	ROLE_GUP_SLOW,     /* a slow-path GUP call: the mm and addresses of its pins */
 	ROLE_WP_FAULT,     /* write-protect fault: COW or unshare */
 	ROLE_NEW_ANON,     /* new anon page mapped: the "it copied" signal */
 	ROLE_THP_FAULT,    /* write-protect fault on a PMD-mapped THP */
+	ROLE_COW_FAULT,    /* a write to a not-present page of a private file mapping copied it */
 	ROLE_HUGETLB,      /* hugetlb COW / unshare and its copy signal */
 	ROLE_FORK,         /* fork copies page tables (eager copy of pinned pages) */
 	ROLE__COUNT

@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,18 +34,24 @@ uint64_t session_now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static void read_counters(struct gupwatch_bpf *skel, uint64_t sums[GW_CNT__MAX])
+static uint64_t read_counter(struct gupwatch_bpf *skel, enum gw_counter c)
 {
 	int ncpus = libbpf_num_possible_cpus(), fd = bpf_map__fd(skel->maps.counters);
-	uint64_t vals[ncpus > 0 ? ncpus : 1];
+	uint64_t vals[ncpus > 0 ? ncpus : 1], sum = 0;
+	__u32 key = c;
+
+	if (ncpus > 0 && !bpf_map_lookup_elem(fd, &key, vals))
+		for (int cpu = 0; cpu < ncpus; cpu++)
+			sum += vals[cpu];
+	return sum;
+}
+
+static void read_counters(struct gupwatch_bpf *skel, uint64_t sums[GW_CNT__MAX])
+{
 	struct bpf_program *prog;
 
-	for (__u32 key = 0; key < GW_CNT__MAX; key++) {
-		sums[key] = 0;
-		if (ncpus > 0 && !bpf_map_lookup_elem(fd, &key, vals))
-			for (int cpu = 0; cpu < ncpus; cpu++)
-				sums[key] += vals[cpu];
-	}
+	for (int c = 0; c < GW_CNT__MAX; c++)
+		sums[c] = read_counter(skel, c);
 	/* A hook that fires while another BPF program runs on that CPU is skipped. */
 	bpf_object__for_each_program(prog, skel->obj) {
 		struct bpf_prog_info info = {};
@@ -54,6 +61,25 @@ static void read_counters(struct gupwatch_bpf *skel, uint64_t sums[GW_CNT__MAX])
 		    !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
 			sums[GW_CNT_PROG_MISSED] += info.recursion_misses;
 	}
+}
+
+
+/*
+ * The BPF side finds vmemmap_base and the per-CPU preempt count through
+ * /proc/kallsyms; with addresses hidden (kptr_restrict) they resolve to 0
+ * and PFNs, interrupt context and hugetlb copies are silently missing.
+ */
+static void warn_hidden_ksyms(void)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	unsigned long long addr = 0;
+
+	if (f && fscanf(f, "%llx", &addr) == 1 && !addr)
+		fprintf(stderr, "gupwatch: warning: kernel symbol addresses are hidden (kernel.kptr_restrict): "
+			"PFNs, interrupt context and hugetlb copies will be missing; fix: run as root, "
+			"or sysctl kernel.kptr_restrict=1\n");
+	if (f)
+		fclose(f);
 }
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -106,6 +132,7 @@ int session_run(const struct tracer_opts *opts, long duration_s, const struct se
 		tracer_close(&tracer);
 		return 1;
 	}
+	warn_hidden_ksyms();
 	if (ops->on_start)
 		ops->on_start(&tracer, ctx);
 	/* Only now: on_start may take a while (reading /proc/kallsyms takes seconds
@@ -117,8 +144,19 @@ int session_run(const struct tracer_opts *opts, long duration_s, const struct se
 		deadline = session_now_ns() + duration_s * 1000000000ULL;
 
 	ret = 0;
-	while (!exiting && (!deadline || session_now_ns() < deadline)) {
+	for (uint64_t lost = 0, next_check = 0; !exiting && (!deadline || session_now_ns() < deadline);) {
 		int n = ring_buffer__poll(rb, 100);
+
+		/* said as it happens: a finding missed now cannot be recovered later */
+		if (session_now_ns() >= next_check) {
+			uint64_t now_lost = read_counter(tracer.skel, GW_CNT_RINGBUF_DROP);
+
+			if (now_lost > lost)
+				fprintf(stderr, "gupwatch: %" PRIu64 " events lost (ring buffer full): "
+					"findings may be incomplete\n", now_lost - lost);
+			lost = now_lost;
+			next_check = session_now_ns() + 1000000000ULL;
+		}
 
 		if (n < 0 && n != -EINTR) {
 			fprintf(stderr, "gupwatch: reading the ring buffer failed: %s\n", strerror(-n));

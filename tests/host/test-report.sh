@@ -196,10 +196,10 @@ expect_bad "missing file" "$tmp/nonexistent.gw" "^gupwatch: $tmp/nonexistent.gw:
 size=$(stat -c %s "$rec")
 head -c $((size - 100)) "$rec" >"$tmp/cut.gw"
 expect_bad "truncated file" "$tmp/cut.gw" "truncated trailer record .* at byte [0-9]+ \(file ends at $((size - 100))\)$"
-# the last event record (8 + 104 bytes) sits before the 120-byte trailer
-head -c $((size - 130)) "$rec" >"$tmp/cut.gw"
+# the last event record (8 + 112 bytes) sits before the 136-byte trailer (12 counters)
+head -c $((size - 146)) "$rec" >"$tmp/cut.gw"
 expect_bad "truncated event" "$tmp/cut.gw" \
-	"truncated event record .* at byte $((size - 120 - 112)) \(file ends at $((size - 130))\)$"
+	"truncated event record .* at byte $((size - 136 - 120)) \(file ends at $((size - 146))\)$"
 : >"$tmp/empty.gw"
 expect_bad "empty file" "$tmp/empty.gw" "empty file at byte 0"
 printf 'not a recording\n' >"$tmp/text.gw"

@@ -53,13 +53,15 @@ static struct gw_event pin(uint32_t type, uint64_t ts, struct gw_task t, uint64_
 	return e;
 }
 
+#define WRITER_MM 0xffff888000200000ull /* the writer's mm_struct */
+
 static struct gw_event wp(uint64_t ts, struct gw_task t, uint64_t addr, uint64_t old_pfn,
 			  uint64_t new_pfn, uint32_t flags)
 {
 	struct gw_event e = ev(GW_EV_WP_COPY, ts, t);
 
-	e.wp = (struct gw_wp_copy){ .address = addr, .old_folio = FOLIO(old_pfn), .old_pfn = old_pfn,
-				    .new_pfn = new_pfn, .flags = flags, .old_pincount = 1 };
+	e.wp = (struct gw_wp_copy){ .address = addr, .mm = WRITER_MM, .old_folio = FOLIO(old_pfn),
+				    .old_pfn = old_pfn, .new_pfn = new_pfn, .flags = flags, .old_pincount = 1 };
 	return e;
 }
 
@@ -69,7 +71,8 @@ static size_t sample_events(struct gw_event *out)
 			     fio = tk(110, 111, "fio"), odd = tk(300, 300, "we\"ird\\c\xff\t");
 	size_t n = 0;
 
-	out[n] = pin(GW_EV_PIN, MS(1), dd, 0x1000, 1, 0);
+	out[n] = pin(GW_EV_PIN, MS(1), dd, 0x1000, 1, 0); /* process_vm_readv of the writer's page */
+	out[n].pin.mm = WRITER_MM, out[n].pin.address = 0x7f0000001000;
 	out[n].kstack_id = 1, out[n++].ustack_id = 2;
 	out[n] = wp(MS(2), writer, 0x7f0000001000, 0x1000, 0x2000, GW_WP_OLD_PINNED);
 	out[n].kstack_id = 3, out[n++].ustack_id = 4;
@@ -398,8 +401,11 @@ static void test_bad_fields(void **state)
 
 	b = memcpy(b, img, img_size);
 	put32(b + hdr, GW_EVENT_VERSION + 1);
-	expect_bad(b, img_size, "events are version 2, this gupwatch reads version 1 (written by a "
+	expect_bad(b, img_size, "events are version 3, this gupwatch reads version 2 (written by a "
 		   "newer gupwatch)", hdr);
+	b = memcpy(b, img, img_size); /* version 1: before pins carried their mm and address */
+	put32(b + hdr, GW_EVENT_VERSION - 1);
+	expect_bad(b, img_size, "events are version 1, this gupwatch reads version 2", hdr);
 	b = memcpy(b, img, img_size);
 	put32(b + hdr + 4, sizeof(struct gw_event) + 8);
 	expect_bad(b, img_size, "corrupt header: event size", hdr + 4);
