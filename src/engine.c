@@ -23,12 +23,14 @@ static uint32_t cls_flags(unsigned int c)
 	return (c & 1 ? GW_PIN_WRITE : 0) | (c & 2 ? GW_PIN_LONGTERM : 0);
 }
 
-/* Pins of one process, of one kind (flags), on one folio. */
+/* Pins of one process, of one kind (flags), through one mm, on one folio. */
 struct holder {
 	struct gw_task task; /* of its first pin */
 	uint64_t since_ns;   /* its oldest outstanding pin */
-	uint32_t fast_tid, fast_refs; /* its last pin, if GUP-fast took it: by whom, and
-					 how many refs the same call may still undo */
+	uint64_t mm;         /* the mm the pages were looked up in; 0: unknown */
+	uint64_t addr_lo, addr_hi; /* user addresses its pins cover, [lo, hi); lo 0: unknown */
+	uint32_t fast_tid, fast_refs; /* its GUP-fast pins since the thread's last other pin here:
+					 by whom, and how many refs that call may still undo */
 	uint32_t flags;      /* GW_PIN_* without FAST: with the pid and site, the row's key */
 	uint32_t site;       /* index into sites[], NIL: the "(other)" site */
 	uint32_t refs;       /* taken minus surely dropped */
@@ -323,10 +325,10 @@ static void row_release(struct engine *e, struct fslot *s, struct holder *h, uin
 }
 
 static struct holder *row_find(struct engine *e, struct fslot *s, uint32_t pid, uint32_t flags,
-			       uint32_t site)
+			       uint32_t site, uint64_t mm)
 {
 	for_each_row(e, s, h)
-		if (h->task.pid == pid && h->flags == flags && h->site == site)
+		if (h->task.pid == pid && h->flags == flags && h->site == site && h->mm == mm)
 			return h;
 	return NULL;
 }
@@ -344,8 +346,9 @@ static struct holder *row_new(struct engine *e, struct fslot *s, const struct gw
 
 	if (idx == e->free_row)
 		e->free_row = h->next;
-	*h = (struct holder){ .task = ev->task, .since_ns = ev->ts_ns, .flags = flags, .site = site,
-			      .next = s->head };
+	*h = (struct holder){ .task = ev->task, .since_ns = ev->ts_ns, .mm = ev->pin.mm,
+			      .addr_lo = ev->pin.address, .addr_hi = ev->pin.address,
+			      .flags = flags, .site = site, .next = s->head };
 	s->head = idx;
 	return h;
 }
@@ -583,20 +586,40 @@ static void link_unshare(struct engine *e, const struct gw_event *ev)
 	}
 }
 
+/* A row's address range grows to cover the pages of a pin (unknown stays unknown). */
+static void row_cover(struct holder *h, const struct gw_pin *pin)
+{
+	uint64_t end = pin->address + ((uint64_t)pin->refs << 12);
+
+	if (!h->addr_lo || !pin->address) {
+		h->addr_lo = h->addr_hi = 0;
+		return;
+	}
+	if (pin->address < h->addr_lo)
+		h->addr_lo = pin->address;
+	if (end > h->addr_hi)
+		h->addr_hi = end;
+}
+
 static void on_pin(struct engine *e, const struct gw_event *ev)
 {
 	const struct gw_pin *pin = &ev->pin;
 	uint32_t flags = pin->flags & ~GW_PIN_FAST;
+	bool added = pin->flags & GW_PIN_ADDED;
 	struct proc *p = proc_of(e, &ev->task);
 	uint32_t site = site_get(e, ev, flags);
 	struct fslot *s = folio_find(e, pin->folio);
-	struct holder *h = s ? row_find(e, s, ev->task.pid, flags, site) : NULL;
+	struct holder *h = s ? row_find(e, s, ev->task.pid, flags, site, pin->mm) : NULL;
 
 	site_at(e, site)->pub.pin_refs += pin->refs;
 	e->other_site.used |= site == NIL;
 	p->pub.pin_refs += pin->refs;
-	e->t.pin_refs += pin->refs;
-	kept_add(e, p, pin->flags, pin->refs);
+	if (added) { /* not in nr_foll_pin_acquired, and of no known kind */
+		e->t.added_pin_refs += pin->refs;
+	} else {
+		e->t.pin_refs += pin->refs;
+		kept_add(e, p, pin->flags, pin->refs);
+	}
 	link_unshare(e, ev);
 
 	if (!h && (!row_available(e) || (!s && e->nfolios == e->opts.max_folios))) {
@@ -608,46 +631,64 @@ static void on_pin(struct engine *e, const struct gw_event *ev)
 		s = folio_add(e, pin->folio, pin->pfn);
 	if (!h)
 		h = row_new(e, s, ev, flags, site);
+	row_cover(h, pin);
 	row_set(e, s, h, h->refs + pin->refs);
+	/* one GUP-fast call pins page by page and may undo a whole folio at once */
+	if (!(pin->flags & GW_PIN_FAST))
+		h->fast_refs = 0;
+	else if (h->fast_tid == ev->task.tid)
+		h->fast_refs += pin->refs;
+	else
+		h->fast_refs = pin->refs;
 	h->fast_tid = ev->task.tid;
-	h->fast_refs = pin->flags & GW_PIN_FAST ? pin->refs : 0;
 }
 
-/* GUP-fast grabs, re-checks, and undoes within the same call, on the same thread. */
-static struct holder *fast_undo_row(struct engine *e, struct fslot *s, const struct gw_event *ev)
+/*
+ * GUP-fast grabs, re-checks, and undoes within the same call, on the same
+ * thread, page by page or a folio's pages in one batch. Returns the refs of
+ * the unpin that no row of that call accounts for.
+ */
+static uint32_t fast_undo(struct engine *e, struct fslot *s, const struct gw_event *ev)
 {
+	uint32_t n = ev->pin.refs;
+
 	if (ev->in_irq || !(ev->pin.flags & GW_UNPIN_GUP_UNDO))
-		return NULL;
-	for_each_row(e, s, h)
-		if (h->fast_refs >= ev->pin.refs && h->fast_tid == ev->task.tid)
-			return h;
-	return NULL;
+		return n;
+	for_each_row(e, s, h) {
+		struct proc *p;
+		uint32_t k = n < h->fast_refs ? n : h->fast_refs;
+
+		if (h->fast_tid != ev->task.tid || !k)
+			continue;
+		k = k < h->refs ? k : h->refs;
+		p = proc_of(e, &h->task);
+		p->pub.unpin_refs += k;
+		p->pub.fast_undone_refs += k;
+		e->t.fast_undone_refs += k;
+		if (!(h->flags & GW_PIN_ADDED))
+			kept_add(e, p, h->flags, -(int64_t)k);
+		site_at(e, h->site)->pub.fast_undone_refs += k;
+		h->fast_refs -= k;
+		row_set(e, s, h, h->refs - k);
+		n -= k;
+	}
+	return n;
 }
 
 static void on_unpin(struct engine *e, const struct gw_event *ev)
 {
-	uint32_t n = ev->pin.refs, take;
 	struct fslot *s = folio_find(e, ev->pin.folio);
-	struct holder *h;
+	uint32_t n, take;
 	struct rowset c;
 	bool own = false;
 
-	e->t.unpin_refs += n;
+	e->t.unpin_refs += ev->pin.refs;
 	if (!s) {
-		e->t.unknown_unpin_refs += n;
+		e->t.unknown_unpin_refs += ev->pin.refs;
 		return;
 	}
-	h = fast_undo_row(e, s, ev);
-	if (h) {
-		struct proc *p = proc_of(e, &h->task);
-
-		p->pub.unpin_refs += n;
-		p->pub.fast_undone_refs += n;
-		e->t.fast_undone_refs += n;
-		kept_add(e, p, h->flags, -(int64_t)n);
-		site_at(e, h->site)->pub.fast_undone_refs += n;
-		h->fast_refs -= n;
-		row_set(e, s, h, h->refs - n);
+	n = fast_undo(e, s, ev);
+	if (!n) {
 		resolve(e, s);
 		folio_settle(e, s);
 		return;
@@ -684,9 +725,28 @@ static void on_unpin(struct engine *e, const struct gw_event *ev)
 	folio_settle(e, s);
 }
 
+/* Where a R/O pin stands to a write copy of its folio. */
+enum pin_place {
+	PLACE_SAME,    /* taken through the writer's mm at the copied page: the pinner reads
+			  data the writer no longer sees */
+	PLACE_UNKNOWN, /* its mm or address is unknown: it may be */
+	PLACE_OTHER,   /* another mm's mapping, or another page of the folio: still coherent */
+};
+
+static enum pin_place place_of(const struct holder *h, const struct gw_wp_copy *wp)
+{
+	if (!h->mm || !h->addr_lo || !wp->mm)
+		return PLACE_UNKNOWN;
+	if (h->mm == wp->mm && wp->address >= h->addr_lo && wp->address < h->addr_hi)
+		return PLACE_SAME;
+	return PLACE_OTHER;
+}
+
 /*
- * A write fault copied the page: whoever holds R/O pins on the old folio
- * keeps reading the old page while the process sees the copy.
+ * A write fault copied the page: a R/O pin taken through the writer's mm at
+ * that address keeps reading the old page while the writer sees the copy.
+ * Pins of the folio through other mappings (another process's MAP_SHARED, a
+ * neighbouring subpage) still see what their mapping shows: not stale.
  */
 static void on_write_copy(struct engine *e, const struct gw_event *ev)
 {
@@ -695,7 +755,7 @@ static void on_write_copy(struct engine *e, const struct gw_event *ev)
 	bool kernel_pinned = wp->flags & GW_WP_OLD_PINNED;
 	bool shown = task_match(e, &ev->task);
 	struct range ro = { 0 }, lt = { 0 };
-	uint32_t out = 0;
+	uint32_t out = 0, unknown = 0;
 	struct engine_finding f = {
 		.kind = ENGINE_STALE_PIN, .ts_ns = ev->ts_ns, .task = ev->task,
 		.kstack_id = ev->kstack_id, .ustack_id = ev->ustack_id,
@@ -706,29 +766,41 @@ static void on_write_copy(struct engine *e, const struct gw_event *ev)
 	proc_of(e, &ev->task)->pub.wp_copies++;
 	e->t.wp_copies++;
 	if (s) {
-		uint32_t ro_refs = 0, ro_m = 0, lt_refs = 0, lt_m = 0, all = 0;
+		uint32_t ro_refs = 0, ro_m = 0, lt_refs = 0, lt_m = 0, all = 0, other = 0;
 		uint32_t m = rowset(e, s, true).refs;
 
 		for_each_row(e, s, h) {
 			struct range r = row_bounds(e, s, h);
+			enum pin_place place = place_of(h, wp);
 
 			all += h->refs;
-			if (h->flags & GW_PIN_WRITE)
+			if (h->flags & (GW_PIN_WRITE | GW_PIN_ADDED))
 				continue;
-			ro_refs += h->refs;
-			ro_m += h->maybe ? h->refs : 0;
-			if (h->flags & GW_PIN_LONGTERM) {
-				lt_refs += h->refs;
-				lt_m += h->maybe ? h->refs : 0;
+			if (place == PLACE_OTHER) {
+				other += h->refs;
+				continue;
+			}
+			if (place == PLACE_UNKNOWN) {
+				unknown += r.hi;
+			} else {
+				ro_refs += h->refs;
+				ro_m += h->maybe ? h->refs : 0;
+				if (h->flags & GW_PIN_LONGTERM) {
+					lt_refs += h->refs;
+					lt_m += h->maybe ? h->refs : 0;
+				}
 			}
 			const struct engine_site *st = &site_at(e, h->site)->pub;
 
 			pinner_add(&f, &(struct engine_pinner){
 				.task = h->task, .kstack_id = st->kstack_id, .ustack_id = st->ustack_id,
-				.flags = h->flags, .refs = r.hi, .refs_min = r.lo, .folios = 1,
+				.flags = h->flags, .refs = r.hi,
+				.refs_min = place == PLACE_SAME ? r.lo : 0, .folios = 1,
 				.since_ns = h->since_ns });
 			shown |= task_match(e, &h->task);
 		}
+		if (other)
+			e->t.cow_other_pin_copies++;
 		ro = bounds(ro_refs, ro_m, m, s->unattributed);
 		lt = bounds(lt_refs, lt_m, m, s->unattributed);
 		out = all - s->unattributed;
@@ -738,7 +810,7 @@ static void on_write_copy(struct engine *e, const struct gw_event *ev)
 		f.untracked_pins = wp->old_pincount ?: 1;
 	else if (kernel_pinned && wp->old_pincount > out)
 		f.untracked_pins = wp->old_pincount - out;
-	if (!ro.hi && !f.untracked_pins)
+	if (!ro.hi && !unknown && !f.untracked_pins)
 		return;
 	f.who = f.nr_pinners ? ENGINE_WHO_TRACKED : ENGINE_WHO_NONE;
 	f.sev = lt.lo ? ENGINE_SEV_HIGH : ro.lo ? ENGINE_SEV_MEDIUM : ENGINE_SEV_POSSIBLE;

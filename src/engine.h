@@ -19,13 +19,21 @@
  *      Every number derived from them is then an interval [min, max], and
  *      it collapses again as soon as later unpins decide it.
  *
+ * Rows also carry the mm the pin's pages were looked up in and the user
+ * addresses they cover: a pin is of that mapping, not of the folio at large.
+ *
  * Findings:
- *   STALE-PIN    a write COW of a folio that has R/O rows (pinners[]), or pins
- *                the kernel counted but the table lacks (untracked_pins, from
- *                GW_WP_OLD_PINNED / old_pincount: pinned before tracing
- *                started). Severity: high if a long-term R/O pin is surely
- *                still held, medium if a short-term one is, possible if only
- *                "maybe" or untracked ones are, or if the kernel saw no pin.
+ *   STALE-PIN    a write COW replaced a page that has an outstanding R/O pin
+ *                taken through the writer's own mm at the copied address: the
+ *                pinner reads data the writer no longer sees (pinners[]). Pins
+ *                of the folio through another mm or at another page are not
+ *                stale (counted as cow_other_pin_copies). Also pins whose mm
+ *                or address is unknown, or pins the kernel counted but the
+ *                table lacks (untracked_pins: refs no mapping explains, taken
+ *                before tracing started), as "possible". Severity: high if a
+ *                long-term R/O pin is surely still held, medium if a
+ *                short-term one is, possible if only "maybe", unknown or
+ *                untracked ones are, or if the kernel saw no pin.
  *   UNSHARE      held back up to opts.link_ns for the same thread's pin of the
  *                new PFN, then reported (linked or not) in event order.
  *   FORK-COPY    the parent's own outstanding pins are the candidates.
@@ -167,6 +175,9 @@ struct engine_totals {
 	uint64_t ro_refs, rw_refs, longterm_refs; /* kept pins, as per process */
 	uint64_t get_refs;
 	uint64_t wp_copies, unshares, fork_copies; /* from events; wp_copies counts write COW only */
+	uint64_t cow_other_pin_copies;   /* write copies of folios R/O-pinned only through other
+					    mappings or at other pages: not stale */
+	uint64_t added_pin_refs;         /* folio_add_pin(): pins not in nr_foll_pin_acquired */
 	/* losses and uncertainty: unpin_refs = sum(proc unpin_refs) + unknown + unattributed */
 	uint64_t lost_pins, lost_pin_refs; /* PINs not tracked: table full */
 	uint64_t unknown_unpin_refs;     /* folio not in the table, or more than it held */

@@ -308,17 +308,24 @@ void engine_print_summary(FILE *f, const struct engine *e, const struct sort_spe
 	}
 	total_row(f, &t, "page copies (COW + unshare)", t.wp_copies + t.unshares, GW_CNT_WP_COPY);
 	total_row(f, &t, "  of which unshare", t.unshares, GW_CNT_UNSHARE_COPY);
+	total_row(f, &t, "  of pages pinned elsewhere", t.cow_other_pin_copies, -1);
 	total_row(f, &t, "fork copies", t.fork_copies, GW_CNT_FORK_COPY);
+	if (t.added_pin_refs)
+		total_row(f, &t, "pins added (folio_add_pin)", t.added_pin_refs, -1);
 	total_row(f, &t, "outstanding folios", t.out_folios, -1);
 	total_row(f, &t, "outstanding refs", t.out_refs, -1);
 	fprintf(f, "  (EVENTS: what reached user space; a COW of a page nobody pinned is only\n"
-		   "   counted in the kernel, so fewer copies than KERNEL is by design, not a loss)\n");
+		   "   counted in the kernel, so fewer copies than KERNEL is by design, not a loss;\n"
+		   "   \"pinned elsewhere\": R/O-pinned only through another mm or at another page\n"
+		   "   of the folio, so the pinner's view did not change: not stale)\n");
 
 	fprintf(f, "\nLost and uncertain\n");
 	if (t.have_counters) {
 		loss_row(f, "events lost: ring buffer full", t.counters[GW_CNT_RINGBUF_DROP]);
 		loss_row(f, "stacks lost", t.counters[GW_CNT_STACK_DROP]);
 		loss_row(f, "hook runs skipped by the kernel (recursion)", t.counters[GW_CNT_PROG_MISSED]);
+		loss_row(f, "per-task state not stored: map full", t.counters[GW_CNT_MAP_FULL]);
+		loss_row(f, "fault windows left open, dropped", t.counters[GW_CNT_WINDOW_STALE]);
 	} else {
 		fprintf(f, "  %-44s %12s\n", "events lost: ring buffer full", "unknown");
 	}

@@ -433,6 +433,8 @@ void json_summary(FILE *f, const struct engine *e, const struct stacks *st,
 	u64(&w, "wp_copies", t.wp_copies);
 	u64(&w, "unshares", t.unshares);
 	u64(&w, "fork_copies", t.fork_copies);
+	u64(&w, "cow_other_pin_copies", t.cow_other_pin_copies);
+	u64(&w, "added_pin_refs", t.added_pin_refs);
 	u64(&w, "out_folios", t.out_folios);
 	u64(&w, "out_refs", t.out_refs);
 	kinds(&w, "findings", t.findings);
@@ -457,6 +459,8 @@ void json_summary(FILE *f, const struct engine *e, const struct stacks *st,
 	counter(&w, &t, "ringbuf_drops", GW_CNT_RINGBUF_DROP);
 	counter(&w, &t, "stack_drops", GW_CNT_STACK_DROP);
 	counter(&w, &t, "prog_missed", GW_CNT_PROG_MISSED);
+	counter(&w, &t, "map_full", GW_CNT_MAP_FULL);
+	counter(&w, &t, "stale_windows", GW_CNT_WINDOW_STALE);
 	u64(&w, "lost_pins", t.lost_pins);
 	u64(&w, "lost_pin_refs", t.lost_pin_refs);
 	u64(&w, "unknown_unpin_refs", t.unknown_unpin_refs);

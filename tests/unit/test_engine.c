@@ -18,6 +18,10 @@
 #define VMEMMAP 0xffffea0000000000ull
 #define FOLIO(pfn) (VMEMMAP + (uint64_t)(pfn) * 64)
 
+/* mm_struct addresses; user addresses: folio n is mapped at ADDR(n) */
+#define MM(pid) (0xffff888000000000ull + ((uint64_t)(pid) << 16))
+#define ADDR(pfn) (0x7f0000000000ull + (uint64_t)(pfn) * 4096)
+
 #define RO 0
 #define RW GW_PIN_WRITE
 #define LT GW_PIN_LONGTERM
@@ -41,12 +45,21 @@ static struct gw_event ev_base(uint32_t type, uint64_t ts, struct gw_task t)
 	return (struct gw_event){ .type = type, .ts_ns = ts, .task = t, .kstack_id = -1, .ustack_id = -1 };
 }
 
-static struct gw_event ev_pin(uint64_t ts, struct gw_task t, uint64_t pfn, uint32_t refs, uint32_t flags)
+/* A pin of the page at address in mm (a large folio: folio is its head's PFN). */
+static struct gw_event ev_pin_in(uint64_t ts, struct gw_task t, uint64_t folio, uint64_t pfn,
+				 uint32_t refs, uint32_t flags, uint64_t mm, uint64_t address)
 {
 	struct gw_event ev = ev_base(GW_EV_PIN, ts, t);
 
-	ev.pin = (struct gw_pin){ .folio = FOLIO(pfn), .pfn = pfn, .refs = refs, .flags = flags, .nr_pages = 1 };
+	ev.pin = (struct gw_pin){ .folio = FOLIO(folio), .pfn = pfn, .mm = mm, .address = address,
+				  .refs = refs, .flags = flags, .nr_pages = 1 };
 	return ev;
+}
+
+/* A pin of the writer's page at ADDR(pfn), as process_vm_readv of its memory takes it. */
+static struct gw_event ev_pin(uint64_t ts, struct gw_task t, uint64_t pfn, uint32_t refs, uint32_t flags)
+{
+	return ev_pin_in(ts, t, pfn, pfn, refs, flags, MM(200), ADDR(pfn));
 }
 
 static struct gw_event ev_unpin(uint64_t ts, struct gw_task t, uint64_t pfn, uint32_t refs, bool irq)
@@ -73,7 +86,7 @@ static struct gw_event ev_wp(uint64_t ts, struct gw_task t, uint64_t addr, uint6
 {
 	struct gw_event ev = ev_base(GW_EV_WP_COPY, ts, t);
 
-	ev.wp = (struct gw_wp_copy){ .address = addr, .old_folio = FOLIO(old_pfn), .old_pfn = old_pfn,
+	ev.wp = (struct gw_wp_copy){ .address = addr, .mm = MM(t.pid), .old_folio = FOLIO(old_pfn), .old_pfn = old_pfn,
 				     .new_pfn = new_pfn, .flags = wp_flags, .old_pincount = pincount };
 	return ev;
 }
@@ -309,7 +322,7 @@ static void test_irq_unpin_same_kind_takes_oldest(void **state)
 	assert_int_equal(totals(e).ambiguous_unpin_refs, 0);
 
 	/* the R/O split is exact, so the stale pin is certain, and names fio */
-	feed(e, ev_wp(US(4), WRITER, 0x7f0000001000, 0x10, 0x99, GW_WP_OLD_PINNED, 1));
+	feed(e, ev_wp(US(4), WRITER, ADDR(0x10), 0x10, 0x99, GW_WP_OLD_PINNED, 1));
 	assert_int_equal(ngot, 1);
 	assert_int_equal(got[0].sev, ENGINE_SEV_MEDIUM);
 	assert_int_equal(got[0].nr_pinners, 1);
@@ -340,7 +353,7 @@ static void test_ambiguous_irq_unpin(void **state)
 	assert_unpins_add_up(e);
 
 	/* a write now: the R/O pin may be the one left */
-	feed(e, ev_wp(SEC(2), WRITER, 0x7f0000001000, 0x10, 0x99, GW_WP_OLD_PINNED, 1));
+	feed(e, ev_wp(SEC(2), WRITER, ADDR(0x10), 0x10, 0x99, GW_WP_OLD_PINNED, 1));
 	assert_int_equal(ngot, 1);
 	assert_int_equal(got[0].kind, ENGINE_STALE_PIN);
 	assert_int_equal(got[0].sev, ENGINE_SEV_POSSIBLE);
@@ -503,6 +516,39 @@ static void test_fast_undo_keeps_older_pins(void **state)
 	engine_free(e);
 }
 
+/* GUP-fast pins a large folio page by page and undoes the folio in one call. */
+static void test_batched_fast_undo(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		feed(e, ev_pin_in(US(1 + i), DD, 0x200, 0x200 + i, 1, RO | FAST, MM(100), ADDR(0x200 + i)));
+	feed(e, ev_undo(US(5), DD, 0x200, 3));
+	assert_int_equal(totals(e).fast_undone_refs, 3);
+	assert_int_equal(totals(e).unknown_unpin_refs, 0);
+	assert_int_equal(totals(e).out_refs, 0);
+	assert_int_equal(proc(e, 100).ro_refs, 0);
+	assert_unpins_add_up(e);
+	engine_free(e);
+}
+
+/* An undo of more refs than the call's pins hold: no wrap, the rest is counted as unknown. */
+static void test_fast_undo_beyond_held_is_clamped(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+
+	(void)state;
+	feed(e, ev_pin(US(1), DD, 0x10, 2, RO | FAST));
+	feed(e, ev_undo(US(2), DD, 0x10, 5));
+	assert_int_equal(totals(e).fast_undone_refs, 2);
+	assert_int_equal(totals(e).unknown_unpin_refs, 3);
+	assert_int_equal(totals(e).out_refs, 0);
+	assert_int_equal(totals(e).out_folios, 0);
+	assert_unpins_add_up(e);
+	engine_free(e);
+}
+
 /* ---- STALE-PIN ---- */
 
 static void test_stale_pin_names_pinner_and_writer(void **state)
@@ -511,14 +557,14 @@ static void test_stale_pin_names_pinner_and_writer(void **state)
 
 	(void)state;
 	feed(e, ev_pin(SEC(1), DD, 0x10, 1, RO));
-	feed(e, ev_wp(SEC(3), WRITER, 0x7f0000001000, 0x10, 0x99, GW_WP_OLD_PINNED, 1));
+	feed(e, ev_wp(SEC(3), WRITER, ADDR(0x10), 0x10, 0x99, GW_WP_OLD_PINNED, 1));
 	assert_int_equal(ngot, 1);
 
 	const struct engine_finding *f = &got[0];
 	assert_int_equal(f->kind, ENGINE_STALE_PIN);
 	assert_int_equal(f->sev, ENGINE_SEV_MEDIUM);
 	assert_int_equal(f->task.pid, 200);
-	assert_int_equal(f->address, 0x7f0000001000);
+	assert_int_equal(f->address, ADDR(0x10));
 	assert_int_equal(f->folio, FOLIO(0x10));
 	assert_int_equal(f->old_pfn, 0x10);
 	assert_int_equal(f->new_pfn, 0x99);
@@ -537,7 +583,7 @@ static void test_stale_pin_names_pinner_and_writer(void **state)
 	assert_contains(line, "2.000000 STALE-PIN");
 	assert_contains(line, "medium");
 	assert_contains(line, "200/writer");
-	assert_contains(line, "0x7f0000001000");
+	assert_contains(line, "0x7f0000010000");
 	assert_contains(line, "0x10->0x99");
 	assert_contains(line, "100/dd R/O 1 ref held 2.00s");
 	free(line);
@@ -557,7 +603,7 @@ static void test_stale_pin_severity(void **state)
 	feed(e, ev_pin(US(1), DD, 0x10, 1, RO));
 	feed(e, ev_pin(US(2), FIO, 0x10, 1, RO | LT));
 	feed(e, ev_pin(US(3), WRITER, 0x10, 1, RW));
-	feed(e, ev_wp(US(4), WRITER, 0x1000, 0x10, 0x99, GW_WP_OLD_PINNED, 3));
+	feed(e, ev_wp(US(4), WRITER, ADDR(0x10), 0x10, 0x99, GW_WP_OLD_PINNED, 3));
 	assert_int_equal(ngot, 1);
 	assert_int_equal(got[0].sev, ENGINE_SEV_HIGH);
 	assert_int_equal(got[0].nr_pinners, 2);
@@ -567,12 +613,12 @@ static void test_stale_pin_severity(void **state)
 
 	/* only R/W pins: no finding */
 	feed(e, ev_pin(US(5), DD, 0x20, 1, RW | LT));
-	feed(e, ev_wp(US(6), WRITER, 0x2000, 0x20, 0x98, GW_WP_OLD_PINNED, 1));
+	feed(e, ev_wp(US(6), WRITER, ADDR(0x20), 0x20, 0x98, GW_WP_OLD_PINNED, 1));
 	assert_int_equal(ngot, 1);
 
 	/* the kernel saw no pin on a folio we think R/O-pinned: say so, as possible */
 	feed(e, ev_pin(US(7), DD, 0x30, 1, RO));
-	feed(e, ev_wp(US(8), WRITER, 0x3000, 0x30, 0x97, 0, 0));
+	feed(e, ev_wp(US(8), WRITER, ADDR(0x30), 0x30, 0x97, 0, 0));
 	assert_int_equal(ngot, 2);
 	assert_int_equal(got[1].sev, ENGINE_SEV_POSSIBLE);
 	char *line = render_finding(e, &got[1]);
@@ -728,11 +774,15 @@ static void test_fork_and_cow_sequence(void **state)
 	feed(e, ev_pin(MS(1), parent, 0x10, 1, RW | LT));         /* io_uring buffer */
 	feed(e, ev_fork(MS(2), parent, 0x7f0000000000, 0x800));   /* child gets a copy */
 	feed(e, ev_wp(MS(3), child, 0x7f0000001000, 0x20, 0x801, GW_WP_OLD_ANON, 0)); /* plain COW */
-	feed(e, ev_pin(MS(4), reader, 0x30, 1, RO | GW_PIN_REMOTE)); /* process_vm_readv of a file page */
-	feed(e, ev_wp(MS(5), parent, 0x7f0000003000, 0x30, 0x802, GW_WP_OLD_PINNED, 1));
-	feed(e, ev_unpin(MS(6), reader, 0x30, 1, false));
-	feed(e, ev_wp(MS(7), child, 0x7f0000004000, 0x30, 0x803, 0, 0)); /* pin gone: nothing */
-	engine_finish(e, MS(8));
+	/* process_vm_readv of a file page mapped by the parent, which it then writes */
+	feed(e, ev_pin_in(MS(4), reader, 0x30, 0x30, 1, RO | GW_PIN_REMOTE, MM(500), ADDR(0x30)));
+	feed(e, ev_wp(MS(5), parent, ADDR(0x30), 0x30, 0x802, GW_WP_OLD_PINNED, 1));
+	/* the child maps the same page cache page, and its write copies it: the pin is of the
+	 * parent's mapping, which still shows the pinned page */
+	feed(e, ev_wp(MS(6), child, ADDR(0x30), 0x30, 0x804, GW_WP_OLD_PINNED, 1));
+	feed(e, ev_unpin(MS(7), reader, 0x30, 1, false));
+	feed(e, ev_wp(MS(8), child, 0x7f0000004000, 0x30, 0x803, 0, 0)); /* pin gone: nothing */
+	engine_finish(e, MS(9));
 
 	assert_int_equal(ngot, 3);
 	assert_int_equal(got[0].kind, ENGINE_FORK_COPY);
@@ -744,8 +794,53 @@ static void test_fork_and_cow_sequence(void **state)
 	assert_int_equal(got[1].sev, ENGINE_SEV_MEDIUM);
 	assert_int_equal(got[2].kind, ENGINE_HELD_AT_EXIT);
 	assert_int_equal(got[2].task.pid, 500);
-	assert_int_equal(proc(e, 501).wp_copies, 2);
+	assert_int_equal(totals(e).cow_other_pin_copies, 1);
+	assert_int_equal(proc(e, 501).wp_copies, 3);
 	assert_int_equal(proc(e, 500).wp_copies, 1);
+	engine_free(e);
+}
+
+/* STALE-PIN is about the pinned mapping: pinner P pins S's MAP_SHARED page, T COWs it. */
+static void test_cross_mm_copy_is_not_stale(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+	struct gw_task p = tk(300, 300, "pinner"), t = tk(400, 400, "private");
+
+	(void)state;
+	feed(e, ev_pin_in(US(1), p, 0x10, 0x10, 1, RO | LT | GW_PIN_REMOTE, MM(350), ADDR(0x10)));
+	feed(e, ev_wp(US(2), t, ADDR(0x10), 0x10, 0x99, GW_WP_OLD_PINNED, 1));
+	assert_int_equal(ngot, 0);
+	assert_int_equal(totals(e).cow_other_pin_copies, 1);
+	assert_int_equal(totals(e).wp_copies, 1);
+	/* where the pin's mm is unknown (pinned inside no GUP call gupwatch saw): possible */
+	feed(e, ev_pin_in(US(3), p, 0x20, 0x20, 1, RO, 0, 0));
+	feed(e, ev_wp(US(4), t, ADDR(0x20), 0x20, 0x98, GW_WP_OLD_PINNED, 1));
+	assert_int_equal(ngot, 1);
+	assert_int_equal(got[0].sev, ENGINE_SEV_POSSIBLE);
+	assert_int_equal(got[0].pinners[0].task.pid, 300);
+	assert_int_equal(got[0].pinners[0].refs_min, 0);
+	engine_free(e);
+}
+
+/* A pin of subpage 0 of a large folio; the writer copies subpage 1, then subpage 0. */
+static void test_neighbour_subpage_copy_is_not_stale(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+	uint64_t base = ADDR(0x200);
+
+	(void)state;
+	feed(e, ev_pin_in(US(1), DD, 0x200, 0x200, 1, RO, MM(200), base));
+	feed(e, ev_wp(US(2), WRITER, base + 4096, 0x200, 0x99, GW_WP_OLD_PINNED | GW_WP_THP, 1));
+	assert_int_equal(ngot, 0);
+	assert_int_equal(totals(e).cow_other_pin_copies, 1);
+	/* a second pin of subpages 2-3 in one grab: the row covers 0-3 */
+	feed(e, ev_pin_in(US(3), DD, 0x200, 0x202, 2, RO, MM(200), base + 2 * 4096));
+	feed(e, ev_wp(US(4), WRITER, base + 3 * 4096, 0x200, 0x98, GW_WP_OLD_PINNED | GW_WP_THP, 3));
+	assert_int_equal(ngot, 1);
+	assert_int_equal(got[0].sev, ENGINE_SEV_MEDIUM);
+	assert_int_equal(got[0].pinners[0].refs, 3);
+	feed(e, ev_wp(US(5), WRITER, base + 4 * 4096, 0x200, 0x97, GW_WP_OLD_PINNED | GW_WP_THP, 3));
+	assert_int_equal(ngot, 1);
 	engine_free(e);
 }
 
@@ -793,7 +888,7 @@ static void feed_filter_story(struct engine *e)
 {
 	feed(e, ev_pin(US(1), DD, 0x10, 1, RO));
 	feed(e, ev_pin(US(2), FIO, 0x20, 1, RW));
-	feed(e, ev_wp(US(3), WRITER, 0x1000, 0x10, 0x99, GW_WP_OLD_PINNED, 1));
+	feed(e, ev_wp(US(3), WRITER, ADDR(0x10), 0x10, 0x99, GW_WP_OLD_PINNED, 1));
 	engine_finish(e, US(4));
 }
 
@@ -1039,7 +1134,7 @@ static void test_sites_hold_times_and_pin_seconds(void **state)
 static void test_findings_carry_stacks(void **state)
 {
 	struct engine *e = mk((struct engine_opts){ 0 });
-	struct gw_event w = ev_wp(SEC(2), WRITER, 0x7f0000001000, 30, 31, 0, 1);
+	struct gw_event w = ev_wp(SEC(2), WRITER, ADDR(30), 30, 31, 0, 1);
 
 	(void)state;
 	feed(e, ev_pin_at(SEC(1), DD, 30, RO, 5, 50));
@@ -1098,7 +1193,7 @@ static void test_summary_render(void **state)
 	feed(e, ev_pin(SEC(1), DD, 0x10, 1, RO));
 	feed(e, ev_pin(SEC(1), FIO, 0x10, 1, RW));
 	feed(e, ev_unpin(SEC(2), WRITER, 0x10, 1, true));
-	feed(e, ev_wp(SEC(3), WRITER, 0x1000, 0x10, 0x99, GW_WP_OLD_PINNED, 1));
+	feed(e, ev_wp(SEC(3), WRITER, ADDR(0x10), 0x10, 0x99, GW_WP_OLD_PINNED, 1));
 	feed(e, ev_wp(SEC(3), tk(300, 301, "reader"), 0x2000, 0x20, 0x98, GW_WP_UNSHARE, 0));
 	engine_set_counters(e, cnt);
 	engine_finish(e, SEC(4));
@@ -1139,6 +1234,8 @@ int main(void)
 		cmocka_unit_test(test_table_overflow),
 		cmocka_unit_test(test_gup_fast_undo_is_netted),
 		cmocka_unit_test(test_fast_undo_keeps_older_pins),
+		cmocka_unit_test(test_batched_fast_undo),
+		cmocka_unit_test(test_fast_undo_beyond_held_is_clamped),
 		cmocka_unit_test(test_stale_pin_names_pinner_and_writer),
 		cmocka_unit_test(test_stale_pin_severity),
 		cmocka_unit_test(test_stale_pin_taken_before_start),
@@ -1146,6 +1243,8 @@ int main(void)
 		cmocka_unit_test(test_unshare_without_pin_and_order),
 		cmocka_unit_test(test_fork_copy_names_parent_pins),
 		cmocka_unit_test(test_fork_and_cow_sequence),
+		cmocka_unit_test(test_cross_mm_copy_is_not_stale),
+		cmocka_unit_test(test_neighbour_subpage_copy_is_not_stale),
 		cmocka_unit_test(test_held_at_exit),
 		cmocka_unit_test(test_filter_pid),
 		cmocka_unit_test(test_filter_unshare_and_stored_findings),
