@@ -130,7 +130,7 @@ static void select_programs(struct bpf_object *obj, const struct btf *btf, bool 
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program(prog, obj) {
-		const char *func, *variant = strstr(bpf_program__name(prog), "__");
+		const char *func, *variant;
 		enum prog_kind kind;
 		bool load = false;
 
@@ -140,8 +140,12 @@ static void select_programs(struct bpf_object *obj, const struct btf *btf, bool 
 			load = true;
 		else
 			load = (kind == KIND_FENTRY ? fentry : kprobe) &&
-			       btf__find_by_name_kind(btf, func, BTF_KIND_FUNC) > 0 &&
-			       (!variant || proto_matches(btf, func, variant + 2));
+			       btf__find_by_name_kind(btf, func, BTF_KIND_FUNC) > 0;
+		/* the suffix follows the function's name ("__get_user_pages" starts with "__") */
+		variant = load ? strstr(bpf_program__name(prog), func) : NULL;
+		variant = variant ? strstr(variant + strlen(func), "__") : NULL;
+		if (variant)
+			load = proto_matches(btf, func, variant + 2);
 		bpf_program__set_autoload(prog, load);
 	}
 }
