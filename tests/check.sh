@@ -47,6 +47,11 @@ else
 	echo "FAIL host-report: the guest run left no logs" | tee -a "$results"
 fi
 
+# test-truth.sh's rows: STALE-PIN as the kernel's own truth has it, and as gupwatch said.
+if [ ${#logs[@]} -gt 0 ]; then
+	tests/truth-table.sh "${logs[@]}"
+fi
+
 # Soft-RoCE needs rdma_rxe, which only Debian's generic flavour ships, and
 # rdma-core's userland in the guest (test-rdma skips on the cloud kernels).
 echo "== guest RDMA test on the generic kernels"
