@@ -32,9 +32,11 @@ want=$(for i in 0 1 2 3; do printf '0x%x\n' $((addr + i * 4096)); done)
 gw_check "STALE-PIN addresses" "$(findings STALE-PIN | awk '{ print $5 }' | sort)" "$want"
 gw_check "report header: kernel" "$(awk 'NR == 1 { print $7 }' /tmp/gw-rep.txt)" "$(uname -r),"
 gw_check "report header: command" "$(grep -c '^# command (pid [0-9]*): gwload file-stale' /tmp/gw-rep.txt)" 1
-pins=$(awk '{ l = $0; sub(/^ +/, "", l) } l ~ /^pin refs / { print $(NF - 1), $NF; exit }' /tmp/gw-rep.txt)
-set -- $pins
-gw_check "pin refs: events = kernel" "$1" "$2"
+refs_row() { awk -v l="$1" '{ r = $0; sub(/^ +/, "", r) } index(r, l " ") == 1 { print $(NF - 1), $NF; exit }' /tmp/gw-rep.txt; }
+# the recording's pins against the workload's /proc/vmstat deltas (nothing else pins here)
+acq=$(gw_get phase after acquired) rel=$(gw_get phase after released)
+gw_check "pin refs (events kernel) = vmstat acquired" "$(refs_row 'pin refs')" "$acq $acq"
+gw_check "unpin refs (events kernel) = vmstat released" "$(refs_row 'unpin refs')" "$rel $rel"
 
 gupwatch report -i $rec --json >/tmp/gw-rep.json 2>&1
 gw_check "report --json exit status" $? 0
