@@ -253,19 +253,11 @@ void out_pfns(const char *key, const uint64_t *pfn, long n)
 	free(s);
 }
 
-#define KPF_HUGE 17
-#define KPF_THP 22
-
-long huge_count(pid_t pid, const void *addr, long n)
+long pfns_count_flags(const uint64_t *pfn, long n, uint64_t kpf_mask)
 {
-	uint64_t *pfn = calloc((size_t)n, sizeof(*pfn));
 	long i, c = 0;
-	int fd;
+	int fd = open("/proc/kpageflags", O_RDONLY);
 
-	if (!pfn)
-		die("calloc");
-	pfns_read(pid, addr, n, pfn);
-	fd = open("/proc/kpageflags", O_RDONLY);
 	if (fd < 0)
 		die("kpageflags");
 	for (i = 0; i < n; i++) {
@@ -275,9 +267,19 @@ long huge_count(pid_t pid, const void *addr, long n)
 			continue;
 		if (pread(fd, &fl, sizeof(fl), (off_t)(pfn[i] * sizeof(fl))) != sizeof(fl))
 			die("kpageflags");
-		c += !!(fl & ((1ULL << KPF_HUGE) | (1ULL << KPF_THP)));
+		c += !!(fl & kpf_mask);
 	}
 	close(fd);
+	return c;
+}
+
+long huge_count(pid_t pid, const void *addr, long n)
+{
+	uint64_t *pfn = pfn_array(n);
+	long c;
+
+	pfns_read(pid, addr, n, pfn);
+	c = pfns_count_flags(pfn, n, KPF_HUGE | KPF_THP);
 	free(pfn);
 	return c;
 }

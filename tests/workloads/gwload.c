@@ -53,6 +53,7 @@ static const struct workload workloads[] = {
 	{ "vmsplice-fork", "vmsplice anon pages into a pipe, fork, parent writes: FOLL_GET refs across COW, pipe keeps old data", wl_vmsplice_fork },
 	{ "pindrv-stale", "/dev/gwpin R/O long-term pin of read-faulted MAP_PRIVATE file pages, then we write them (6.1: stale pin, 6.12: unshared)", wl_pindrv_stale },
 	{ "pindrv-unshare", "/dev/gwpin R/O long-term pin of anon pages shared with a forked child: the pin unshares them", wl_pindrv_unshare },
+	{ "pindrv-zero", "/dev/gwpin R/O long-term pin of read-faulted anon pages, i.e. the zero page, then we write them (6.1: the device keeps zeros, 6.12: unshared)", wl_pindrv_zero },
 	{ "pindrv-forkcopy", "/dev/gwpin R/W long-term pin of anon pages, then fork: fork copies the pinned pages for the child", wl_pindrv_forkcopy },
 	{ "cross-mm", "R/O pin of a file page via a MAP_SHARED mapping in one child, another child COWs it in its MAP_PRIVATE mapping: not stale", wl_cross_mm },
 	{ "thp-file", "R/O pin of one subpage of a PMD-mapped tmpfs THP in a MAP_PRIVATE mapping, the child writes a subpage: stale if the same one", wl_thp_file },

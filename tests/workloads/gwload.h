@@ -88,6 +88,12 @@ void pagemap_read(pid_t pid, const void *addr, long n, uint64_t *out);
 void pfns_read(pid_t pid, const void *addr, long n, uint64_t *pfn);
 long pfns_count_eq(const uint64_t *a, const uint64_t *b, long n);	/* present and equal */
 long pfns_count_ne(const uint64_t *a, const uint64_t *b, long n);	/* both present, differ */
+/* /proc/kpageflags bits (include/uapi/linux/kernel-page-flags.h) */
+#define KPF_HUGE	(1ULL << 17)
+#define KPF_THP		(1ULL << 22)
+#define KPF_ZERO_PAGE	(1ULL << 24)
+/* Pages among pfn[0..n) (0: none) whose /proc/kpageflags has a bit of kpf_mask. */
+long pfns_count_flags(const uint64_t *pfn, long n, uint64_t kpf_mask);
 /* Pages (4 KiB) of pid's range that /proc/kpageflags reports as THP or hugetlb. */
 long huge_count(pid_t pid, const void *addr, long n);
 /* Pages of pid's range present and flagged file-backed (PM_FILE) in pagemap. */
@@ -184,6 +190,7 @@ int wl_vmsplice_fork(const struct opts *o);
 int wl_pindrv_stale(const struct opts *o);
 int wl_pindrv_unshare(const struct opts *o);
 int wl_pindrv_forkcopy(const struct opts *o);
+int wl_pindrv_zero(const struct opts *o);
 int wl_cross_mm(const struct opts *o);
 int wl_thp_file(const struct opts *o);
 int wl_shared_cow(const struct opts *o);

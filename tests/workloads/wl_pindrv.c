@@ -47,6 +47,22 @@
  *   phase=written acquired= released= outstanding= changed=C dev_same=D dev_old=O dev_new=W
  *   phase=after   acquired= released= outstanding= child_old=K
  *
+ * pindrv-zero: anon pages (MADV_NOHUGEPAGE) only read-faulted: each maps
+ * the shared zero page.  A R/O long-term pin: 6.1 hands the device the zero
+ * page itself and takes no pin (vmstat does not move); 6.12 unshares first
+ * (gup_must_unshare() is true for the zero page in a COW mapping: a private
+ * zeroed copy is pinned).  Then we write 'W': on 6.1 the write maps a new
+ * page and the device keeps reading zeros (stale for good); on 6.12 the
+ * write lands in the pinned copy.
+ *   workload=pindrv-zero mem=anon pages=N pin=ro longterm=1 gup= ...
+ *   phase=mapped  acquired= released= outstanding= zero=Z pid=P addr=A pfns=
+ *                 Z: pages mapping the zero page (/proc/kpageflags ZERO_PAGE)
+ *   phase=pinned  acquired= released= outstanding= moved=M dev_same=S pfns= dev_pfns= dev_zero=D
+ *                 D: pages the device holds that are the zero page
+ *   phase=written acquired= released= outstanding= changed=C dev_same=S dev_old=O dev_new=W
+ *                 dev_old: pages the device reads as all zeros though we wrote 'W'
+ *   phase=after   acquired= released= outstanding=
+ *
  * --no-hold: the device unpins right after pinning (before the pinned-phase
  * sample): no pin outstanding, no unshare kept, fork shares, the write COWs.
  */
@@ -338,5 +354,48 @@ int wl_pindrv_forkcopy(const struct opts *o)
 	out_end();
 	target_quit(&t);
 	close(d.fd);
+	return 0;
+}
+
+int wl_pindrv_zero(const struct opts *o)
+{
+	long n = o->pages, i;
+	uint64_t *before = pfn_array(n), *cur = pfn_array(n);
+	volatile char sink = 0;
+	struct dev d;
+	size_t len;
+	char *buf;
+
+	if (o->mem != MEM_ANON)
+		die_msg("pindrv-zero", "--mem must be anon (the zero page is a 4 KiB page)");
+	buf = buf_map(o, &len);
+	dev_open(&d, n);
+	header(o, mem_name(o->mem), "ro");
+	for (i = 0; i < n; i++)		/* read faults: the zero page, mapped R/O */
+		sink += buf[i * (long)PAGE_SZ];
+	(void)sink;
+	pfns_read(0, buf, n, before);
+
+	pins_baseline();
+	out_begin("phase", "mapped");
+	out_pins();
+	out_kv("zero", "%ld", pfns_count_flags(before, n, KPF_ZERO_PAGE));
+	out_kv("pid", "%d", (int)getpid());
+	out_kv("addr", "%p", (void *)buf);
+	out_pfns("pfns", before, n);
+	out_end();
+
+	pin_phase(o, &d, buf, 0, before, cur, 0, 'W');
+	out_kv("dev_zero", "%ld", pfns_count_flags(d.pfn, n, KPF_ZERO_PAGE));
+	out_end();
+
+	memcpy(before, cur, (size_t)n * sizeof(*cur));
+	write_phase(&d, buf, len, before, cur, 0, 'W');
+	out_end();
+
+	hold_and_unpin(o, &d);
+	out_phase("after");
+	close(d.fd);
+	munmap(buf, len);
 	return 0;
 }
