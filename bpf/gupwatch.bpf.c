@@ -400,14 +400,20 @@ static __always_inline __u64 pinned_pfn(struct folio *folio, struct page *page, 
 	return page_to_pfn(folio) + (nr > 1 && address ? (address >> PAGE_SHIFT) & (nr - 1) : 0);
 }
 
-/* A grab function succeeded: refs references on folio (page: the first subpage, if known). */
+/*
+ * A grab function succeeded: refs references on folio (page: the first
+ * subpage, if known). On the shared zero page it succeeds without taking
+ * anything: a R/O long-term "pin" of it leaves the device reading zeros while
+ * the process's first write maps a new page, which 6.1 allows (6.12 unshares
+ * first: gup_must_unshare() is true for it).
+ */
 static __always_inline int on_grab(void *ctx, struct folio *folio, struct page *page,
 				   int refs, __u32 gup_flags, bool fast)
 {
 	__u64 mm, address;
 	enum gw_event_type type;
 
-	if (refs <= 0 || folio_is_zero_or_reserved(folio))
+	if (refs <= 0)
 		return 0;
 	if (gup_flags & foll_pin)
 		type = GW_EV_PIN;
@@ -415,7 +421,13 @@ static __always_inline int on_grab(void *ctx, struct folio *folio, struct page *
 		type = GW_EV_GET;
 	else
 		return 0;
-	pin_place(refs, &mm, &address);
+	pin_place(refs, &mm, &address); /* the cursor moves past the zero page too */
+	if (folio_is_zero_or_reserved(folio)) {
+		if (type == GW_EV_PIN && (gup_flags & foll_longterm) && !(gup_flags & foll_write))
+			emit_pin(ctx, GW_EV_ZERO_PIN, folio, pinned_pfn(folio, page, address), mm,
+				 address, refs, pin_flags(gup_flags, fast), gup_flags);
+		return 0;
+	}
 	if (type == GW_EV_PIN)
 		count(GW_CNT_PIN_REFS, refs);
 	emit_pin(ctx, type, folio, pinned_pfn(folio, page, address), mm, address, refs,

@@ -16,6 +16,8 @@ enum gw_event_type {
 	GW_EV_WP_COPY,   /* a write-protect fault copied a page: COW or unshare */
 	GW_EV_FORK_COPY, /* fork copied a maybe-pinned page for the child */
 	GW_EV_GET,       /* a FOLL_GET reference (opt-in, --get): not a pin */
+	GW_EV_ZERO_PIN,  /* a R/O long-term FOLL_PIN "pin" of the shared zero page: the kernel
+			    takes no pin and the process's writes go to a new page (6.1) */
 };
 
 /* Pin flags normalised from the kernel's FOLL_* (whose values differ per kernel). */
@@ -90,7 +92,7 @@ struct gw_event {
 	__s32 ustack_id;
 	__u32 _pad;
 	union {
-		struct gw_pin pin;           /* GW_EV_PIN, GW_EV_UNPIN, GW_EV_GET */
+		struct gw_pin pin;           /* GW_EV_PIN, GW_EV_UNPIN, GW_EV_GET, GW_EV_ZERO_PIN */
 		struct gw_wp_copy wp;        /* GW_EV_WP_COPY */
 		struct gw_fork_copy fork;    /* GW_EV_FORK_COPY */
 	};

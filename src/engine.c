@@ -853,6 +853,23 @@ static void on_fork_copy(struct engine *e, const struct gw_event *ev)
 	emit(e, &f, task_match(e, &ev->task));
 }
 
+/* Reported as it happens: nothing later shows it (no pin exists to be unpinned or copied). */
+static void on_zero_pin(struct engine *e, const struct gw_event *ev)
+{
+	const struct gw_pin *pin = &ev->pin;
+	struct engine_finding f = {
+		.kind = ENGINE_ZERO_PIN, .sev = ENGINE_SEV_HIGH, .ts_ns = ev->ts_ns, .task = ev->task,
+		.kstack_id = ev->kstack_id, .ustack_id = ev->ustack_id, .address = pin->address,
+		.folio = pin->folio, .old_pfn = pin->pfn, .who = ENGINE_WHO_TRACKED, .nr_pinners = 1,
+		.pinners[0] = { .task = ev->task, .kstack_id = ev->kstack_id, .ustack_id = ev->ustack_id,
+				.flags = pin->flags & ~GW_PIN_FAST, .refs = pin->refs,
+				.refs_min = pin->refs, .folios = 1, .since_ns = ev->ts_ns },
+	};
+
+	e->t.zero_pin_refs += pin->refs;
+	emit(e, &f, task_match(e, &ev->task));
+}
+
 static void on_get(struct engine *e, const struct gw_event *ev)
 {
 	proc_of(e, &ev->task)->pub.get_refs += ev->pin.refs;
@@ -866,6 +883,7 @@ static bool event_ok(const struct gw_event *ev)
 	case GW_EV_UNPIN:
 		return ev->pin.refs && ev->pin.folio;
 	case GW_EV_GET:
+	case GW_EV_ZERO_PIN:
 		return ev->pin.refs;
 	case GW_EV_WP_COPY:
 	case GW_EV_FORK_COPY:
@@ -906,6 +924,9 @@ int engine_event(struct engine *e, const struct gw_event *ev)
 		break;
 	case GW_EV_GET:
 		on_get(e, ev);
+		break;
+	case GW_EV_ZERO_PIN:
+		on_zero_pin(e, ev);
 		break;
 	}
 	pending_flush(e, ev->ts_ns);

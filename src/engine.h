@@ -37,6 +37,9 @@
  *   UNSHARE      held back up to opts.link_ns for the same thread's pin of the
  *                new PFN, then reported (linked or not) in event order.
  *   FORK-COPY    the parent's own outstanding pins are the candidates.
+ *   ZERO-PIN     a R/O long-term GUP got the shared zero page: the kernel took no
+ *                pin, the holder reads zeros for good and the process's first write
+ *                maps a new page (6.1; 6.12 unshares instead). At pin time, high.
  *   HELD-AT-EXIT one per process and pin kind, at engine_finish().
  *
  * Filters (pid, comm) select what is *reported*: findings in which any party
@@ -58,6 +61,7 @@ enum engine_kind {
 	ENGINE_STALE_PIN,    /* a write COW copied away a page with R/O pins on it */
 	ENGINE_UNSHARE,      /* a R/O GUP pin made the kernel copy the page first */
 	ENGINE_FORK_COPY,    /* fork copied a pinned page for the child */
+	ENGINE_ZERO_PIN,     /* a R/O long-term pin was handed the shared zero page */
 	ENGINE_HELD_AT_EXIT, /* pins still outstanding when tracing stopped */
 	ENGINE_KIND__MAX
 };
@@ -178,6 +182,7 @@ struct engine_totals {
 	uint64_t cow_other_pin_copies;   /* write copies of folios R/O-pinned only through other
 					    mappings or at other pages: not stale */
 	uint64_t added_pin_refs;         /* folio_add_pin(): pins not in nr_foll_pin_acquired */
+	uint64_t zero_pin_refs;          /* R/O long-term "pins" of the zero page (no pin taken) */
 	/* losses and uncertainty: unpin_refs = sum(proc unpin_refs) + unknown + unattributed */
 	uint64_t lost_pins, lost_pin_refs; /* PINs not tracked: table full */
 	uint64_t unknown_unpin_refs;     /* folio not in the table, or more than it held */

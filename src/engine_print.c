@@ -12,6 +12,7 @@ const char *engine_kind_name(enum engine_kind k)
 		[ENGINE_STALE_PIN] = "STALE-PIN",
 		[ENGINE_UNSHARE] = "UNSHARE",
 		[ENGINE_FORK_COPY] = "FORK-COPY",
+		[ENGINE_ZERO_PIN] = "ZERO-PIN",
 		[ENGINE_HELD_AT_EXIT] = "HELD-AT-EXIT",
 	};
 
@@ -24,6 +25,7 @@ const char *engine_kind_side(enum engine_kind k)
 		[ENGINE_STALE_PIN] = "writer",
 		[ENGINE_UNSHARE] = "GUP caller",
 		[ENGINE_FORK_COPY] = "fork parent",
+		[ENGINE_ZERO_PIN] = "GUP caller",
 		[ENGINE_HELD_AT_EXIT] = "holder",
 	};
 
@@ -144,6 +146,10 @@ static void pinner_text(struct buf *b, const struct engine_finding *fd, bool los
 		}
 		bprintf(b, " (page not identifiable)");
 		break;
+	case ENGINE_ZERO_PIN:
+		pin_flags(b, p->flags);
+		bprintf(b, " pin got the zero page: no pin taken, the holder reads zeros, writes map a new page");
+		break;
 	case ENGINE_HELD_AT_EXIT:
 		pin_flags(b, p->flags);
 		bprintf(b, " ");
@@ -175,7 +181,7 @@ void engine_print_finding(FILE *f, const struct engine *e, const struct engine_f
 		bprintf(&addr, "-");
 	if (fd->kind == ENGINE_FORK_COPY)
 		bprintf(&pfn, "->0x%" PRIx64, fd->new_pfn);
-	else if (fd->kind == ENGINE_HELD_AT_EXIT)
+	else if (fd->kind == ENGINE_HELD_AT_EXIT || fd->kind == ENGINE_ZERO_PIN)
 		bprintf(&pfn, "0x%" PRIx64, fd->old_pfn);
 	else
 		bprintf(&pfn, "0x%" PRIx64 "->0x%" PRIx64, fd->old_pfn, fd->new_pfn);
@@ -310,6 +316,8 @@ void engine_print_summary(FILE *f, const struct engine *e, const struct sort_spe
 	total_row(f, &t, "  of which unshare", t.unshares, GW_CNT_UNSHARE_COPY);
 	total_row(f, &t, "  of pages pinned elsewhere", t.cow_other_pin_copies, -1);
 	total_row(f, &t, "fork copies", t.fork_copies, GW_CNT_FORK_COPY);
+	if (t.zero_pin_refs)
+		total_row(f, &t, "zero page \"pins\" (none taken)", t.zero_pin_refs, -1);
 	if (t.added_pin_refs)
 		total_row(f, &t, "pins added (folio_add_pin)", t.added_pin_refs, -1);
 	total_row(f, &t, "outstanding folios", t.out_folios, -1);

@@ -435,6 +435,7 @@ void json_summary(FILE *f, const struct engine *e, const struct stacks *st,
 	u64(&w, "fork_copies", t.fork_copies);
 	u64(&w, "cow_other_pin_copies", t.cow_other_pin_copies);
 	u64(&w, "added_pin_refs", t.added_pin_refs);
+	u64(&w, "zero_pin_refs", t.zero_pin_refs);
 	u64(&w, "out_folios", t.out_folios);
 	u64(&w, "out_refs", t.out_refs);
 	kinds(&w, "findings", t.findings);

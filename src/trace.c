@@ -90,7 +90,7 @@ static const struct argp trace_argp = {
 	.doc = "Trace FOLL_PIN pins, the COW faults that copy pinned pages away, unshares\n"
 	       "and fork-time copies; print findings as they happen and a summary at exit.\n\n"
 	       "Findings: STALE-PIN (a write copied away a page under a R/O pin: the pin\n"
-	       "holder keeps the old page), UNSHARE, FORK-COPY, HELD-AT-EXIT.\n\n"
+	       "holder keeps the old page), UNSHARE, FORK-COPY, ZERO-PIN, HELD-AT-EXIT.\n\n"
 	       "Examples:\n"
 	       "  gupwatch                  trace until Ctrl-C\n"
 	       "  gupwatch -d 10 -c fio     10 seconds, report what involves fio\n"
@@ -134,7 +134,7 @@ static void print_event(const struct gw_event *e)
 {
 	static const char *const names[] = {
 		[GW_EV_PIN] = "PIN", [GW_EV_UNPIN] = "UNPIN", [GW_EV_WP_COPY] = "WP-COPY",
-		[GW_EV_FORK_COPY] = "FORK-COPY", [GW_EV_GET] = "GET",
+		[GW_EV_FORK_COPY] = "FORK-COPY", [GW_EV_GET] = "GET", [GW_EV_ZERO_PIN] = "ZERO-PIN",
 	};
 	const char *name = e->type < sizeof(names) / sizeof(names[0]) && names[e->type] ?
 		names[e->type] : "?";
@@ -146,13 +146,15 @@ static void print_event(const struct gw_event *e)
 	case GW_EV_PIN:
 	case GW_EV_UNPIN:
 	case GW_EV_GET:
-		printf("folio=0x%llx pfn=0x%llx refs=%u flags=0x%x gup_flags=0x%x nr_pages=%u\n",
-		       e->pin.folio, e->pin.pfn, e->pin.refs, e->pin.flags, e->pin.gup_flags,
-		       e->pin.nr_pages);
+	case GW_EV_ZERO_PIN:
+		printf("folio=0x%llx pfn=0x%llx mm=0x%llx addr=0x%llx refs=%u flags=0x%x gup_flags=0x%x "
+		       "nr_pages=%u\n", e->pin.folio, e->pin.pfn, e->pin.mm, e->pin.address, e->pin.refs,
+		       e->pin.flags, e->pin.gup_flags, e->pin.nr_pages);
 		break;
 	case GW_EV_WP_COPY:
-		printf("addr=0x%llx old_pfn=0x%llx new_pfn=0x%llx flags=0x%x old_pincount=%u\n",
-		       e->wp.address, e->wp.old_pfn, e->wp.new_pfn, e->wp.flags, e->wp.old_pincount);
+		printf("mm=0x%llx addr=0x%llx old_pfn=0x%llx new_pfn=0x%llx flags=0x%x old_pincount=%u\n",
+		       e->wp.mm, e->wp.address, e->wp.old_pfn, e->wp.new_pfn, e->wp.flags,
+		       e->wp.old_pincount);
 		break;
 	case GW_EV_FORK_COPY:
 		printf("addr=0x%llx new_pfn=0x%llx huge=%u\n", e->fork.address, e->fork.new_pfn,

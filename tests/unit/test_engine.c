@@ -844,6 +844,36 @@ static void test_neighbour_subpage_copy_is_not_stale(void **state)
 	engine_free(e);
 }
 
+/* ---- ZERO-PIN ---- */
+
+/* 6.1 hands a R/O long-term pin the shared zero page without pinning it. */
+static void test_zero_page_pin(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+	struct gw_event ev = ev_pin_in(US(1), DD, 0x5, 0x5, 1, RO | LT, MM(100), ADDR(0x5));
+
+	(void)state;
+	ev.type = GW_EV_ZERO_PIN;
+	feed(e, ev);
+	assert_int_equal(ngot, 1);
+	assert_int_equal(got[0].kind, ENGINE_ZERO_PIN);
+	assert_int_equal(got[0].sev, ENGINE_SEV_HIGH);
+	assert_int_equal(got[0].address, ADDR(0x5));
+	assert_int_equal(got[0].old_pfn, 0x5);
+	assert_int_equal(got[0].pinners[0].flags, RO | LT);
+	char *line = render_finding(e, &got[0]);
+	assert_contains(line, "ZERO-PIN");
+	assert_contains(line, "100/dd");
+	assert_contains(line, "R/O,longterm pin got the zero page");
+	free(line);
+	/* no pin exists: nothing outstanding, nothing to unpin, not in the pin refs */
+	assert_int_equal(totals(e).pin_refs, 0);
+	assert_int_equal(totals(e).zero_pin_refs, 1);
+	assert_int_equal(totals(e).out_refs, 0);
+	assert_int_equal(proc(e, 100).findings[ENGINE_ZERO_PIN], 1);
+	engine_free(e);
+}
+
 /* ---- HELD-AT-EXIT ---- */
 
 static void test_held_at_exit(void **state)
@@ -1245,6 +1275,7 @@ int main(void)
 		cmocka_unit_test(test_fork_and_cow_sequence),
 		cmocka_unit_test(test_cross_mm_copy_is_not_stale),
 		cmocka_unit_test(test_neighbour_subpage_copy_is_not_stale),
+		cmocka_unit_test(test_zero_page_pin),
 		cmocka_unit_test(test_held_at_exit),
 		cmocka_unit_test(test_filter_pid),
 		cmocka_unit_test(test_filter_unshare_and_stored_findings),
