@@ -4,10 +4,14 @@
 # vmstat and what the pinner received whether a pinner reads data the
 # writer no longer sees; gupwatch must report exactly those pages, and
 # trace_case checks its pin and unpin refs against vmstat. One line per
-# scenario, kernel and mode: "TRUTH scenario kernel mode want=N[,sev] got=..."
+# scenario, kernel and mode: "TRUTH scenario kernel mode KIND want=N[,sev] got=..."
 # (tests/check.sh prints them as the truth table).
 #   must flag:     file-stale (pvm R/O pin of a private file page, then a write),
-#                  thp-same (pin subpage 1 of a PMD-mapped tmpfs THP, write it: do_cow_fault)
+#                  thp-same (pin subpage 1 of a PMD-mapped tmpfs THP, write it: do_cow_fault),
+#                  pindrv-stale (R/O long-term pin of private file pages, then a write:
+#                  stale on 6.1, high; 6.12 unshares at pin time: nothing stale),
+#                  pindrv-zero (R/O long-term "pin" of the zero page: 6.1 takes no pin and
+#                  the device keeps reading zeros, ZERO-PIN high at pin time; 6.12 unshares)
 #   must not flag: cross-mm (pin via S's MAP_SHARED page, T COWs its private mapping),
 #                  thp-neighbour (pin subpage 0, write subpage 1),
 #                  shared-cow (one page shared by 1100 children, then written),
@@ -20,14 +24,17 @@
 n=4
 huge=/tmp/gw-huge
 
-# truth SCENARIO WANT-COUNT [WANT-SEVERITY]: gupwatch's STALE-PIN findings against the truth
+# truth SCENARIO WANT-COUNT [WANT-SEVERITY [KIND]]: gupwatch's findings of KIND
+# (default STALE-PIN) against the count of stale pages the ground truth gives
 truth() {
-	got=$(finding_count STALE-PIN)
-	sev=$(findings STALE-PIN | awk '{ print $3 }' | sort -u | tr '\n' ' ')
+	kind=${4:-STALE-PIN}
+	got=$(finding_count "$kind")
+	sev=$(findings "$kind" | awk '{ print $3 }' | sort -u | tr '\n' ' ')
 	sev=${sev% }
-	echo "TRUTH $1 $(gw_series) $mode want=$2${3:+,$3} got=${got:-none}${sev:+,$sev}"
-	gw_check "$1: STALE-PIN findings" "$got" "$2"
-	[ -z "$3" ] || gw_check "$1: STALE-PIN severity" "$sev" "$3"
+	[ "$2" = 0 ] && set -- "$1" 0 "" "$kind" # nothing stale: no severity to name
+	echo "TRUTH $1 $(gw_series) $mode $kind want=$2${3:+,$3} got=${got:-none}${sev:+,$sev}"
+	gw_check "$1: $kind findings" "$got" "$2"
+	[ -z "$3" ] || gw_check "$1: $kind severity" "$sev" "$3"
 }
 
 # flagged_as WRITER-PID PINNER-PID [OLD-PFN NEW-PFN]: the findings name both sides (and pages)
@@ -37,6 +44,7 @@ flagged_as() {
 	[ -z "$3" ] || gw_check "old->new PFN" "$(findings STALE-PIN | awk '{ print $6 }')" "$3->$4"
 }
 
+gwpin_load
 mkdir -p $huge
 mount -t tmpfs -o huge=always,size=16m none $huge || { echo "FAIL: mount tmpfs huge=always"; exit 1; }
 
@@ -45,6 +53,24 @@ for mode in $(trace_modes); do
 	trace_case "$mode" "" file-stale --file /tmp/gw-truth-stale.dat --pages $n --hold-ms 100
 	truth file-stale "$(gw_get phase after stale)" medium
 	flagged_as "$(gw_get phase mapped target_pid)" "$(gw_get phase mapped pinner_pid)"
+
+	# the device's view: pages it reads as the old data after our write are stale
+	trace_case "$mode" "" pindrv-stale --pages $n --hold-ms 50 --file /tmp/gw-truth-pindrv.dat
+	truth pindrv-stale "$(gw_get phase written dev_old)" high
+	[ "$(gw_get phase written dev_old)" = 0 ] ||
+		flagged_as "$(gw_get phase mapped pid)" "$(gw_get phase mapped pid)"
+
+	trace_case "$mode" "" pindrv-zero --pages $n --hold-ms 50
+	gw_expect phase mapped zero $n
+	truth pindrv-zero "$(gw_get phase written dev_old)" high ZERO-PIN
+	if [ "$(gw_get phase written dev_old)" != 0 ]; then
+		gw_check "pindrv-zero: no pin taken (vmstat)" "$(gw_get phase pinned acquired)" 0
+		gw_check "pindrv-zero: ZERO-PIN names the pinner" \
+			"$(findings ZERO-PIN | awk '{ print $4 }' | sort -u)" "$(gw_get phase mapped pid)/gwload"
+		gw_check "pindrv-zero: ZERO-PIN PFN is the device's page" \
+			"$(findings ZERO-PIN | awk '{ print $6 }' | sort -u)" \
+			"$(gw_get phase pinned dev_pfns | tr ',' '\n' | sort -u)"
+	fi
 
 	trace_case "$mode" "" cross-mm --file /tmp/gw-truth-cross.dat --pages $n --hold-ms 100
 	gw_expect phase written private_changed $n
