@@ -78,7 +78,8 @@ static void dur(struct buf *b, uint64_t ns)
 
 static void pin_flags(struct buf *b, uint32_t flags)
 {
-	bprintf(b, "%s%s%s%s", flags & GW_PIN_WRITE ? "R/W" : "R/O",
+	/* folio_add_pin() says neither (legacy direct I/O) */
+	bprintf(b, "%s%s%s%s", flags & GW_PIN_ADDED ? "R/?" : flags & GW_PIN_WRITE ? "R/W" : "R/O",
 		flags & GW_PIN_LONGTERM ? ",longterm" : "", flags & GW_PIN_REMOTE ? ",remote" : "",
 		flags & GW_PIN_FORCE ? ",force" : "");
 }

@@ -198,7 +198,7 @@ static const char *who_name(enum engine_who who)
 
 static void pin_kind(struct jw *w, uint32_t flags)
 {
-	str(w, "access", flags & GW_PIN_WRITE ? "rw" : "ro");
+	str(w, "access", flags & GW_PIN_ADDED ? "unknown" : flags & GW_PIN_WRITE ? "rw" : "ro");
 	boolean(w, "longterm", flags & GW_PIN_LONGTERM);
 	boolean(w, "remote", flags & GW_PIN_REMOTE);
 	boolean(w, "force", flags & GW_PIN_FORCE);
