@@ -5,6 +5,7 @@
 #   make demo         set up, build, and show gupwatch on a kernel that can attach
 #   make vmtest       guest suite only (KERNELS="6.1 6.12" TESTS="...")
 #   make bench        gupwatch's overhead on COW and pin storms (instruction-counted guests)
+#   make bench-replay engine and report speed replaying a synthetic recording (host only)
 #   make vmlinux      regenerate vmlinux.h from a Debian kernel's BTF
 
 CC       ?= gcc
@@ -47,7 +48,7 @@ WORKLOAD_OBJS := $(patsubst tests/workloads/%.c,$(OUT)/obj/workloads/%.o,$(WORKL
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRCS))
 
-.PHONY: all workloads deps check unit vmtest demo bench vmlinux install clean
+.PHONY: all workloads deps check unit vmtest demo bench bench-replay vmlinux install clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -105,7 +106,7 @@ vmtest:
 check: deps
 	$(MAKE) all
 	$(MAKE) STATIC=1 all
-	$(MAKE) $(UNIT_BINS)
+	$(MAKE) $(UNIT_BINS) build/gwgen
 	tests/check.sh
 
 demo: deps
@@ -118,6 +119,17 @@ bench: deps
 	$(MAKE) STATIC=1 all
 	GW_QEMU_SMP=1 GW_QEMU_OPTS="-icount shift=0,sleep=off" \
 		tests/vm/run.sh --kernels "$(or $(KERNELS),6.1 6.12)" --run bench.sh
+
+# Replay speed on this host, no guests: the engine alone (build/gwbench) and
+# gupwatch report on a synthetic recording (build/gwgen, cached in build/bench/).
+bench-replay: gupwatch build/gwgen build/gwbench
+	tests/bench/replay.sh
+
+build/gwgen: tests/bench/gwgen.c build/obj/recfile.o
+	$(CC) $(CPPFLAGS) -Isrc $(CFLAGS) $^ -o $@
+
+build/gwbench: tests/bench/gwbench.c build/obj/engine.o build/obj/recfile.o
+	$(CC) $(CPPFLAGS) -Isrc $(CFLAGS) $^ -o $@
 
 # vmlinux.h is committed: a build needs no BTF on the build machine.
 vmlinux:

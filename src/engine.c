@@ -1134,6 +1134,16 @@ size_t engine_sites(const struct engine *e, struct engine_site *out, size_t max)
 	return n;
 }
 
+void engine_mem(const struct engine *e, struct engine_mem *m)
+{
+	*m = (struct engine_mem){ .fslot = sizeof(*e->slots), .holder = sizeof(*e->rows),
+				  .held = sizeof(*e->held), .slots = e->slot_mask + 1ull, .rows = e->nrows };
+	m->folios_bytes = m->slots * m->fslot + m->rows * (m->holder + m->held);
+	m->total_bytes = m->folios_bytes + (e->proc_mask + 1ull) * sizeof(*e->procs) +
+			 (e->site_mask + 1ull) * sizeof(*e->sites) +
+			 e->opts.max_findings * sizeof(*e->found) + sizeof(*e);
+}
+
 const struct engine_finding *engine_findings(const struct engine *e, size_t *n)
 {
 	*n = e->nfound;
