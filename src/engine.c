@@ -82,6 +82,7 @@ struct engine {
 	char comm[GW_COMM_LEN];  /* filter_comm, copied */
 	struct fslot *slots;     /* open addressing, linear probing, power of two */
 	uint32_t slot_mask, nfolios;
+	uint32_t max_slot_mask;  /* what max_folios needs; the table grows up to it */
 	struct holder *rows;     /* handed out in order, then from the free list: RSS follows use */
 	uint32_t nrows, used_rows, free_row;
 	struct held *held;       /* scratch for engine_finish, nrows long */
@@ -137,6 +138,34 @@ static struct fslot *folio_add(struct engine *e, uint64_t folio, uint64_t pfn)
 	e->slots[i] = (struct fslot){ .folio = folio, .pfn = pfn, .head = NIL };
 	e->nfolios++;
 	return &e->slots[i];
+}
+
+/*
+ * Room for one more folio. The table starts small and doubles at half full:
+ * lookups stay within a cache-sized table instead of missing all over one
+ * sized for max_folios. If doubling fails, it fills up further (one slot
+ * always stays empty to end probes); beyond that, pins are lost as when full.
+ */
+static bool folio_room(struct engine *e)
+{
+	uint32_t size = e->slot_mask + 1;
+
+	if (e->nfolios >= e->opts.max_folios)
+		return false;
+	if (2 * (e->nfolios + 1) > size && e->slot_mask < e->max_slot_mask) {
+		struct fslot *old = e->slots, *n = calloc(2ull * size, sizeof(*n));
+
+		if (n) {
+			e->slots = n;
+			e->slot_mask = 2 * size - 1;
+			e->nfolios = 0;
+			for (uint32_t k = 0; k < size; k++)
+				if (old[k].folio)
+					*folio_add(e, old[k].folio, old[k].pfn) = old[k];
+			free(old);
+		}
+	}
+	return e->nfolios + 1 < e->slot_mask + 1;
 }
 
 /* Backward-shift deletion keeps probe chains intact without tombstones. */
@@ -622,7 +651,7 @@ static void on_pin(struct engine *e, const struct gw_event *ev)
 	}
 	link_unshare(e, ev);
 
-	if (!h && (!row_available(e) || (!s && e->nfolios == e->opts.max_folios))) {
+	if (!h && (!row_available(e) || (!s && !folio_room(e)))) {
 		e->t.lost_pins++;
 		e->t.lost_pin_refs += pin->refs;
 		return;
@@ -948,7 +977,10 @@ static int held_cmp(const void *a, const void *b)
 		return x->task.pid < y->task.pid ? -1 : 1;
 	if (x->flags != y->flags)
 		return x->flags < y->flags ? -1 : 1;
-	return (x->since_ns > y->since_ns) - (x->since_ns < y->since_ns);
+	if (x->since_ns != y->since_ns)
+		return x->since_ns < y->since_ns ? -1 : 1;
+	/* not the folio table's order: that depends on its size */
+	return (x->folio > y->folio) - (x->folio < y->folio);
 }
 
 /* One HELD-AT-EXIT per process and kind of pin, not per folio: a registered
@@ -1137,8 +1169,9 @@ size_t engine_sites(const struct engine *e, struct engine_site *out, size_t max)
 void engine_mem(const struct engine *e, struct engine_mem *m)
 {
 	*m = (struct engine_mem){ .fslot = sizeof(*e->slots), .holder = sizeof(*e->rows),
-				  .held = sizeof(*e->held), .slots = e->slot_mask + 1ull, .rows = e->nrows };
-	m->folios_bytes = m->slots * m->fslot + m->rows * (m->holder + m->held);
+				  .held = sizeof(*e->held), .slots = e->slot_mask + 1ull,
+				  .slots_max = e->max_slot_mask + 1ull, .rows = e->nrows };
+	m->folios_bytes = m->slots_max * m->fslot + m->rows * (m->holder + m->held);
 	m->total_bytes = m->folios_bytes + (e->proc_mask + 1ull) * sizeof(*e->procs) +
 			 (e->site_mask + 1ull) * sizeof(*e->sites) +
 			 e->opts.max_findings * sizeof(*e->found) + sizeof(*e);
@@ -1171,7 +1204,8 @@ struct engine *engine_new(const struct engine_opts *opts)
 		strncpy(e->comm, opts->filter_comm, GW_COMM_LEN - 1);
 	e->opts.filter_comm = e->comm[0] ? e->comm : NULL;
 
-	e->slot_mask = pow2_at_least(2ull * e->opts.max_folios) - 1;
+	e->max_slot_mask = pow2_at_least(2ull * e->opts.max_folios) - 1;
+	e->slot_mask = (e->max_slot_mask < 1023 ? e->max_slot_mask : 1023);
 	e->nrows = 2 * e->opts.max_folios;
 	e->proc_mask = pow2_at_least(2ull * e->opts.max_procs) - 1;
 	e->slots = calloc(e->slot_mask + 1ull, sizeof(*e->slots));

@@ -236,8 +236,9 @@ const struct engine_finding *engine_findings(const struct engine *e, size_t *n);
 /* What the engine allocated (bytes; calloc'ed: resident only once touched). */
 struct engine_mem {
 	size_t fslot, holder, held;  /* sizeof one folio slot, holder row, HELD-AT-EXIT scratch row */
-	size_t slots, rows;          /* how many: slots a power of two >= 2 x max_folios, rows 2 x */
-	size_t folios_bytes;         /* folio table + rows + scratch: what max_folios costs */
+	size_t slots, slots_max;     /* folio table now; at max_folios (a power of two >= 2 x) */
+	size_t rows;                 /* 2 x max_folios */
+	size_t folios_bytes;         /* folio table at its largest + rows + scratch: what max_folios costs */
 	size_t total_bytes;          /* ... + processes, sites, findings, the engine itself */
 };
 void engine_mem(const struct engine *e, struct engine_mem *m);

@@ -167,9 +167,9 @@ int main(int argc, char **argv)
 			printf("folios:      max_folios %u, outstanding at the end %" PRIu64 ", peak sampled %" PRIu64
 			       ", lost pins %" PRIu64 "\n", engine_opts(e)->max_folios, t.out_folios,
 			       peak_folios, t.lost_pins);
-			printf("memory:      %zu B fslot x %zu slots + (%zu B holder + %zu B exit scratch) x %zu rows"
+			printf("memory:      %zu B fslot x %zu slots (%zu now) + (%zu B holder + %zu B exit scratch) x %zu rows"
 			       " = %.1f MiB: %.0f B per tracked folio; engine total %.1f MiB\n",
-			       m.fslot, m.slots, m.holder, m.held, m.rows, m.folios_bytes / 1048576.0,
+			       m.fslot, m.slots_max, m.slots, m.holder, m.held, m.rows, m.folios_bytes / 1048576.0,
 			       (double)m.folios_bytes / engine_opts(e)->max_folios, m.total_bytes / 1048576.0);
 			printf("rss:         anonymous %.1f -> %.1f MiB over the run (+%.0f B per peak folio);"
 			       " peak RSS with the mapped file %.1f MiB\n", rss0 / 1024.0, rss1 / 1024.0,
