@@ -126,10 +126,10 @@ bench-replay: gupwatch build/gwgen build/gwbench
 	tests/bench/replay.sh
 
 build/gwgen: tests/bench/gwgen.c build/obj/recfile.o
-	$(CC) $(CPPFLAGS) -Isrc $(CFLAGS) $^ -o $@
+	$(CC) $(CPPFLAGS) -Isrc $(CFLAGS) $^ -lz -o $@
 
 build/gwbench: tests/bench/gwbench.c build/obj/engine.o build/obj/recfile.o
-	$(CC) $(CPPFLAGS) -Isrc $(CFLAGS) $^ -o $@
+	$(CC) $(CPPFLAGS) -Isrc $(CFLAGS) $^ -lz -o $@
 
 # vmlinux.h is committed: a build needs no BTF on the build machine.
 vmlinux:
