@@ -458,12 +458,12 @@ static int parse_header(const struct vctx *v, size_t base, const unsigned char *
 	return 0;
 }
 
+/* crc: of map[0, crc_off), crc_off <= base */
 static int parse_trailer(const struct vctx *v, const unsigned char *map, size_t base, uint32_t len,
-			 uint64_t nr_events, struct rec_trailer *t)
+			 uint64_t nr_events, uint32_t crc, size_t crc_off, struct rec_trailer *t)
 {
 	const unsigned char *p = map + base;
 	size_t crc_at;
-	uint32_t crc;
 
 	if (len < REC_TRAILER_V1_SIZE)
 		return bad(v, base - 4, "corrupt trailer record: %u bytes, at least %u expected", len,
@@ -479,7 +479,7 @@ static int parse_trailer(const struct vctx *v, const unsigned char *map, size_t 
 		t->counters[i] = get64(p + REC_TRAILER_V1_SIZE + 8 * i);
 	if (get32(p + crc_at + 4))
 		return bad(v, base + crc_at + 4, "corrupt trailer: reserved field is not 0");
-	crc = rec_crc32(0, map, base + crc_at);
+	crc = rec_crc32(crc, map + crc_off, base + crc_at - crc_off);
 	if (crc != get32(p + crc_at))
 		return bad(v, base + crc_at, "corrupt file: CRC-32 mismatch (stored 0x%08x, "
 			   "computed 0x%08x)", get32(p + crc_at), crc);
@@ -495,8 +495,8 @@ int rec_reader_open_mem(struct rec_reader *r, const void *buf, size_t size, cons
 	const struct vctx v = { name, size, err, errlen };
 	const unsigned char *map = buf;
 	uint64_t events = 0;
-	uint32_t version;
-	size_t off;
+	uint32_t version, crc = 0;
+	size_t off, crc_off = 0;
 
 	memset(r, 0, sizeof(*r));
 	if (size == 0)
@@ -558,7 +558,7 @@ int rec_reader_open_mem(struct rec_reader *r, const void *buf, size_t size, cons
 			events++;
 			break;
 		case REC_TRAILER:
-			if (parse_trailer(&v, map, payload, len, events, &r->trl))
+			if (parse_trailer(&v, map, payload, len, events, crc, crc_off, &r->trl))
 				return -1;
 			if (payload + len != size)
 				return bad(&v, payload + len, "unexpected data after the trailer");
@@ -568,6 +568,12 @@ int rec_reader_open_mem(struct rec_reader *r, const void *buf, size_t size, cons
 			return 0;
 		}
 		off = payload + len;
+		/* the CRC follows the walk, over what is still in the caches: a file
+		 * larger than them is read from memory once, not twice */
+		if (off - crc_off >= 64 * 1024) {
+			crc = rec_crc32(crc, map + crc_off, off - crc_off);
+			crc_off = off;
+		}
 	}
 }
 
