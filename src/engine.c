@@ -35,6 +35,7 @@ struct holder {
 	uint32_t site;       /* index into sites[], NIL: the "(other)" site */
 	uint32_t refs;       /* taken minus surely dropped */
 	uint32_t next;       /* next row of the folio, NIL: last */
+	uint32_t proc;       /* its process: index into procs[], NIL: the "(other)" row */
 	bool maybe;          /* the folio's unattributed unpins may be this row's */
 	bool cand;           /* scratch: a candidate of the unpin being matched */
 };
@@ -89,6 +90,8 @@ struct engine {
 	struct proc *procs;      /* open addressing by pid, never deleted */
 	uint32_t proc_mask, nprocs;
 	struct proc other;       /* processes beyond max_procs */
+	struct proc *last_proc;  /* proc_get's last answer (a pid's never changes) ... */
+	uint32_t last_pid;       /* ... for this pid */
 	struct site *sites;      /* open addressing by (pid, flags, stacks), never deleted */
 	uint32_t site_mask, nsites;
 	struct site other_site;  /* sites beyond max_sites */
@@ -213,28 +216,41 @@ static struct proc *proc_get(struct engine *e, uint32_t pid, const char *comm)
 {
 	uint32_t i = hash64(pid, e->proc_mask);
 
+	/* events come in runs of one process: skip the hash then */
+	if (e->last_proc && e->last_pid == pid)
+		return e->last_proc;
+	e->last_pid = pid;
 	for (; e->procs[i].used; i = (i + 1) & e->proc_mask)
 		if (e->procs[i].pub.pid == pid)
-			return &e->procs[i];
+			return e->last_proc = &e->procs[i];
 	if (e->nprocs == e->opts.max_procs) {
 		e->other.used = true;
-		return &e->other;
+		return e->last_proc = &e->other;
 	}
 	e->nprocs++;
 	e->procs[i].used = true;
 	e->procs[i].pub.pid = pid;
 	memcpy(e->procs[i].pub.comm, comm, GW_COMM_LEN);
-	return &e->procs[i];
+	return e->last_proc = &e->procs[i];
+}
+
+/* Name a process by its main thread's latest comm: after exec, the new program. */
+static struct proc *proc_named(struct engine *e, struct proc *p, const struct gw_task *t)
+{
+	if (t->tid == t->pid && p != &e->other)
+		memcpy(p->pub.comm, t->comm, GW_COMM_LEN);
+	return p;
 }
 
 static struct proc *proc_of(struct engine *e, const struct gw_task *t)
 {
-	struct proc *p = proc_get(e, t->pid, t->comm);
+	return proc_named(e, proc_get(e, t->pid, t->comm), t);
+}
 
-	/* Name a process by its main thread's latest comm: after exec, the new program. */
-	if (t->tid == t->pid && p != &e->other)
-		memcpy(p->pub.comm, t->comm, GW_COMM_LEN);
-	return p;
+/* proc_of(e, &h->task), from the index the row keeps */
+static struct proc *row_proc(struct engine *e, const struct holder *h)
+{
+	return proc_named(e, h->proc == NIL ? &e->other : &e->procs[h->proc], &h->task);
 }
 
 /* Pins a process keeps (not undone by GUP-fast), by kind; delta < 0 on undo. */
@@ -295,13 +311,9 @@ static void site_advance(struct engine *e, struct site *st)
 unsigned int engine_hold_slot(uint64_t ns)
 {
 	uint64_t us = ns / 1000;
-	unsigned int slot = 0;
+	unsigned int slot = us ? 64 - __builtin_clzll(us) : 0; /* bits in us */
 
-	while (us && slot < ENGINE_HOLD_SLOTS - 1) {
-		us >>= 1;
-		slot++;
-	}
-	return slot;
+	return slot < ENGINE_HOLD_SLOTS - 1 ? slot : ENGINE_HOLD_SLOTS - 1;
 }
 
 /* ---- holder rows ---- */
@@ -313,7 +325,7 @@ unsigned int engine_hold_slot(uint64_t ns)
  */
 static void row_set(struct engine *e, const struct fslot *s, struct holder *h, uint32_t refs)
 {
-	struct proc *p = proc_of(e, &h->task);
+	struct proc *p = row_proc(e, h);
 	struct site *st = site_at(e, h->site);
 	unsigned int c = cls(h->flags);
 	bool other_any = false, other_same = false;
@@ -368,16 +380,24 @@ static bool row_available(const struct engine *e)
 }
 
 static struct holder *row_new(struct engine *e, struct fslot *s, const struct gw_event *ev,
-			      uint32_t flags, uint32_t site)
+			      uint32_t flags, uint32_t site, const struct proc *p)
 {
 	uint32_t idx = e->free_row != NIL ? e->free_row : e->used_rows++;
 	struct holder *h = &e->rows[idx];
 
 	if (idx == e->free_row)
 		e->free_row = h->next;
-	*h = (struct holder){ .task = ev->task, .since_ns = ev->ts_ns, .mm = ev->pin.mm,
-			      .addr_lo = ev->pin.address, .addr_hi = ev->pin.address,
-			      .flags = flags, .site = site, .next = s->head };
+	/* field by field: a compound literal compiles to a slow rep stos */
+	h->task = ev->task;
+	h->since_ns = ev->ts_ns;
+	h->mm = ev->pin.mm;
+	h->addr_lo = h->addr_hi = ev->pin.address;
+	h->fast_tid = h->fast_refs = h->refs = 0;
+	h->flags = flags;
+	h->site = site;
+	h->next = s->head;
+	h->proc = p == &e->other ? NIL : (uint32_t)(p - e->procs);
+	h->maybe = h->cand = false;
 	s->head = idx;
 	return h;
 }
@@ -428,7 +448,7 @@ static void take_oldest(struct engine *e, struct fslot *s, uint32_t n, bool mayb
 			return;
 		k = n < old->refs ? n : old->refs;
 		if (credit)
-			proc_of(e, &old->task)->pub.unpin_refs += k;
+			row_proc(e, old)->pub.unpin_refs += k;
 		row_release(e, s, old, k);
 		n -= k;
 	}
@@ -659,7 +679,7 @@ static void on_pin(struct engine *e, const struct gw_event *ev)
 	if (!s)
 		s = folio_add(e, pin->folio, pin->pfn);
 	if (!h)
-		h = row_new(e, s, ev, flags, site);
+		h = row_new(e, s, ev, flags, site, p);
 	row_cover(h, pin);
 	row_set(e, s, h, h->refs + pin->refs);
 	/* one GUP-fast call pins page by page and may undo a whole folio at once */
@@ -690,7 +710,7 @@ static uint32_t fast_undo(struct engine *e, struct fslot *s, const struct gw_eve
 		if (h->fast_tid != ev->task.tid || !k)
 			continue;
 		k = k < h->refs ? k : h->refs;
-		p = proc_of(e, &h->task);
+		p = row_proc(e, h);
 		p->pub.unpin_refs += k;
 		p->pub.fast_undone_refs += k;
 		e->t.fast_undone_refs += k;
@@ -708,6 +728,7 @@ static void on_unpin(struct engine *e, const struct gw_event *ev)
 {
 	struct fslot *s = folio_find(e, ev->pin.folio);
 	uint32_t n, take;
+	struct holder *h;
 	struct rowset c;
 	bool own = false;
 
@@ -719,6 +740,20 @@ static void on_unpin(struct engine *e, const struct gw_event *ev)
 	n = fast_undo(e, s, ev);
 	if (!n) {
 		resolve(e, s);
+		folio_settle(e, s);
+		return;
+	}
+	h = &e->rows[s->head];
+	if (h->next == NIL && !s->unattributed) {
+		/* one row and no open split: what the matching below comes to, at a
+		 * fraction of its passes over the rows (most folios have one holder) */
+		take = n < h->refs ? n : h->refs;
+		e->t.unknown_unpin_refs += n - take;
+		if (take) {
+			row_proc(e, h)->pub.unpin_refs += take;
+			row_release(e, s, h, take);
+		}
+		h->maybe = h->cand = false;
 		folio_settle(e, s);
 		return;
 	}
@@ -741,7 +776,7 @@ static void on_unpin(struct engine *e, const struct gw_event *ev)
 	} else {
 		e->t.ambiguous_unpin_refs += take;
 		if (c.one_pid)
-			proc_of(e, &c.first->task)->pub.unpin_refs += take;
+			row_proc(e, c.first)->pub.unpin_refs += take;
 		else
 			e->t.unattributed_unpin_refs += take;
 		for_each_row(e, s, r)
