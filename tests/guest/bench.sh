@@ -7,7 +7,9 @@
 #   cow storm: fork, the parent writes 4096 pages: 4096 COW faults, no pins
 #              (gwload's own write_ms);
 #   pin storm: process_vm_readv of 1024 remote pages, 64 times in one process:
-#              65536 R/O pins and unpins (gwload's own syscall_ms).
+#              65536 R/O pins and unpins (gwload's own syscall_ms);
+#   populate:  the first write of those 4096 pages: anonymous faults, no COW,
+#              no pin (gwload cow-fork's populate_ms).
 # Configurations: gupwatch (trace) with --attach=auto and kprobe, and
 # gupwatch record (auto) with its default stacks and with --no-stacks.
 REPS=${REPS:-5}
@@ -16,6 +18,10 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 cow_storm() {
 	gwload cow-fork --pages 4096 | awk -F'write_ms=' '/write_ms/ { split($2, a, " "); print a[1] }'
+}
+
+populate() {
+	gwload cow-fork --pages 4096 | awk -F'populate_ms=' '/populate_ms/ { split($2, a, " "); print a[1] }'
 }
 
 pin_storm() {
@@ -42,7 +48,7 @@ with_gupwatch() { # "GUPWATCH ARGS" CASE
 }
 
 echo "kernel $(uname -r), $(nproc) CPU, REPS=$REPS, median"
-for case in cow_storm pin_storm; do
+for case in cow_storm pin_storm populate; do
 	base=$(measure $case)
 	line="$case: none $base ms"
 	for config in auto:--attach=auto kprobe:--attach=kprobe "record:record -o /tmp/bench.gw" \

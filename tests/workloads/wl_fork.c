@@ -9,9 +9,11 @@
  *   phase=forked  acquired= released= outstanding= child_same=S
  *                 S: child pages mapping the parent's pre-fork PFN
  *   phase=written acquired= released= outstanding= parent_changed=C parent_huge=H write_ms=MS
+ *                 populate_ms=P
  *                 C: parent pages whose PFN differs from before the fork
  *                 H: parent pages now in a THP/hugetlb folio (THP COW copies
  *                    4 KiB pages, hugetlb COW a whole huge page)
+ *                 P: how long the first write took (anonymous faults: no COW, no pin)
  *   phase=after   acquired= released= outstanding= child_old=K
  *                 K: child pages still holding 'a' (read via /proc/pid/mem)
  *   --no-hold: no fork (so no COW: parent_changed=0).
@@ -85,11 +87,13 @@ int wl_cow_fork(const struct opts *o)
 	char *buf = buf_map(o, &len);
 	uint64_t *before = calloc((size_t)o->pages, 8), *cur = calloc((size_t)o->pages, 8);
 	struct forked f;
-	double t0, t1;
+	double t0, t1, populate_ms;
 
 	if (!before || !cur)
 		die("calloc");
+	t0 = now_ms();
 	buf_fill(buf, len, 'a');
+	populate_ms = now_ms() - t0;
 	header(o, buf, "none");
 	pfns_read(0, buf, o->pages, before);
 	pfns_verbose(o, "parent_before", before, o->pages);
@@ -107,6 +111,7 @@ int wl_cow_fork(const struct opts *o)
 	out_kv("parent_changed", "%ld", pfns_count_ne(cur, before, o->pages));
 	out_kv("parent_huge", "%ld", huge_count(0, buf, o->pages));
 	out_kv("write_ms", "%.3f", t1 - t0);
+	out_kv("populate_ms", "%.3f", populate_ms);
 	out_end();
 
 	sleep_ms(o->hold_ms);
