@@ -27,9 +27,11 @@ const volatile __u32 foll_get = 0;
 const volatile bool trace_get = false;   /* --get: report FOLL_GET references too */
 const volatile bool stacks = false;     /* capture kernel and user stacks (costly: only when read) */
 
+#define RINGBUF_BYTES (8 << 20)
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20);
+	__uint(max_entries, RINGBUF_BYTES);
 } events SEC(".maps");
 
 struct {
@@ -48,9 +50,14 @@ struct {
 
 /*
  * Per-task window state: which fault or fork we are inside of, so that the
- * "new anon page" hook knows the page is a copy. A window is only believed
- * for a new page in its own mm at its own address: one left open by a missed
- * exit (a kretprobe the kernel dropped) is recognised and dropped.
+ * "new anon page" hook knows the page is a copy. Only faults that can lead
+ * to a finding open one: an unshare, or a write whose old page the kernel's
+ * own state shows pinned; a COW of an unpinned page returns after a few
+ * loads. A fault window has no exit hook (an fexit would cost every fault a
+ * trampoline call): the copy consumes it, and a fault that did not copy
+ * leaves it behind until its thread's next window or new page, where it no
+ * longer matches the fault in progress (mm, address, flags, orig_pte, and
+ * for do_cow_fault the page-cache page) and is dropped.
  */
 enum window { WIN_NONE, WIN_WP, WIN_HUGETLB_WP, WIN_FORK };
 
@@ -60,8 +67,16 @@ struct task_state {
 	__u64 mm;              /* the faulting mm (WIN_FORK: the child's) */
 	__u64 address;         /* WIN_WP, WIN_HUGETLB_WP: the fault's page-aligned address */
 	struct vm_fault *vmf;  /* WIN_WP */
-	__u64 old_pte;         /* WIN_HUGETLB_WP: the PTE is cleared before the copy is mapped */
+	__u64 old_pte;         /* WIN_WP: vmf->orig_pte; WIN_HUGETLB_WP: the PTE (cleared before
+				  the copy is mapped) */
+	__u64 old_page;        /* WIN_WP from do_cow_fault: the page-cache page */
+	__u32 kind;            /* GW_WP_* of the copy it expects */
+	__u32 _pad;
 };
+
+/* Windows open, over all threads: the new-anon hook, which runs for every new
+ * anonymous page, looks its thread's up only when there may be one. */
+static __s64 open_windows;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -258,10 +273,16 @@ static __always_inline __u32 folio_pincount(struct folio *folio)
 	return refs > maps ? (__u32)(refs - maps) / GUP_PIN_COUNTING_BIAS : 0;
 }
 
-static __always_inline struct gw_event *event_reserve(void *ctx, enum gw_event_type type, bool user_stack)
+/*
+ * Pins, copies and forks happen in process context (GUP and page faults never
+ * run in interrupt context); only an unpin may come from an interrupt (an
+ * O_DIRECT completion), so only its context is looked at.
+ */
+static __always_inline struct gw_event *event_reserve(void *ctx, enum gw_event_type type)
 {
 	struct gw_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	__u64 id = bpf_get_current_pid_tgid();
+	bool unpin = type == GW_EV_UNPIN;
 
 	if (!e) {
 		count(GW_CNT_RINGBUF_DROP, 1);
@@ -274,18 +295,28 @@ static __always_inline struct gw_event *event_reserve(void *ctx, enum gw_event_t
 	e->task.tid = (__u32)id;
 	e->task.cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(e->task.comm, sizeof(e->task.comm));
-	e->in_irq = in_interrupt_ctx();
+	e->in_irq = unpin && in_interrupt_ctx();
 	e->_pad = 0;
 	e->kstack_id = -1;
 	e->ustack_id = -1;
 	if (stacks) {
 		e->kstack_id = bpf_get_stackid(ctx, &stack_traces, 0);
-		if (user_stack && !e->in_irq)
+		if (!unpin)
 			e->ustack_id = bpf_get_stackid(ctx, &stack_traces, BPF_F_USER_STACK);
 		if (e->kstack_id < 0)
 			count(GW_CNT_STACK_DROP, 1);
 	}
 	return e;
+}
+
+/*
+ * No wakeup per event: the reader polls on a short timer and is woken only
+ * when a quarter of the buffer waits (a pin storm fills it in milliseconds).
+ */
+static __always_inline void event_submit(struct gw_event *e)
+{
+	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > RINGBUF_BYTES / 4 ?
+				      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
 static __always_inline __u32 pin_flags(__u32 gup_flags, bool fast)
@@ -371,7 +402,7 @@ static __always_inline void emit_pin(void *ctx, enum gw_event_type type, struct 
 {
 	struct gw_event *e;
 
-	e = event_reserve(ctx, type, type != GW_EV_UNPIN);
+	e = event_reserve(ctx, type);
 	if (!e)
 		return;
 	e->pin.folio = (__u64)folio;
@@ -382,7 +413,7 @@ static __always_inline void emit_pin(void *ctx, enum gw_event_type type, struct 
 	e->pin.flags = flags;
 	e->pin.gup_flags = gup_flags;
 	e->pin.nr_pages = folio_nr_pages_of(folio);
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 }
 
 /*
@@ -596,24 +627,25 @@ EXIT_HOOK(__get_user_pages, gup_exit(false))
 
 /* ---- write-protect faults ---- */
 
-static __always_inline int window_open(enum window win, __u64 mm, __u64 address,
-				       struct vm_fault *vmf, __u64 old_pte, __u32 fault_flags)
+static __always_inline void window_open(const struct task_state *st)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct task_state st = {
-		.window = win, .mm = mm, .address = address, .vmf = vmf,
-		.old_pte = old_pte, .fault_flags = fault_flags,
-	};
 
-	task_update(&task_states, tid, &st);
-	return 0;
+	if (!bpf_map_update_elem(&task_states, &tid, st, BPF_NOEXIST))
+		__sync_fetch_and_add(&open_windows, 1);
+	else if (bpf_map_update_elem(&task_states, &tid, st, BPF_EXIST))
+		count(GW_CNT_MAP_FULL, 1);
 }
 
-static __always_inline int window_close(void)
+static __always_inline void window_close(__u32 tid)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	if (!bpf_map_delete_elem(&task_states, &tid))
+		__sync_fetch_and_add(&open_windows, -1);
+}
 
-	bpf_map_delete_elem(&task_states, &tid);
+static __always_inline int window_exit(void)
+{
+	window_close((__u32)bpf_get_current_pid_tgid());
 	return 0;
 }
 
@@ -622,22 +654,77 @@ static __always_inline __u64 vmf_mm(struct vm_fault *vmf)
 	return (__u64)BPF_CORE_READ(vmf, vma, vm_mm);
 }
 
+/* What the kernel's own state says before a copy: can the old page be pinned? */
+static __always_inline bool page_maybe_pinned(struct page *page)
+{
+	struct folio *folio;
+
+	if (!page)
+		return false;
+	folio = page_folio_of(page);
+	return !folio_is_zero_or_reserved(folio) && folio_pincount(folio);
+}
+
+static __always_inline __u64 pte_pfn(__u64 pte)
+{
+	return (pte & PTE_PFN_MASK) >> PAGE_SHIFT;
+}
+
+/* A write or unshare fault on a present, write-protected PTE. */
 static __always_inline int wp_enter(struct vm_fault *vmf)
 {
+	__u32 flags = BPF_CORE_READ(vmf, flags);
+	__u64 pte = BPF_CORE_READ(vmf, orig_pte.pte);
+	struct task_state st = { .window = WIN_WP, .fault_flags = flags, .vmf = vmf, .old_pte = pte };
+
 	count(GW_CNT_WP_FAULT, 1);
-	return window_open(WIN_WP, vmf_mm(vmf), BPF_CORE_READ(vmf, address), vmf, 0,
-			   BPF_CORE_READ(vmf, flags));
+	if (!(flags & bpf_core_enum_value(enum fault_flag, FAULT_FLAG_UNSHARE)) &&
+	    !page_maybe_pinned(pfn_to_page(pte_pfn(pte))))
+		return 0;
+	st.mm = vmf_mm(vmf);
+	st.address = BPF_CORE_READ(vmf, address);
+	window_open(&st);
+	return 0;
 }
 
 ENTRY_HOOK(do_wp_page, , wp_enter(vmf), struct vm_fault *vmf)
 /* THP COW never copies a PMD (split, then the PTE path above): only counted. */
 ENTRY_HOOK(do_huge_pmd_wp_page, , count(GW_CNT_THP_WP_FAULT, 1), struct vm_fault *vmf)
-EXIT_HOOK(do_wp_page, window_close())
+
+/*
+ * do_cow_fault (inlined into do_fault): a write to a not-present page of a
+ * private file mapping copies the page-cache page (vmf->page, the exact
+ * subpage of a THP) into vmf->cow_page, which finish_fault maps. It is how a
+ * write lands on a page-cache THP whose PMD the write fault zapped.
+ */
+static __always_inline int cow_fault_enter(struct vm_fault *vmf)
+{
+	__u32 flags = BPF_CORE_READ(vmf, flags);
+	struct task_state st = { .window = WIN_WP, .fault_flags = flags, .vmf = vmf,
+				 .kind = GW_WP_COW_FAULT };
+	struct page *old;
+
+	if (!(flags & bpf_core_enum_value(enum fault_flag, FAULT_FLAG_WRITE)) ||
+	    (BPF_CORE_READ(vmf, vma, vm_flags) & VM_SHARED))
+		return 0;
+	old = BPF_CORE_READ(vmf, page);
+	if (!page_maybe_pinned(old))
+		return 0;
+	st.mm = vmf_mm(vmf);
+	st.address = BPF_CORE_READ(vmf, address);
+	st.old_pte = BPF_CORE_READ(vmf, orig_pte.pte);
+	st.old_page = (__u64)old;
+	window_open(&st);
+	return 0;
+}
+
+ENTRY_HOOK(finish_fault, , cow_fault_enter(vmf), struct vm_fault *vmf)
 
 /* hugetlb_wp: three prototypes; remember the old PTE, hugetlb_wp clears it before mapping the copy. */
 static __always_inline int hugetlb_wp_enter(struct vm_fault *vmf, __u64 mm, __u64 address,
 					    pte_t *ptep, __u32 fault_flags)
 {
+	struct task_state st = { .window = WIN_HUGETLB_WP, .kind = GW_WP_HUGETLB };
 	__u64 old_pte = 0;
 
 	count(GW_CNT_WP_FAULT, 1);
@@ -652,7 +739,15 @@ static __always_inline int hugetlb_wp_enter(struct vm_fault *vmf, __u64 mm, __u6
 	}
 	if (!old_pte && ptep)
 		bpf_probe_read_kernel(&old_pte, sizeof(old_pte), ptep);
-	return window_open(WIN_HUGETLB_WP, mm, address, NULL, old_pte, fault_flags);
+	if (!(fault_flags & bpf_core_enum_value(enum fault_flag, FAULT_FLAG_UNSHARE)) &&
+	    !page_maybe_pinned(pfn_to_page(pte_pfn(old_pte))))
+		return 0;
+	st.fault_flags = fault_flags;
+	st.mm = mm;
+	st.address = address;
+	st.old_pte = old_pte;
+	window_open(&st);
+	return 0;
 }
 
 ENTRY_HOOK(hugetlb_wp, __7_mm_struct, hugetlb_wp_enter(NULL, (__u64)mm, address, ptep, flags), /* 6.1 */
@@ -662,13 +757,48 @@ ENTRY_HOOK(hugetlb_wp, __2_folio, hugetlb_wp_enter(vmf, 0, 0, NULL, 0),   /* 6.1
 	   struct folio *pagecache_folio, struct vm_fault *vmf)
 ENTRY_HOOK(hugetlb_wp, __1_vm_fault, hugetlb_wp_enter(vmf, 0, 0, NULL, 0), /* 6.12.117+, 6.18 */
 	   struct vm_fault *vmf)
-EXIT_HOOK(hugetlb_wp, window_close())
+EXIT_HOOK(hugetlb_wp, window_exit())
 
 /* ---- fork: copy_page_range is the window (it also calls copy_hugetlb_page_range) ---- */
 
-ENTRY_HOOK(copy_page_range, , window_open(WIN_FORK, (__u64)BPF_CORE_READ(dst_vma, vm_mm), 0, NULL, 0, 0),
-	   struct vm_area_struct *dst_vma)
-EXIT_HOOK(copy_page_range, window_close())
+#define MMF_HAS_PINNED 27 /* include/linux/sched/coredump.h (6.18: mm_types.h), not in BTF */
+
+/* 6.18 made mm_struct.flags a one-word struct (mm_flags_t) */
+struct mm_flags___v618 {
+	unsigned long __mm_flags[1];
+} __attribute__((preserve_access_index));
+
+struct mm_struct___v618 {
+	struct mm_flags___v618 flags;
+} __attribute__((preserve_access_index));
+
+/* fork copies pages eagerly only for an mm that ever pinned (folio_needs_cow_for_dma) */
+static __always_inline bool mm_has_pinned(struct mm_struct *mm)
+{
+	unsigned long flags = 0, off;
+
+	if (bpf_core_field_exists(struct mm_struct___v618, flags))
+		off = bpf_core_field_offset(struct mm_struct___v618, flags);
+	else
+		off = bpf_core_field_offset(struct mm_struct, flags);
+	bpf_probe_read_kernel(&flags, sizeof(flags), (void *)(ptr_value(mm) + off));
+	return flags & (1UL << MMF_HAS_PINNED);
+}
+
+static __always_inline int fork_enter(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma)
+{
+	struct task_state st = { .window = WIN_FORK };
+
+	if (!mm_has_pinned(BPF_CORE_READ(src_vma, vm_mm)))
+		return 0;
+	st.mm = (__u64)BPF_CORE_READ(dst_vma, vm_mm);
+	window_open(&st);
+	return 0;
+}
+
+ENTRY_HOOK(copy_page_range, , fork_enter(dst_vma, src_vma),
+	   struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma)
+EXIT_HOOK(copy_page_range, window_exit())
 
 /* ---- the copy signal: a new anon page mapped inside one of the windows ---- */
 
@@ -683,11 +813,7 @@ static __always_inline void emit_wp_copy(void *ctx, __u32 fault_flags, __u64 mm,
 	count(GW_CNT_WP_COPY, 1);
 	if (unshare)
 		count(GW_CNT_UNSHARE_COPY, 1);
-	/* The hot path ends here: a COW of a page nobody pinned is only counted. */
-	if (!unshare && !(old && folio_pincount(old)))
-		return;
-
-	e = event_reserve(ctx, GW_EV_WP_COPY, true);
+	e = event_reserve(ctx, GW_EV_WP_COPY);
 	if (!e)
 		return;
 	/* read after the reserve: an unpin that raced with us is ahead of us in the ring */
@@ -706,7 +832,7 @@ static __always_inline void emit_wp_copy(void *ctx, __u32 fault_flags, __u64 mm,
 	e->wp.old_pfn = page_to_pfn(old_page);
 	e->wp.new_pfn = page_to_pfn(new_folio);
 	e->wp.flags = flags;
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 }
 
 static __always_inline void emit_fork_copy(void *ctx, struct folio *new_folio, __u64 address, bool huge)
@@ -714,24 +840,30 @@ static __always_inline void emit_fork_copy(void *ctx, struct folio *new_folio, _
 	struct gw_event *e;
 
 	count(GW_CNT_FORK_COPY, 1);
-	e = event_reserve(ctx, GW_EV_FORK_COPY, true);
+	e = event_reserve(ctx, GW_EV_FORK_COPY);
 	if (!e)
 		return;
 	e->fork.address = address;
 	e->fork.new_pfn = page_to_pfn(new_folio);
 	e->fork.huge = huge;
 	e->fork._pad = 0;
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 }
 
-/* Is this new page the window's? Same mm, and the fault's page (hugetlb: its huge page). */
+/* Is this new page the window's copy? Same mm, the fault's page, and for a fault window the
+ * fault still in progress (its vm_fault unchanged: a window left behind describes a past one). */
 static __always_inline bool window_matches(const struct task_state *st, __u64 mm, __u64 address)
 {
+	struct vm_fault *vmf = st->vmf;
+
 	if (st->mm != mm)
 		return false;
 	switch (st->window) {
 	case WIN_WP:
-		return (address & PAGE_MASK) == st->address;
+		return (address & PAGE_MASK) == st->address && BPF_CORE_READ(vmf, address) == st->address &&
+		       BPF_CORE_READ(vmf, flags) == st->fault_flags &&
+		       BPF_CORE_READ(vmf, orig_pte.pte) == st->old_pte &&
+		       (!st->old_page || (__u64)BPF_CORE_READ(vmf, page) == st->old_page);
 	case WIN_HUGETLB_WP: /* the copy is mapped at the huge page's start, at most 1 GiB below */
 		return address <= st->address && st->address - address < (1ULL << 30);
 	default:
@@ -743,28 +875,31 @@ static __always_inline int on_new_anon(void *ctx, struct folio *new_folio,
 				       struct vm_area_struct *vma, __u64 address, bool huge)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct task_state *st = bpf_map_lookup_elem(&task_states, &tid);
+	struct task_state *st;
 	struct vm_fault *vmf;
-	struct page *old_page;
 
+	if (!open_windows) /* every anonymous fault gets here: nothing to look up */
+		return 0;
+	st = bpf_map_lookup_elem(&task_states, &tid);
 	if (!st)
 		return 0;
 	if (!window_matches(st, (__u64)BPF_CORE_READ(vma, vm_mm), address)) {
 		count(GW_CNT_WINDOW_STALE, 1);
-		bpf_map_delete_elem(&task_states, &tid);
+		window_close(tid);
 		return 0;
 	}
 	switch (st->window) {
 	case WIN_WP:
-		/* do_wp_page has set vmf->page to the old page (NULL for the zero page). */
+		/* do_wp_page has set vmf->page to the old page (NULL for the zero page);
+		 * do_cow_fault's is the page-cache page. The copy ends the window. */
 		vmf = st->vmf; /* a local: task_state is ours, not the kernel's, no CO-RE on it */
-		old_page = BPF_CORE_READ(vmf, page);
-		emit_wp_copy(ctx, st->fault_flags, st->mm, address, new_folio, old_page, 0);
+		emit_wp_copy(ctx, st->fault_flags, st->mm, st->address, new_folio,
+			     BPF_CORE_READ(vmf, page), st->kind);
+		window_close(tid);
 		break;
 	case WIN_HUGETLB_WP:
-		old_page = pfn_to_page((st->old_pte & PTE_PFN_MASK) >> PAGE_SHIFT);
-		emit_wp_copy(ctx, st->fault_flags, st->mm, st->address, new_folio, old_page,
-			     GW_WP_HUGETLB);
+		emit_wp_copy(ctx, st->fault_flags, st->mm, st->address, new_folio,
+			     pfn_to_page(pte_pfn(st->old_pte)), st->kind);
 		break;
 	case WIN_FORK:
 		emit_fork_copy(ctx, new_folio, address, huge);
@@ -782,54 +917,13 @@ ENTRY_HOOK(hugepage_add_new_anon_rmap, , on_new_anon(ctx, (struct folio *)page, 
 ENTRY_HOOK(hugetlb_add_new_anon_rmap, , on_new_anon(ctx, folio, vma, address, true),
 	   struct folio *folio, struct vm_area_struct *vma, unsigned long address)   /* 6.12+ */
 
-/*
- * do_cow_fault (inlined into do_fault): a write to a not-present page of a
- * private file mapping copies the page-cache page (vmf->page, the exact
- * subpage of a THP) into vmf->cow_page, which finish_fault maps. It is how a
- * write lands on a page-cache THP whose PMD the write fault zapped. Seen at
- * finish_fault's return: success, and the copy is what it mapped.
- */
-static __always_inline int cow_fault_done(void *ctx, struct vm_fault *vmf, vm_fault_t ret)
-{
-	struct page *cow;
-
-	if (ret || !(BPF_CORE_READ(vmf, flags) & bpf_core_enum_value(enum fault_flag, FAULT_FLAG_WRITE)) ||
-	    (BPF_CORE_READ(vmf, vma, vm_flags) & VM_SHARED))
-		return 0;
-	cow = BPF_CORE_READ(vmf, cow_page);
-	if (cow)
-		emit_wp_copy(ctx, BPF_CORE_READ(vmf, flags), vmf_mm(vmf), BPF_CORE_READ(vmf, address),
-			     (struct folio *)cow, BPF_CORE_READ(vmf, page), GW_WP_COW_FAULT);
-	return 0;
-}
-
-SEC("fexit/finish_fault")
-int BPF_PROG(fexit_finish_fault, struct vm_fault *vmf, vm_fault_t ret)
-{
-	return cow_fault_done(ctx, vmf, ret);
-}
-
-SEC("kprobe/finish_fault")
-int BPF_KPROBE(kprobe_finish_fault, struct vm_fault *vmf)
-{
-	return save_args(vmf, 0, 0);
-}
-
-SEC("kretprobe/finish_fault")
-int BPF_KRETPROBE(kretprobe_finish_fault, vm_fault_t ret)
-{
-	struct grab_args a;
-
-	return take_args(&a) ? cow_fault_done(ctx, a.ptr, ret) : 0;
-}
-
 /* A thread that exits inside a window or GUP call (or whose exit probe was missed) leaves nothing behind. */
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(task_exit)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
-	bpf_map_delete_elem(&task_states, &tid);
+	window_close(tid);
 	bpf_map_delete_elem(&gup_calls, &tid);
 	bpf_map_delete_elem(&kprobe_args, &tid);
 	return 0;

@@ -103,7 +103,8 @@ enum gw_counter {
 	GW_CNT_WP_FAULT,      /* do_wp_page / hugetlb_wp calls seen */
 	GW_CNT_THP_WP_FAULT,  /* do_huge_pmd_wp_page calls: a THP is reused, or split and
 				 its PTE-mapped page then goes through do_wp_page */
-	GW_CNT_WP_COPY,       /* of which copied the page */
+	GW_CNT_WP_COPY,       /* copies of maybe-pinned pages and unshare copies (a COW of a page
+				 the kernel shows unpinned is only a WP_FAULT: no window is opened) */
 	GW_CNT_UNSHARE_COPY,  /* copies made for FAULT_FLAG_UNSHARE */
 	GW_CNT_FORK_COPY,     /* eager copies at fork */
 	GW_CNT_PIN_REFS,      /* FOLL_PIN references taken (equals nr_foll_pin_acquired) */

@@ -313,7 +313,7 @@ void engine_print_summary(FILE *f, const struct engine *e, const struct sort_spe
 		fprintf(f, "  %-30s %12s %12" PRIu64 "\n", "  THP (PMD) write faults", "-",
 			t.counters[GW_CNT_THP_WP_FAULT]);
 	}
-	total_row(f, &t, "page copies (COW + unshare)", t.wp_copies + t.unshares, GW_CNT_WP_COPY);
+	total_row(f, &t, "copies: pinned COW + unshare", t.wp_copies + t.unshares, GW_CNT_WP_COPY);
 	total_row(f, &t, "  of which unshare", t.unshares, GW_CNT_UNSHARE_COPY);
 	total_row(f, &t, "  of pages pinned elsewhere", t.cow_other_pin_copies, -1);
 	total_row(f, &t, "fork copies", t.fork_copies, GW_CNT_FORK_COPY);
@@ -323,8 +323,8 @@ void engine_print_summary(FILE *f, const struct engine *e, const struct sort_spe
 		total_row(f, &t, "pins added (folio_add_pin)", t.added_pin_refs, -1);
 	total_row(f, &t, "outstanding folios", t.out_folios, -1);
 	total_row(f, &t, "outstanding refs", t.out_refs, -1);
-	fprintf(f, "  (EVENTS: what reached user space; a COW of a page nobody pinned is only\n"
-		   "   counted in the kernel, so fewer copies than KERNEL is by design, not a loss;\n"
+	fprintf(f, "  (a COW of a page the kernel does not show pinned costs one hook and is not\n"
+		   "   counted as a copy, only as a write-protect fault;\n"
 		   "   \"pinned elsewhere\": R/O-pinned only through another mm or at another page\n"
 		   "   of the folio, so the pinner's view did not change: not stale)\n");
 

@@ -145,7 +145,11 @@ int session_run(const struct tracer_opts *opts, long duration_s, const struct se
 
 	ret = 0;
 	for (uint64_t lost = 0, next_check = 0; !exiting && (!deadline || session_now_ns() < deadline);) {
+		/* the BPF side wakes us only when the buffer fills up: read it on every tick too */
 		int n = ring_buffer__poll(rb, 100);
+
+		if (n >= 0)
+			n = ring_buffer__consume(rb);
 
 		/* said as it happens: a finding missed now cannot be recovered later */
 		if (session_now_ns() >= next_check) {

@@ -33,7 +33,7 @@ sum_row() {
 [ "$(findings HELD-AT-EXIT | grep -c '110/fio .* R/W,longterm 4 refs on 1 folio')" = 1 ] || fail "HELD-AT-EXIT line"
 [ "$(sum_row 'pin refs')" = "6 6" ] || fail "pin refs row: $(sum_row 'pin refs')"
 [ "$(sum_row 'unpin refs')" = "2 2" ] || fail "unpin refs row"
-[ "$(sum_row 'page copies (COW + unshare)')" = "2 5" ] || fail "page copies row"
+[ "$(sum_row 'copies: pinned COW + unshare')" = "2 5" ] || fail "page copies row"
 printf '%s\n' "$out" | grep -q '^# gupwatch record of testhost, kernel 6.12.0-test-amd64' || fail "no file header"
 printf '%s\n' "$out" | grep -q '^# command (pid 4242): gwload file-stale --pages 1$' || fail "no command line"
 echo "ok: text report has the 4 findings, the totals against the kernel counters and the file header"
