@@ -316,12 +316,6 @@ int tracer_open(struct tracer *t, const struct tracer_opts *opts, char *err, siz
 		goto out;
 	}
 
-	/* task-exit cleanup first: every window opened from here on is cleared at exit */
-	ret = attach_func(t, NULL, KIND_TRACEPOINT);
-	if (ret) {
-		snprintf(err, errlen, "cannot attach gupwatch's tracepoints: %s", probe_errname(-ret));
-		goto out;
-	}
 	nfuncs = loaded_funcs(t->skel->obj, funcs, MAX_HOOKED_FUNCS);
 	qsort(funcs, nfuncs, sizeof(funcs[0]), by_attach_order);
 	for (int i = 0; i < nfuncs; i++) {
@@ -345,6 +339,14 @@ int tracer_open(struct tracer *t, const struct tracer_opts *opts, char *err, siz
 		ret = fentry_err ?: kprobe_err;
 		goto out;
 	}
+	/*
+	 * The task-exit cleanup last: once attached, a tracepoint program is freed
+	 * only after an RCU grace period, and a failed start must leave nothing
+	 * loaded when it returns. A window opened before this is still checked at use.
+	 */
+	ret = attach_func(t, NULL, KIND_TRACEPOINT);
+	if (ret)
+		snprintf(err, errlen, "cannot attach gupwatch's tracepoints: %s", probe_errname(-ret));
 out:
 	probe_env_free(&env);
 	if (ret)
