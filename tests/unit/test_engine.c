@@ -1238,7 +1238,7 @@ static void test_summary_render(void **state)
 	assert_contains(s, "    100 dd                        1        0-1      3.00s");
 	assert_contains(s, "  STALE-PIN               1          1");
 	assert_contains(s, "  unpin refs                                1            2");
-	assert_contains(s, "  page copies (COW + unshare)               2            2");
+	assert_contains(s, "  copies: pinned COW + unshare              2            2");
 	assert_contains(s, "  events lost: ring buffer full                           3");
 	assert_contains(s, "  unpin refs of ambiguous kind (R/O, R/W, LT)             1");
 	/* columns line up: the first data row is as wide as its header */
