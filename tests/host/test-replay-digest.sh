@@ -30,9 +30,9 @@ while IFS='|' read -r opts want; do
 	[ "$got" = "$want" ] || fail "report $opts: output changed ($got)"
 	echo "ok: report $opts: $(printf '%s\n' "$out" | wc -l) lines as before"
 done <<'DIGESTS'
-|89fcbf7b93c41cf5f8c2f8ba6cf826ae30df05d7e83433a5bc5d122d8227c286
+|a0aca065e34a1c62fa8bc306bb395e449429ba456ebdf3f452aa1361d86af303
 --json|a3252f7e5c05ce41f050d0050516ec515e1075e1e513584454698edba73dbdd0
---max-folios 3000|dd5b23032378cc074de48b37a2dfa0c980fe1cd09b3fc4d7d0b200f0e1de6777
---sort pin-seconds --min-age 1ms|d8dabdf0ca477fe94ecde44943a8cacf6256414f10a43159bc73992f554720fc
--c gdb --no-stacks|68f5462712ba3172e6e145e01247c9c59bf666d950b0c3d56ce772e00c698de0
+--max-folios 3000|21b2a773d045d1c0a52d960df10b9b6c83fff7512fd2de4d3d0e978f0909e505
+--sort pin-seconds --min-age 1ms|ace8e357285e6398b6fa6812ade2614b826479a54162aea31d1c328f11f1e662
+-c gdb --no-stacks|fe74e2f0edcc525f8f696a5a3119f41fd249cc152ac646e73ed8e96a32b48abf
 DIGESTS
