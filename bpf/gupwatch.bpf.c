@@ -328,12 +328,18 @@ static __always_inline __u32 pin_flags(__u32 gup_flags, bool fast)
 	       (fast ? GW_PIN_FAST : 0);
 }
 
+/* Threads inside a GUP-fast call, over all: an unpin looks its thread up only if any is. */
+static __s64 fast_calls;
+
 /* In process context inside a GUP-fast call? (An interrupt's unpin is not its undo.) */
 static __always_inline bool in_gup_fast(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct gup_call *c = bpf_map_lookup_elem(&gup_calls, &tid);
+	struct gup_call *c;
 
+	if (!fast_calls)
+		return false;
+	c = bpf_map_lookup_elem(&gup_calls, &tid);
 	return c && c->fast_depth && !in_interrupt_ctx();
 }
 
@@ -349,8 +355,10 @@ static __always_inline int gup_enter(bool fast, __u64 mm, __u64 start)
 			return 0;
 	}
 	if (fast) {
-		if (!c->fast_depth++)
+		if (!c->fast_depth++) {
 			c->fast_next = start;
+			__sync_fetch_and_add(&fast_calls, 1);
+		}
 	} else {
 		c->slow_depth++;
 		c->mm = mm;
@@ -366,9 +374,10 @@ static __always_inline int gup_exit(bool fast)
 
 	if (!c)
 		return 0;
-	if (fast && c->fast_depth)
-		c->fast_depth--;
-	else if (!fast && c->slow_depth)
+	if (fast && c->fast_depth) {
+		if (!--c->fast_depth)
+			__sync_fetch_and_add(&fast_calls, -1);
+	} else if (!fast && c->slow_depth)
 		c->slow_depth--;
 	if (!c->fast_depth && !c->slow_depth)
 		bpf_map_delete_elem(&gup_calls, &tid);
@@ -922,8 +931,11 @@ SEC("raw_tp/sched_process_exit")
 int BPF_PROG(task_exit)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct gup_call *c = bpf_map_lookup_elem(&gup_calls, &tid);
 
 	window_close(tid);
+	if (c && c->fast_depth)
+		__sync_fetch_and_add(&fast_calls, -1);
 	bpf_map_delete_elem(&gup_calls, &tid);
 	bpf_map_delete_elem(&kprobe_args, &tid);
 	return 0;
