@@ -114,8 +114,9 @@ enum gw_counter {
 	GW_CNT_PROG_MISSED,   /* hook runs the kernel skipped (BPF recursion protection);
 				 filled in by user space from bpf_prog_info, not by BPF */
 	GW_CNT_MAP_FULL,      /* per-task state not stored: map full (a window or GUP call missed) */
-	GW_CNT_WINDOW_STALE,  /* copy signals whose window belonged to another mm or address
-				 (a window left open by a missed exit): ignored, window dropped */
+	GW_CNT_WINDOW_STALE,  /* windows dropped at their thread's next new page because they
+				 describe another fault: one that did not copy (fault windows
+				 have no exit hook), or a missed exit probe */
 	GW_CNT__MAX
 };
 

@@ -334,7 +334,7 @@ void engine_print_summary(FILE *f, const struct engine *e, const struct sort_spe
 		loss_row(f, "stacks lost", t.counters[GW_CNT_STACK_DROP]);
 		loss_row(f, "hook runs skipped by the kernel (recursion)", t.counters[GW_CNT_PROG_MISSED]);
 		loss_row(f, "per-task state not stored: map full", t.counters[GW_CNT_MAP_FULL]);
-		loss_row(f, "fault windows left open, dropped", t.counters[GW_CNT_WINDOW_STALE]);
+		loss_row(f, "fault windows of another fault, dropped", t.counters[GW_CNT_WINDOW_STALE]);
 	} else {
 		fprintf(f, "  %-44s %12s\n", "events lost: ring buffer full", "unknown");
 	}

@@ -30,9 +30,9 @@ while IFS='|' read -r opts want; do
 	[ "$got" = "$want" ] || fail "report $opts: output changed ($got)"
 	echo "ok: report $opts: $(printf '%s\n' "$out" | wc -l) lines as before"
 done <<'DIGESTS'
-|a0aca065e34a1c62fa8bc306bb395e449429ba456ebdf3f452aa1361d86af303
+|fddf576cee78b8111fead88c130157db1feccf77defef33ec4ccf2bf2e2039bd
 --json|a3252f7e5c05ce41f050d0050516ec515e1075e1e513584454698edba73dbdd0
---max-folios 3000|21b2a773d045d1c0a52d960df10b9b6c83fff7512fd2de4d3d0e978f0909e505
---sort pin-seconds --min-age 1ms|ace8e357285e6398b6fa6812ade2614b826479a54162aea31d1c328f11f1e662
--c gdb --no-stacks|fe74e2f0edcc525f8f696a5a3119f41fd249cc152ac646e73ed8e96a32b48abf
+--max-folios 3000|877b0d1c66a12b7411c9dcc97688c64a88e3aab6328cd82d1db4ac17173a3d44
+--sort pin-seconds --min-age 1ms|057b75ff1ed67d4cbf192dc84143b843ff676ffd63b728049a29bc6c66ff70a6
+-c gdb --no-stacks|3d562723c064f36003df51d9a4c673f736694606e62dc8dd96e9b825413a2aa9
 DIGESTS
