@@ -19,7 +19,7 @@
  * (stale).  6.12 unshares at pin time (FAULT_FLAG_UNSHARE: a private anon
  * copy is pinned), the write reuses it and the device sees the write.
  *   workload=pindrv-stale mem=file pages=N pin=ro longterm=1 gup=slow|fast hold_ms=T no_hold=0|1 kernel=R file=PATH
- *   phase=mapped  acquired= released= outstanding= file=F pid=P addr=A pfns=
+ *   phase=mapped  acquired= released= outstanding= pid=P addr=A pfns= file=F
  *                 F: pages pagemap flags file-backed
  *   phase=pinned  acquired= released= outstanding= moved=M file=F dev_same=S pfns= dev_pfns=
  *                 M: pages whose PFN changed since mapped (unshared by the pin)
@@ -55,7 +55,7 @@
  * page and the device keeps reading zeros (stale for good); on 6.12 the
  * write lands in the pinned copy.
  *   workload=pindrv-zero mem=anon pages=N pin=ro longterm=1 gup= ...
- *   phase=mapped  acquired= released= outstanding= zero=Z pid=P addr=A pfns=
+ *   phase=mapped  acquired= released= outstanding= pid=P addr=A pfns= zero=Z
  *                 Z: pages mapping the zero page (/proc/kpageflags ZERO_PAGE)
  *   phase=pinned  acquired= released= outstanding= moved=M dev_same=S pfns= dev_pfns= dev_zero=D
  *                 D: pages the device holds that are the zero page
@@ -226,12 +226,33 @@ static char *anon_setup(const struct opts *o, struct dev *d, size_t *len, const 
 	return buf;
 }
 
+/*
+ * Read-fault every page of buf (mapped R/O: page cache pages, or the zero
+ * page), note their PFNs in before, take the pin baseline and open the
+ * "mapped" record with pid, addr and pfns: the caller adds its keys and ends it.
+ */
+static void mapped_phase(char *buf, long n, uint64_t *before)
+{
+	volatile char sink = 0;
+	long i;
+
+	for (i = 0; i < n; i++)
+		sink += buf[i * (long)PAGE_SZ];
+	(void)sink;
+	pfns_read(0, buf, n, before);
+	pins_baseline();
+	out_begin("phase", "mapped");
+	out_pins();
+	out_kv("pid", "%d", (int)getpid());
+	out_kv("addr", "%p", (void *)buf);
+	out_pfns("pfns", before, n);
+}
+
 int wl_pindrv_stale(const struct opts *o)
 {
-	long n = o->pages, i;
+	long n = o->pages;
 	size_t len = (size_t)n * PAGE_SZ;
 	uint64_t *before = pfn_array(n), *pinned = pfn_array(n), *cur = pfn_array(n);
-	volatile char sink = 0;
 	struct dev d;
 	char *buf;
 	int fd;
@@ -245,18 +266,8 @@ int wl_pindrv_stale(const struct opts *o)
 		die("mmap_file");
 	close(fd);
 	header(o, "file", "ro");
-	for (i = 0; i < n; i++)		/* read faults: page cache pages mapped R/O */
-		sink += buf[i * (long)PAGE_SZ];
-	(void)sink;
-	pfns_read(0, buf, n, before);
-
-	pins_baseline();
-	out_begin("phase", "mapped");
-	out_pins();
+	mapped_phase(buf, n, before);	/* page cache pages mapped R/O */
 	out_kv("file", "%ld", pages_file(0, buf, n));
-	out_kv("pid", "%d", (int)getpid());
-	out_kv("addr", "%p", (void *)buf);
-	out_pfns("pfns", before, n);
 	out_end();
 
 	pin_phase(o, &d, buf, 0, before, pinned, 'F', 'W');
@@ -359,9 +370,8 @@ int wl_pindrv_forkcopy(const struct opts *o)
 
 int wl_pindrv_zero(const struct opts *o)
 {
-	long n = o->pages, i;
+	long n = o->pages;
 	uint64_t *before = pfn_array(n), *cur = pfn_array(n);
-	volatile char sink = 0;
 	struct dev d;
 	size_t len;
 	char *buf;
@@ -371,18 +381,8 @@ int wl_pindrv_zero(const struct opts *o)
 	buf = buf_map(o, &len);
 	dev_open(&d, n);
 	header(o, mem_name(o->mem), "ro");
-	for (i = 0; i < n; i++)		/* read faults: the zero page, mapped R/O */
-		sink += buf[i * (long)PAGE_SZ];
-	(void)sink;
-	pfns_read(0, buf, n, before);
-
-	pins_baseline();
-	out_begin("phase", "mapped");
-	out_pins();
+	mapped_phase(buf, n, before);	/* the zero page, mapped R/O */
 	out_kv("zero", "%ld", pfns_count_flags(before, n, KPF_ZERO_PAGE));
-	out_kv("pid", "%d", (int)getpid());
-	out_kv("addr", "%p", (void *)buf);
-	out_pfns("pfns", before, n);
 	out_end();
 
 	pin_phase(o, &d, buf, 0, before, cur, 0, 'W');
