@@ -72,12 +72,19 @@ static void read_counters(struct gupwatch_bpf *skel, uint64_t sums[GW_CNT__MAX])
 static void warn_hidden_ksyms(void)
 {
 	FILE *f = fopen("/proc/kallsyms", "r");
-	unsigned long long addr = 0;
+	unsigned long long addr;
+	char type;
 
-	if (f && fscanf(f, "%llx", &addr) == 1 && !addr)
-		fprintf(stderr, "gupwatch: warning: kernel symbol addresses are hidden (kernel.kptr_restrict): "
-			"PFNs, interrupt context and hugetlb copies will be missing; fix: run as root, "
-			"or sysctl kernel.kptr_restrict=1\n");
+	/* per-CPU symbols come first and sit at 0 by design: judge by the first text symbol */
+	while (f && fscanf(f, "%llx %c %*s%*[^\n]", &addr, &type) == 2) {
+		if (type != 'T' && type != 't')
+			continue;
+		if (!addr)
+			fprintf(stderr, "gupwatch: warning: kernel symbol addresses are hidden "
+				"(kernel.kptr_restrict): PFNs, interrupt context and hugetlb copies will be "
+				"missing; fix: run as root, or sysctl kernel.kptr_restrict=1\n");
+		break;
+	}
 	if (f)
 		fclose(f);
 }
