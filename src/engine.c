@@ -1233,7 +1233,7 @@ struct engine *engine_new(const struct engine_opts *opts)
 	e->opts = *opts;
 	e->opts.max_procs = opts->max_procs ?: 4096;
 	e->opts.max_findings = opts->max_findings ?: 4096;
-	e->opts.link_ns = opts->link_ns ?: 10 * 1000 * 1000ull;
+	e->opts.link_ns = opts->link_ns ?: 100 * 1000 * 1000ull;
 	e->opts.max_sites = opts->max_sites ?: 16384;
 	if (opts->filter_comm)
 		strncpy(e->comm, opts->filter_comm, GW_COMM_LEN - 1);

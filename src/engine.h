@@ -119,7 +119,8 @@ struct engine_opts {
 	uint32_t max_procs;    /* per-process rows, then one "(other)" row; 0: 4096 */
 	uint32_t max_findings; /* reported findings kept for engine_findings(); 0: 4096 */
 	uint32_t max_sites;    /* pin sites, then one "(other)" site; 0: 16384 */
-	uint64_t link_ns;      /* how long an UNSHARE waits for its pin; 0: 10 ms */
+	uint64_t link_ns;      /* how long an UNSHARE waits for its pin; 0: 100 ms (a TCG guest stalls
+				  ~10 ms running new code: the first pin after an unshare came 10 ms late) */
 	uint64_t t0_ns;        /* time origin of rendered timestamps; 0: the first event */
 	uint32_t filter_pid;   /* 0: any */
 	const char *filter_comm; /* exact comm; NULL: any */
