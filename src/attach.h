@@ -32,6 +32,7 @@ struct tracer_opts {
 	bool trace_get;   /* also report FOLL_GET references */
 	bool stacks;      /* capture kernel and user stacks (the reader must delete them) */
 	bool load_only;   /* verify that the kernel accepts the programs; attach nothing */
+	bool prog_stats;  /* time every program run (BPF_ENABLE_STATS), print the totals at the end */
 };
 
 /* On failure returns -errno and writes a one-line cause with its fix into err. */

@@ -40,6 +40,8 @@ error_t cli_parse_common(int key, char *arg, struct argp_state *state, struct en
 		eng->max_folios = cli_positive(arg, "--max-folios", state);
 	else if (tr && key == CLI_OPT_ATTACH)
 		tr->mode = cli_attach_mode(arg, state);
+	else if (tr && key == CLI_OPT_PROG_STATS)
+		tr->prog_stats = true;
 	else
 		return ARGP_ERR_UNKNOWN;
 	return 0;

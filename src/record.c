@@ -50,7 +50,7 @@ static const struct argp_option record_options[] = {
 	{ "pid", 'p', "PID", 0, "Report only what involves PID (kept in the file; all events are recorded)", 0 },
 	{ "comm", 'c', "COMM", 0, "Report only what involves COMM (kept in the file)", 0 },
 	{ "duration", 'd', "SECONDS", 0, "Record for SECONDS (with a COMMAND: at most)", 0 },
-	{ "attach", CLI_OPT_ATTACH, "MODE", 0, "auto (default: fentry, kprobe where fentry fails), fentry, kprobe", 0 },
+	CLI_TRACER_OPTIONS,
 	{ "get", OPT_GET, NULL, 0, "Also record FOLL_GET references (a separate class, not pins)", 0 },
 	{ "no-stacks", OPT_NO_STACKS, NULL, 0, "Do not capture kernel and user stacks (less overhead; no call-site tables)", 0 },
 	{ 0 },

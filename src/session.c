@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gupwatch.skel.h"
 
@@ -63,6 +64,41 @@ static void read_counters(struct gupwatch_bpf *skel, uint64_t sums[GW_CNT__MAX])
 	}
 }
 
+/*
+ * --prog-stats: while a BPF_ENABLE_STATS fd is open (Linux 5.8, "bpf: Sharing
+ * bpf runtime stats with BPF_ENABLE_STATS") the kernel times every BPF program
+ * run, as kernel.bpf_stats_enabled does. The time is the program's own: the
+ * fentry trampoline's or kprobe's entry is not in it.
+ */
+static int prog_stats_enable(void)
+{
+	int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+
+	if (fd < 0)
+		fprintf(stderr, "gupwatch: --prog-stats: the kernel refuses BPF run-time statistics "
+			"(BPF_ENABLE_STATS: %s); fix: run as root on Linux 5.8 or later, or drop "
+			"--prog-stats\n", strerror(-fd));
+	return fd;
+}
+
+static void prog_stats_print(struct gupwatch_bpf *skel)
+{
+	struct bpf_program *prog;
+
+	fprintf(stderr, "gupwatch: BPF program runs (time in the program, without its trampoline or "
+		"kprobe entry):\n%-40s %12s %10s %12s\n", "program", "runs", "ns/run", "total ms");
+	bpf_object__for_each_program(prog, skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_program__fd(prog) < 0 ||
+		    bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) || !info.run_cnt)
+			continue;
+		fprintf(stderr, "%-40s %12llu %10.1f %12.3f\n", bpf_program__name(prog),
+			(unsigned long long)info.run_cnt, (double)info.run_time_ns / info.run_cnt,
+			info.run_time_ns / 1e6);
+	}
+}
 
 /*
  * The BPF side finds vmemmap_base and the per-CPU preempt count through
@@ -115,16 +151,20 @@ int session_run(const struct tracer_opts *opts, long duration_s, const struct se
 	struct ring_buffer *rb = NULL;
 	uint64_t deadline = 0;
 	struct tracer tracer;
+	int ret, stats_fd = -1;
 	char err[512];
-	int ret;
 
 	memset(counters, 0, GW_CNT__MAX * sizeof(counters[0]));
 	libbpf_set_print(libbpf_quiet);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
+	if (opts->prog_stats && !opts->load_only && (stats_fd = prog_stats_enable()) < 0)
+		return 1;
 	if (tracer_open(&tracer, opts, err, sizeof(err))) {
 		fprintf(stderr, "gupwatch: %s\n", err);
+		if (stats_fd >= 0)
+			close(stats_fd);
 		return 1;
 	}
 	if (opts->load_only) {
@@ -137,6 +177,8 @@ int session_run(const struct tracer_opts *opts, long duration_s, const struct se
 	if (!rb) {
 		fprintf(stderr, "gupwatch: cannot open the ring buffer: %s\n", strerror(errno));
 		tracer_close(&tracer);
+		if (stats_fd >= 0)
+			close(stats_fd);
 		return 1;
 	}
 	warn_hidden_ksyms();
@@ -180,6 +222,10 @@ int session_run(const struct tracer_opts *opts, long duration_s, const struct se
 	/* What is already in the buffer belongs to the session. */
 	ring_buffer__consume(rb);
 	read_counters(tracer.skel, counters);
+	if (stats_fd >= 0) {
+		prog_stats_print(tracer.skel);
+		close(stats_fd);
+	}
 	ring_buffer__free(rb);
 	tracer_close(&tracer);
 	return ret;

@@ -52,7 +52,7 @@ static const struct argp_option top_options[] = {
 				  " (default pages: most pages held first; pins: taken in the interval)", 0 },
 	{ "pid", 'p', "PID", 0, "Show only process PID", 0 },
 	{ "comm", 'c', "COMM", 0, "Show only processes named COMM", 0 },
-	{ "attach", CLI_OPT_ATTACH, "MODE", 0, "auto (default: fentry, kprobe where fentry fails), fentry, kprobe", 0 },
+	CLI_TRACER_OPTIONS,
 	{ "max-folios", CLI_OPT_MAX_FOLIOS, "N", 0, "Pinned folios tracked at once (default 262144)", 0 },
 	{ 0 },
 };

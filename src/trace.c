@@ -40,7 +40,7 @@ static const struct argp_option trace_options[] = {
 	{ "comm", 'c', "COMM", 0, "Report only findings and processes involving COMM", 0 },
 	{ "duration", 'd', "SECONDS", 0, "Trace for SECONDS, then print the summary", 0 },
 	{ "verbose", 'v', NULL, 0, "Also print every pin, unpin and copy event with its kernel (k) and user (u) stack", 0 },
-	{ "attach", CLI_OPT_ATTACH, "MODE", 0, "auto (default: fentry, kprobe where fentry fails), fentry, kprobe", 0 },
+	CLI_TRACER_OPTIONS,
 	{ "get", OPT_GET, NULL, 0, "Also report FOLL_GET references (a separate class, not pins)", 0 },
 	{ "max-folios", CLI_OPT_MAX_FOLIOS, "N", 0, "Pinned folios tracked at once (default 262144)", 0 },
 	{ "json", OPT_JSON, NULL, 0, "One JSON object per line (doc/gupwatch-json.schema.json)", 0 },
