@@ -82,6 +82,14 @@ void out_phase(const char *phase)
 	out_end();
 }
 
+void out_loop(long repeat, double ms)
+{
+	out_begin("phase", "loop");
+	out_kv("repeat", "%ld", repeat);
+	out_kv("loop_ms", "%.3f", ms);
+	out_end();
+}
+
 void die_msg(const char *what, const char *msg)
 {
 	int e = errno;
