@@ -14,23 +14,18 @@
 # offline, an image already built is reused. Exit 0 ok, 1 error.
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
-cache=$root/.cache/bpftrace
+# shellcheck source=tests/vm/debroot.sh
+. "$(dirname "$0")/debroot.sh"
+debroot_init bpftrace
 img=$cache/bpftrace.img
 pkgs="bpftrace libbpf1 libbpfcc libclang1-14 libllvm14 libdw1"
 
-say() { echo "bpftraceroot.sh: $*" >&2; }
-mkdir -p "$cache/debs"
-[ -e "$root/.cache/.gitignore" ] || printf '*\n' >"$root/.cache/.gitignore"
-if [ -e "$img" ] && [ "$img" -nt "$0" ]; then
+if [ -e "$img" ] && [ "$img" -nt "$0" ] && [ "$img" -nt "$(dirname "$0")/debroot.sh" ]; then
     echo "$img"
     exit 0
 fi
 # shellcheck disable=SC2086
-if ! (cd "$cache/debs" && apt-get -q -o APT::Sandbox::User=root download $pkgs >&2); then
-    say "apt-get download failed (offline? run 'apt-get update')"
-    exit 1
-fi
+debroot_download $pkgs
 tmp=$(mktemp -d "$cache/.unpack.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 for p in $pkgs; do
@@ -42,10 +37,7 @@ x=$tmp/x
 r=$tmp/root
 mkdir -p "$r/usr/bin" "$r/lib64" "$r/lib/x86_64-linux-gnu"
 cp "$x/usr/bin/bpftrace" "$r/usr/bin/"
-LD_LIBRARY_PATH=$x/lib/x86_64-linux-gnu:$x/usr/lib/x86_64-linux-gnu ldd "$x/usr/bin/bpftrace" |
-    awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u | while read -r l; do
-    cp -L "$l" "$r/lib/x86_64-linux-gnu/${l##*/}"
-done
+debroot_libs "$r/lib/x86_64-linux-gnu" "$x/lib/x86_64-linux-gnu:$x/usr/lib/x86_64-linux-gnu" "$x/usr/bin/bpftrace"
 if LD_LIBRARY_PATH=$r/lib/x86_64-linux-gnu ldd "$r/usr/bin/bpftrace" | grep -q 'not found'; then
     say "libraries missing:"
     LD_LIBRARY_PATH=$r/lib/x86_64-linux-gnu ldd "$r/usr/bin/bpftrace" | grep 'not found' >&2
