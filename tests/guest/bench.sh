@@ -66,16 +66,21 @@ measure() {
 
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 
+# started PID FILE REGEX: wait until FILE has a line matching REGEX (0) or PID is gone (1).
+started() {
+	until grep -qs "$3" "$2"; do
+		kill -0 "$1" 2>/dev/null || { echo "bench: did not start: $(cat "$2")" >&2; return 1; }
+		sleep 0.2
+	done
+}
+
 with_gupwatch() { # CONFIG ARGS...
 	cfg=$1
 	shift
-	rm -f $B/gw.err
+	rm -f $B/gw.err # not the last run's start line
 	gupwatch "$@" >$B/gw.out 2>$B/gw.err &
 	gw=$!
-	until grep -qs '^gupwatch: tracing' $B/gw.err; do
-		kill -0 $gw 2>/dev/null || { echo "bench: gupwatch $* failed: $(cat $B/gw.err)" >&2; return 1; }
-		sleep 0.1
-	done
+	started $gw $B/gw.err '^gupwatch: tracing' || return 1
 	measure "$cfg"
 	kill -INT $gw
 	wait $gw
@@ -99,13 +104,11 @@ bt_probes() {
 
 with_bpftrace() { # CONFIG MODE
 	probes=$(bt_probes "$2")
+	rm -f $B/bt.out
 	"$BT" -e "BEGIN { printf(\"ready\\n\"); } $probes { @[probe] = count(); }" >$B/bt.out 2>&1 &
 	bt=$!
 	# BEGIN runs once every probe is attached (LLVM under TCG takes a while)
-	until grep -qs '^ready' $B/bt.out; do
-		kill -0 $bt 2>/dev/null || { echo "bench: bpftrace failed: $(cat $B/bt.out)" >&2; return 1; }
-		sleep 0.2
-	done
+	started $bt $B/bt.out '^ready' || return 1
 	measure "$1"
 	kill -INT $bt
 	wait $bt
