@@ -119,7 +119,7 @@ demo: deps
 # instruction-counted guests; bpftrace comes on a disk image (bpftraceroot.sh).
 bench: deps
 	$(MAKE) STATIC=1 all
-	img=$$(tests/vm/bpftraceroot.sh) && GW_DISK=$$img GW_QEMU_SMP=1 \
+	img=$$(tests/vm/bpftraceroot.sh) && GW_DISK=$$img GW_QEMU_SMP=1 GW_TEST_TIMEOUT=1200 \
 		GW_QEMU_OPTS="-icount shift=0,sleep=off" \
 		tests/vm/run.sh --kernels "$(or $(KERNELS),6.1 6.12)" --run bench.sh
 

@@ -67,8 +67,9 @@ void out_end(void);
 void out_pins(void);
 /* One complete phase line with just the pin counters. */
 void out_phase(const char *phase);
-/* --repeat's record: phase=loop repeat=N loop_ms=MS (the whole loop). */
-void out_loop(long repeat, double ms);
+/* --repeat's record: phase=loop repeat=N loop_ms=MS loop_cpu_ms=MS (the whole
+ * loop: elapsed, and this thread's CPU time, which leaves out idle waits). */
+void out_loop(long repeat, double ms, double cpu);
 /* Print error=<what> errno=.. msg=.. and exit(1). */
 void die(const char *what) __attribute__((noreturn));
 void die_msg(const char *what, const char *msg) __attribute__((noreturn));
@@ -177,6 +178,7 @@ void target_quit(struct target *t);
 /* ---- misc ------------------------------------------------------------ */
 void sleep_ms(long ms);
 double now_ms(void);
+double cpu_ms(void);		/* CPU time of the calling thread */
 const char *kernel_release(void);
 
 /* ---- workloads ------------------------------------------------------- */
