@@ -55,6 +55,9 @@ case_iouring() {
 		echo "$(kv loop_cpu_ms <$B/out) $(($(kv acquired after <$B/out) + $(kv released after <$B/out)))"
 }
 CASES="cow pin populate odirect iouring"
+label() { case $1 in cow) echo "COW storm" ;; pin) echo "pin storm" ;; odirect) echo O_DIRECT ;;
+	iouring) echo io_uring ;; *) echo "$1" ;; esac; }
+units() { case $1 in cow | populate) echo pages ;; iouring) echo "refs (CPU time)" ;; *) echo refs ;; esac; }
 
 # measure CONFIG: every case, warm-up + REPS runs; $B/CONFIG.CASE = "median-ms events".
 measure() {
@@ -153,14 +156,14 @@ done
 
 series=$(uname -r | cut -d. -f1,2)
 echo
-echo "| $series | untraced | bpftrace kfunc | bpftrace kprobe | trace (auto) | trace --attach=kprobe | record | record --no-stacks |"
+echo "| | untraced | bpftrace kfunc | bpftrace kprobe | trace (auto = fentry) | trace --attach=kprobe | record | record --no-stacks |"
 echo "|---|---|---|---|---|---|---|---|"
 for c in $CASES; do
 	read -r base ev <"$B/none.$c"
 	if [ "$c" = odirect ]; then
-		row="| $series $c | $base ms, $(awk -v m="$base" -v n="$ev" 'BEGIN { printf "%.1f µs/IO, %.0f IOPS", m * 1000 / n, n * 1000 / m }')"
+		row="| $series $(label "$c") | $(awk -v m="$base" -v n="$ev" 'BEGIN { printf "%.1f µs/IO, %.0f k IOPS", m * 1000 / n, n / m }')"
 	else
-		row="| $series $c | $base ms, $ev ev"
+		row="| $series $(label "$c") | $base ms, $ev $(units "$c")"
 	fi
 	for cfg in $CONFIGS; do
 		[ "$cfg" != none ] || continue
@@ -171,7 +174,7 @@ for c in $CASES; do
 		read -r v _ <"$B/$cfg.$c"
 		row="$row | $(awk -v a="$v" -v b="$base" -v n="$ev" -v io="$([ "$c" = odirect ] && echo 1 || echo 0)" 'BEGIN {
 			printf "%+.1f %% / %.0f", (a - b) * 100 / b, (a - b) * 1e6 / n
-			if (io) printf " (%.1f %% IOPS)", b * 100 / a }')"
+			if (io) printf " (%.0f %%)", b * 100 / a }')"
 	done
 	echo "$row |"
 done
