@@ -4,7 +4,7 @@
 #   make check        the whole test suite: host unit tests + guest kernels
 #   make demo         set up, build, and show gupwatch on a kernel that can attach
 #   make vmtest       guest suite only (KERNELS="6.1 6.12" TESTS="...")
-#   make bench        gupwatch's overhead on COW and pin storms (instruction-counted guests)
+#   make bench        gupwatch's overhead next to bpftrace's (instruction-counted guests)
 #   make bench-replay engine and report speed replaying a synthetic recording (host only)
 #   make vmlinux      regenerate vmlinux.h from a Debian kernel's BTF
 
@@ -114,10 +114,13 @@ demo: deps
 	$(MAKE) STATIC=1 all
 	tests/demo.sh
 
-# Overhead of gupwatch on COW and pin storms, per kernel, in instruction-counted guests.
+# Overhead of gupwatch (and of bpftrace counting the same hooks) on COW and pin
+# storms, page faults, O_DIRECT and io_uring registration, per kernel, in
+# instruction-counted guests; bpftrace comes on a disk image (bpftraceroot.sh).
 bench: deps
 	$(MAKE) STATIC=1 all
-	GW_QEMU_SMP=1 GW_QEMU_OPTS="-icount shift=0,sleep=off" \
+	img=$$(tests/vm/bpftraceroot.sh) && GW_DISK=$$img GW_QEMU_SMP=1 GW_TEST_TIMEOUT=1200 \
+		GW_QEMU_OPTS="-icount shift=0,sleep=off" \
 		tests/vm/run.sh --kernels "$(or $(KERNELS),6.1 6.12)" --run bench.sh
 
 # Replay speed on this host, no guests: the engine alone (build/gwbench) and

@@ -3,6 +3,7 @@
  * for real (load + attach + detach), nothing is inferred from versions.
  */
 #include <argp.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/capability.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "gupwatch.skel.h"
 #include "hooks.h"
 #include "probe.h"
 
@@ -19,10 +21,12 @@ struct hook_status {
 	struct probe_result fentry, kprobe;
 };
 
-static bool check_verbose;
+static bool check_verbose, check_hooks;
 
 static const struct argp_option check_options[] = {
 	{ "verbose", 'v', NULL, 0, "Also list hooks this kernel does not have", 0 },
+	{ "hooks", 'H', NULL, 0, "Only list this kernel's hooks, machine-readable: "
+	  "FUNCTION ROLE FENTRY-SIDES FENTRY KPROBE-SIDES KPROBE", 0 },
 	{ 0 },
 };
 
@@ -32,6 +36,9 @@ static error_t check_parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 'v':
 		check_verbose = true;
+		return 0;
+	case 'H':
+		check_hooks = true;
 		return 0;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
@@ -68,6 +75,28 @@ static void append_name(char *list, size_t len, const char *name)
 	snprintf(list + used, len - used, "%s%s", used ? " " : "", name);
 }
 
+/* "entry", "exit" or "entry+exit": the sides of func the tracer's fentry/fexit
+ * (or kprobe/kretprobe) programs hook, from their section names. */
+static const char *hook_sides(const struct gupwatch_bpf *skel, const char *func, bool kprobe)
+{
+	static const char *const names[] = { "none", "entry", "exit", "entry+exit" };
+	const char *entry = kprobe ? "kprobe/" : "fentry/", *exit = kprobe ? "kretprobe/" : "fexit/";
+	struct bpf_program *prog;
+	int sides = 0;
+
+	bpf_object__for_each_program(prog, skel ? skel->obj : NULL) {
+		const char *sec = bpf_program__section_name(prog), *f = strchr(sec, '/');
+
+		if (!f || strcmp(f + 1, func))
+			continue;
+		if (!strncmp(sec, entry, strlen(entry)))
+			sides |= 1;
+		else if (!strncmp(sec, exit, strlen(exit)))
+			sides |= 2;
+	}
+	return names[sides];
+}
+
 /* A short phrase on why fentry (or kprobe) fails on the hooks it fails on. */
 static void explain(const char *mode, const struct probe_result *r, bool privileged, char *buf, size_t len)
 {
@@ -96,6 +125,7 @@ int cmd_check(int argc, char **argv)
 	bool privileged, ok = true;
 	int present = 0, fentry_ok = 0, kprobe_ok = 0, either_ok = 0, i;
 	const char *lockdown;
+	struct gupwatch_bpf *skel = NULL;
 
 	if (argp_parse(&check_argp, argc, argv, 0, NULL, NULL))
 		return 2;
@@ -105,6 +135,12 @@ int cmd_check(int argc, char **argv)
 	privileged = probe_has_cap(CAP_SYS_ADMIN) ||
 		     (probe_has_cap(CAP_BPF) && probe_has_cap(CAP_PERFMON));
 	lockdown = probe_lockdown(lockbuf, sizeof(lockbuf));
+	if (check_hooks) {
+		skel = gupwatch_bpf__open(); /* opened, not loaded: its section names */
+		if (!skel)
+			fprintf(stderr, "gupwatch check: cannot open the BPF object: %s\n", strerror(errno));
+		goto hooks;
+	}
 
 	printf("kernel      %s %s\n", uts.release, uts.machine);
 	printf("btf         %s\n", env.vmlinux_btf ? "yes (/sys/kernel/btf/vmlinux)"
@@ -114,7 +150,7 @@ int cmd_check(int argc, char **argv)
 	       probe_has_cap(CAP_BPF) ? "yes" : "no", probe_has_cap(CAP_PERFMON) ? "yes" : "no",
 	       probe_has_cap(CAP_SYS_ADMIN) ? "yes" : "no");
 	printf("\n%-28s %-10s %-4s %-16s %s\n", "HOOK", "ROLE", "BTF", "FENTRY", "KPROBE");
-
+hooks:
 	for (i = 0; i < nr_hooks; i++) {
 		st[i].in_btf = probe_has_btf_func(&env, hooks[i].func);
 		if (!st[i].in_btf) {
@@ -141,9 +177,20 @@ int cmd_check(int argc, char **argv)
 				kprobe_fail = &st[i].kprobe;
 			append_name(kprobe_failed, sizeof(kprobe_failed), hooks[i].func);
 		}
-		printf("%-28s %-10s %-4s %-16s %s\n", hooks[i].func, hook_role_name(hooks[i].role),
-		       "yes", result_str(&st[i].fentry, buf1, sizeof(buf1)),
-		       result_str(&st[i].kprobe, buf2, sizeof(buf2)));
+		if (check_hooks)
+			printf("%s %s %s %s %s %s\n", hooks[i].func, hook_role_name(hooks[i].role),
+			       hook_sides(skel, hooks[i].func, false), result_str(&st[i].fentry, buf1, sizeof(buf1)),
+			       hook_sides(skel, hooks[i].func, true), result_str(&st[i].kprobe, buf2, sizeof(buf2)));
+		else
+			printf("%-28s %-10s %-4s %-16s %s\n", hooks[i].func, hook_role_name(hooks[i].role),
+			       "yes", result_str(&st[i].fentry, buf1, sizeof(buf1)),
+			       result_str(&st[i].kprobe, buf2, sizeof(buf2)));
+	}
+	if (check_hooks) {
+		ok = skel && env.vmlinux_btf && present && either_ok == present;
+		gupwatch_bpf__destroy(skel);
+		probe_env_free(&env);
+		return ok ? 0 : 1;
 	}
 	printf("\n");
 

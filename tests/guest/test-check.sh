@@ -40,4 +40,18 @@ else
 	want_verdict="verdict: live tracing works: $k of $n hooks use the kprobe fallback"
 fi
 [ "$(echo "$out" | tail -n 1)" = "$want_verdict" ] || fail "verdict: want '$want_verdict'"
+
+# --hooks (make bench derives its bpftrace probes from it): the same hooks, one
+# line each, the sides gupwatch's programs take, the table's results.
+hk=$(gupwatch check --hooks 2>&1); rc=$?
+echo "$hk"
+[ $rc -eq 0 ] || fail "check --hooks: exit $rc"
+[ "$(echo "$hk" | awk '{ print $1 }' | sort | tr '\n' ' ')" = "$want" ] || fail "check --hooks lists other hooks"
+echo "$hk" | awk 'NF != 6 || $3 !~ /^(entry|exit|entry\+exit)$/ || $5 !~ /^(entry|exit|entry\+exit)$/ { bad = 1 }
+	END { exit bad }' || fail "check --hooks: malformed line"
+for h in $expect; do
+	t=$(echo "$out" | awk -v h="$h" '$1 == h { print $4, $5 }')
+	l=$(echo "$hk" | awk -v h="$h" '$1 == h { print $4, $6 }')
+	[ "$t" = "$l" ] || fail "$h: --hooks says '$l', the table '$t'"
+done
 echo "ok: $n hooks attach; kprobe fallback needed for: ${no_fentry:-none}"

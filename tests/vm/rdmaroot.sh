@@ -11,24 +11,19 @@
 # offline, a tree already built is reused. Exit 0 ok, 1 error.
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
-cache=$root/.cache/rdma
+# shellcheck source=tests/vm/debroot.sh
+. "$(dirname "$0")/debroot.sh"
+debroot_init rdma
 out=$cache/root
 pkgs="ibverbs-utils libibverbs1 ibverbs-providers libnl-3-200 libnl-route-3-200 iproute2 libibverbs-dev"
 bins="usr/bin/ibv_rc_pingpong usr/bin/ibv_devinfo usr/bin/ibv_devices usr/bin/rdma"
 
-say() { echo "rdmaroot.sh: $*" >&2; }
-mkdir -p "$cache/debs"
-[ -e "$root/.cache/.gitignore" ] || printf '*\n' >"$root/.cache/.gitignore"
 if [ -e "$out/.done" ] && [ "$out/.done" -nt "$root/tests/vm/rdma/mrprobe.c" ]; then
     echo "$out"
     exit 0
 fi
 # shellcheck disable=SC2086
-if ! (cd "$cache/debs" && apt-get -q -o APT::Sandbox::User=root download $pkgs >&2); then
-    say "apt-get download failed (offline? run 'apt-get update')"
-    exit 1
-fi
+debroot_download $pkgs
 tmp=$(mktemp -d "$cache/.unpack.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 for d in "$cache"/debs/*.deb; do dpkg-deb -x "$d" "$tmp/x"; done
@@ -49,11 +44,8 @@ cp "$prov" "$r/usr/lib/x86_64-linux-gnu/libibverbs/"
 cp "$x/etc/libibverbs.d/rxe.driver" "$r/etc/libibverbs.d/"
 objs="$objs $prov"
 # Shared libraries: from the unpacked packages first, the rest (libc, libmnl, ...) from the host.
-for o in $objs; do
-    LD_LIBRARY_PATH=$libdirs ldd "$o" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
-done | sort -u | while read -r l; do
-    cp -L "$l" "$r/lib/x86_64-linux-gnu/${l##*/}"
-done
+# shellcheck disable=SC2086
+debroot_libs "$r/lib/x86_64-linux-gnu" "$libdirs" $objs
 cp -L /lib64/ld-linux-x86-64.so.2 "$r/lib64/"
 ${CC:-gcc} -O1 -Wall -o "$r/usr/bin/mrprobe" "$root/tests/vm/rdma/mrprobe.c" -I"$x/usr/include" \
     -L"$r/lib/x86_64-linux-gnu" -l:libibverbs.so.1 -Wl,--allow-shlib-undefined

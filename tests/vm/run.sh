@@ -12,6 +12,8 @@
 #   env GW_GUEST_DIR: guest scripts directory (default tests/guest)
 #   env GW_QEMU_ACCEL: QEMU -accel value (default tcg,thread=single); GW_QEMU_SMP
 #   (default 2); GW_QEMU_OPTS: more QEMU options (make bench: -icount ...)
+#   env GW_DISK: a raw disk image attached as an NVMe disk (/dev/nvme0n1 in the guest),
+#   writes discarded (snapshot=on); make bench: tests/vm/bpftraceroot.sh's bpftrace image
 #
 # Serial logs: .cache/vm/logs/<kver>.log. Results: .cache/vm/results.txt, one line per
 # test "<PASS|FAIL|SKIP> <kver> <test>" (pseudo-test "_kernel" fails when the kernel
@@ -42,6 +44,13 @@ while [ $# -gt 0 ]; do
     esac
 done
 tests=${tests//,/ }
+disk=()
+if [ -n "${GW_DISK:-}" ]; then
+    [ -f "$GW_DISK" ] || { echo "run.sh: GW_DISK: no $GW_DISK" >&2; exit 2; }
+    # shellcheck disable=SC2054 # commas: QEMU option syntax
+    disk=(-drive "file=$GW_DISK,if=none,id=gwdisk,format=raw,snapshot=on"
+        -device nvme,drive=gwdisk,serial=gwdisk)
+fi
 if [ -n "$run" ] && [ ! -f "$guest/$run" ]; then
     echo "run.sh: no $guest/$run" >&2
     exit 2
@@ -90,7 +99,7 @@ boot() {
     # shellcheck disable=SC2086 # GW_QEMU_OPTS: extra options, split on spaces
     timeout -k 10 "$boot_tmo" qemu-system-x86_64 -machine q35 -cpu max -m 2048 \
         -smp "${GW_QEMU_SMP:-2}" -accel ${GW_QEMU_ACCEL:-tcg,thread=single} ${GW_QEMU_OPTS:-} \
-        -nographic -nodefaults -no-reboot \
+        -nographic -nodefaults -no-reboot "${disk[@]}" \
         -chardev "file,id=ser0,path=$3,append=on" -serial chardev:ser0 \
         -kernel "$1/vmlinuz" -initrd "$2" -append "$4" </dev/null &
     qpid=$!

@@ -82,6 +82,15 @@ void out_phase(const char *phase)
 	out_end();
 }
 
+void out_loop(long repeat, double ms, double cpu)
+{
+	out_begin("phase", "loop");
+	out_kv("repeat", "%ld", repeat);
+	out_kv("loop_ms", "%.3f", ms);
+	out_kv("loop_cpu_ms", "%.3f", cpu);
+	out_end();
+}
+
 void die_msg(const char *what, const char *msg)
 {
 	int e = errno;
@@ -668,12 +677,22 @@ void sleep_ms(long ms)
 		;
 }
 
-double now_ms(void)
+static double clock_ms(clockid_t clk)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clk, &ts);
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+double now_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
+}
+
+double cpu_ms(void)
+{
+	return clock_ms(CLOCK_THREAD_CPUTIME_ID);
 }
 
 const char *kernel_release(void)

@@ -21,8 +21,10 @@
  *   --pin-page K     thp-file: the 4 KiB subpage we pin (default 0)
  *   --write-page J   thp-file: the subpage the target writes during the pin (default 1)
  *   --children C     shared-cow: children sharing the pages (default 1100)
- *   --repeat N       pvm-read/-write with --no-hold: the syscall N times, a
- *                    pin storm for make bench (syscall_ms in the after phase)
+ *   --repeat N       with --no-hold, for make bench: pvm-read/-write: the
+ *                    syscall N times, a pin storm (syscall_ms in the after
+ *                    phase); odirect-*: the I/O N times, iouring-reg:
+ *                    REGISTER + UNREGISTER N times (phase=loop loop_ms=)
  *   --write-when PATH  file-stale, pindrv-stale: with the pin held, wait until PATH exists
  *                    before the target writes (a tracer can start after the pin)
  *   --fast           pindrv-*: pin with pin_user_pages_fast() (GUP-fast)

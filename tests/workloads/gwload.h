@@ -40,7 +40,8 @@ struct opts {
 	enum mem_kind mem;
 	long hold_ms;		/* how long the pin / reference is held */
 	int no_hold;		/* break the workload: release before the hold sample */
-	long repeat;		/* pvm-* --no-hold: how many times the syscall runs */
+	long repeat;		/* --no-hold: how many times pvm-*'s syscall, odirect-*'s I/O,
+				 * iouring-reg's REGISTER + UNREGISTER runs */
 	const char *write_when;	/* file-stale: with the pin held, the target writes once this exists */
 	const char *dev;	/* odirect-*: block device (or file) */
 	const char *file;	/* file-stale, pindrv-stale, cross-mm, thp-file: backing file */
@@ -66,6 +67,9 @@ void out_end(void);
 void out_pins(void);
 /* One complete phase line with just the pin counters. */
 void out_phase(const char *phase);
+/* --repeat's record: phase=loop repeat=N loop_ms=MS loop_cpu_ms=MS (the whole
+ * loop: elapsed, and this thread's CPU time, which leaves out idle waits). */
+void out_loop(long repeat, double ms, double cpu);
 /* Print error=<what> errno=.. msg=.. and exit(1). */
 void die(const char *what) __attribute__((noreturn));
 void die_msg(const char *what, const char *msg) __attribute__((noreturn));
@@ -174,6 +178,7 @@ void target_quit(struct target *t);
 /* ---- misc ------------------------------------------------------------ */
 void sleep_ms(long ms);
 double now_ms(void);
+double cpu_ms(void);		/* CPU time of the calling thread */
 const char *kernel_release(void);
 
 /* ---- workloads ------------------------------------------------------- */

@@ -11,6 +11,11 @@
  *   phase=after      acquired= released= outstanding=   after UNREGISTER returned
  *   (huge = 4 KiB pages of the buffer that kpageflags shows as THP/hugetlb)
  *   --no-hold: UNREGISTER right after REGISTER, before phase=registered.
+ *   --no-hold --repeat N (N > 1): REGISTER + UNREGISTER N times (make bench),
+ *   the phases count all of them, then
+ *   phase=loop repeat=N loop_ms=MS loop_cpu_ms=MS   all N REGISTER + UNREGISTER
+ *                 pairs (6.1's UNREGISTER waits ~12 ms for an RCU grace period:
+ *                 loop_cpu_ms leaves that out)
  *
  * pin-fork: as above, then fork while the pin is held (FACTS §4.5: fork
  * copies maybe-pinned anon pages for the child eagerly), then the parent
@@ -83,6 +88,8 @@ int wl_iouring_reg(const struct opts *o)
 {
 	size_t len;
 	char *buf = buf_map(o, &len);
+	long repeat = o->no_hold && o->repeat > 1 ? o->repeat : 1, i;
+	double t0, t1, c0, c1;
 	int ring;
 
 	buf_fill(buf, len, 'a');
@@ -90,15 +97,23 @@ int wl_iouring_reg(const struct opts *o)
 	ring = uring_setup();
 
 	pins_baseline();
-	uring_register(ring, buf, len);
-	if (o->no_hold)
-		uring_unregister(ring);
+	t0 = now_ms();
+	c0 = cpu_ms();
+	for (i = 0; i < repeat; i++) {
+		uring_register(ring, buf, len);
+		if (o->no_hold)
+			uring_unregister(ring);
+	}
+	c1 = cpu_ms();
+	t1 = now_ms();
 	out_phase("registered");
 	sleep_ms(o->hold_ms);
 	out_phase("hold");
 	if (!o->no_hold)
 		uring_unregister(ring);
 	out_phase("after");
+	if (repeat > 1)
+		out_loop(repeat, t1 - t0, c1 - c0);
 	close(ring);
 	return 0;
 }

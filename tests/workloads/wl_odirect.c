@@ -17,6 +17,9 @@
  *   phase=after acquired= released= outstanding= io_ms=MS bytes=B
  *               io_ms: duration of the pwrite/pread
  *   --no-hold: the hold sample is taken after the I/O returned (in_io=0).
+ *   --no-hold --repeat N (N > 1): the I/O N times (make bench: IOPS); hold
+ *   and after describe the last one, then
+ *   phase=loop repeat=N loop_ms=MS loop_cpu_ms=MS   all N I/Os
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -58,8 +61,9 @@ static int odirect(const struct opts *o, int write)
 	size_t len;
 	char *buf = buf_map(o, &len);
 	pthread_t thr;
+	long repeat = o->no_hold && o->repeat > 1 ? o->repeat : 1, i;
 	ssize_t n;
-	double t1;
+	double t1, c0, c1;
 	int fd;
 
 	if (!o->dev)
@@ -83,10 +87,10 @@ static int odirect(const struct opts *o, int write)
 	c.t0 = now_ms();
 	if (!o->no_hold && pthread_create(&thr, NULL, helper, &c))
 		die("pthread_create");
-	if (write)
-		n = pwrite(fd, buf, len, 0);
-	else
-		n = pread(fd, buf, len, 0);
+	c0 = cpu_ms();
+	for (i = 0, n = (ssize_t)len; i < repeat && n == (ssize_t)len; i++)
+		n = write ? pwrite(fd, buf, len, 0) : pread(fd, buf, len, 0);
+	c1 = cpu_ms();
 	c.done = 1;
 	t1 = now_ms();
 	if (n != (ssize_t)len)
@@ -100,6 +104,8 @@ static int odirect(const struct opts *o, int write)
 	out_kv("io_ms", "%.1f", t1 - c.t0);
 	out_kv("bytes", "%zd", n);
 	out_end();
+	if (repeat > 1)
+		out_loop(repeat, t1 - c.t0, c1 - c0);
 	close(fd);
 	return 0;
 }
