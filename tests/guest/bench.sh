@@ -71,6 +71,22 @@ measure() {
 
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 
+# FOLL_PIN references taken and dropped so far, system-wide (the kernel's count).
+vmstat_pins() {
+	echo 1 >/proc/sys/vm/stat_refresh
+	awk '/^nr_foll_pin_(acquired|released) / { n += $2 } END { print n + 0 }' /proc/vmstat
+}
+
+# seen CONFIG TOOL-COUNT PINS-BEFORE: a configuration whose hooks did not see the
+# session's pins measured nothing (under -icount, 6.1 has run later sessions'
+# hooks dead: QEMU, not the kernel); its cells are dropped, and it says so.
+seen() {
+	want=$(($(vmstat_pins) - $3))
+	[ "${2:-0}" -ge "$want" ] && return 0
+	echo "$1: INVALID, its hooks saw ${2:-0} of $want pin and unpin references" >>$B/lost
+	rm -f "$B/$1".*
+}
+
 # started PID FILE REGEX: wait until FILE has a line matching REGEX (0) or PID is gone (1).
 started() {
 	until grep -qs "$3" "$2"; do
@@ -86,11 +102,15 @@ with_gupwatch() { # CONFIG ARGS...
 	gupwatch "$@" >$B/gw.out 2>$B/gw.err &
 	gw=$!
 	started $gw $B/gw.err '^gupwatch: tracing' || return 1
+	before=$(vmstat_pins)
 	measure "$cfg"
 	kill -INT $gw
 	wait $gw
+	[ ! -e $B/gw.data ] || gupwatch report -i $B/gw.data >$B/gw.out
 	lost=$(awk '/events lost|hook runs skipped/ && $NF != 0 { printf "%s%s", sep, $0; sep = "; " }' $B/gw.out)
 	echo "$cfg: ${lost:-nothing lost or skipped}" >>$B/lost
+	seen "$cfg" "$(awk '$1 == "pin" && $2 == "refs" { p = $3 } $1 == "unpin" && $2 == "refs" { u = $3 }
+		END { print p + u }' $B/gw.out)" "$before"
 	rm -f $B/gw.data
 }
 
@@ -114,9 +134,11 @@ with_bpftrace() { # CONFIG MODE
 	bt=$!
 	# BEGIN runs once every probe is attached (LLVM under TCG takes a while)
 	started $bt $B/bt.out '^ready' || return 1
+	before=$(vmstat_pins)
 	measure "$1"
 	kill -INT $bt
 	wait $bt
+	seen "$1" "$(awk -F': ' '/^@.*(try_grab|gup_put_folio)/ { n += $2 } END { print n + 0 }' $B/bt.out)" "$before"
 	echo "$1: $(grep -c '^@' $B/bt.out) probes counted $(awk -F': ' '/^@/ { n += $2 } END { print n + 0 }' $B/bt.out) hook runs:" \
 		"$probes" >>$B/probes
 }
