@@ -151,15 +151,26 @@ static __always_inline int count(enum gw_counter c, __u64 n)
 	return 0;
 }
 
+/* __per_cpu_offset[cpu], read once per CPU: the unpin path then reads only the count. */
+#define CPU_BASE_SLOTS 1024
+static __u64 cpu_bases[CPU_BASE_SLOTS];
+
 static __always_inline bool in_interrupt_ctx(void)
 {
+	__u32 cpu = bpf_get_smp_processor_id();
 	__u64 cpu_base = 0, addr;
 	int pc = 0;
 
 	if (!&__per_cpu_offset)
 		return false;
-	bpf_probe_read_kernel(&cpu_base, sizeof(cpu_base),
-			      (char *)&__per_cpu_offset + bpf_get_smp_processor_id() * sizeof(__u64));
+	if (cpu < CPU_BASE_SLOTS)
+		cpu_base = cpu_bases[cpu];
+	if (!cpu_base) {
+		bpf_probe_read_kernel(&cpu_base, sizeof(cpu_base),
+				      (char *)&__per_cpu_offset + cpu * sizeof(__u64));
+		if (cpu < CPU_BASE_SLOTS)
+			cpu_bases[cpu] = cpu_base;
+	}
 	if (bpf_core_type_exists(struct pcpu_hot) && &pcpu_hot)
 		addr = cpu_base + (__u64)&pcpu_hot + bpf_core_field_offset(struct pcpu_hot, preempt_count);
 	else if (&__preempt_count)
@@ -177,31 +188,47 @@ static __always_inline void task_update(void *map, __u32 tid, const void *val)
 		count(GW_CNT_MAP_FULL, 1);
 }
 
+/*
+ * Reading kernel memory: fentry/fexit programs get BTF-typed arguments that
+ * the verifier lets us load from directly (a plain load; a fault is caught by
+ * an exception table entry), kprobes get numbers that need
+ * bpf_probe_read_kernel(), a helper call of ~100 instructions. Every handler
+ * takes `bool btf`, a constant in each program, so clang keeps one of the two.
+ * Pointers computed from numbers (a PFN's page, a tail page's folio) are
+ * always read with BPF_CORE_READ.
+ */
+#define RD(btf, ptr, field) ((btf) ? (ptr)->field : BPF_CORE_READ(ptr, field))
+
+/* bpf_get_current_task_btf() (5.11): a trusted task, read directly in both modes. */
 static __always_inline __u64 current_mm(void)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-
-	return (__u64)BPF_CORE_READ(task, mm);
+	return (__u64)bpf_get_current_task_btf()->mm;
 }
 
-/* fentry arguments are typed pointers the verifier does no arithmetic on: take their value. */
-static __always_inline __u64 ptr_value(const void *ptr)
+/*
+ * A BTF pointer is a value the verifier allows no arithmetic on. Stored into
+ * the ring buffer record and loaded back, it is a plain number: cheaper than
+ * laundering it through bpf_probe_read_kernel().
+ */
+static __always_inline __u64 stored_value(__u64 *slot, const void *ptr)
 {
-	__u64 v = 0;
-
-	bpf_probe_read_kernel(&v, sizeof(v), &ptr);
-	return v;
+	*slot = (__u64)ptr;
+	return *(volatile __u64 *)slot;
 }
 
-static __always_inline __u64 page_to_pfn(const void *page)
+static __always_inline __u64 addr_to_pfn(__u64 addr)
 {
-	__u64 addr = ptr_value(page);
-
 	if (!vmemmap && &vmemmap_base)
 		bpf_probe_read_kernel(&vmemmap, sizeof(vmemmap), &vmemmap_base);
 	if (!vmemmap || !addr)
 		return 0;
 	return (addr - vmemmap) / bpf_core_type_size(struct page);
+}
+
+/* The PFN of a page given as a BTF pointer, computed in the event's slot for it. */
+static __always_inline void store_pfn(__u64 *slot, const void *page)
+{
+	*slot = addr_to_pfn(stored_value(slot, page));
 }
 
 static __always_inline struct page *pfn_to_page(__u64 pfn)
@@ -211,45 +238,58 @@ static __always_inline struct page *pfn_to_page(__u64 pfn)
 	return vmemmap ? (struct page *)(vmemmap + pfn * bpf_core_type_size(struct page)) : NULL;
 }
 
+/*
+ * compound_head of a page: bit 0 set on a tail page, the rest is its head's
+ * address. Always read with a helper: in a union with lru.next, a direct load
+ * of it is typed as a pointer by the verifier (6.1).
+ */
+static __always_inline unsigned long page_head(struct page *page)
+{
+	return BPF_CORE_READ(page, compound_head);
+}
+
 static __always_inline struct folio *page_folio_of(struct page *page)
 {
-	unsigned long head = BPF_CORE_READ(page, compound_head);
+	unsigned long head = page_head(page);
 
 	return head & 1 ? (struct folio *)(head - 1) : (struct folio *)page;
 }
 
 /* The flags word is the first word of struct page on every kernel (its type changed in 6.18). */
-static __always_inline unsigned long folio_flags(struct folio *folio)
+static __always_inline unsigned long folio_flags(bool btf, struct folio *folio)
 {
 	unsigned long flags = 0;
 
+	if (btf)
+		return *(unsigned long *)folio;
 	bpf_probe_read_kernel(&flags, sizeof(flags), folio);
 	return flags;
 }
 
-static __always_inline bool folio_test(struct folio *folio, int bit)
+static __always_inline bool flags_large(unsigned long flags)
 {
-	return folio_flags(folio) & (1UL << bit);
+	return flags & (1UL << bpf_core_enum_value(enum pageflags, PG_head));
+}
+
+/* The shared zero page is PG_reserved: GUP "succeeds" on it without taking a pin. */
+static __always_inline bool flags_zero_or_reserved(unsigned long flags)
+{
+	return flags & (1UL << bpf_core_enum_value(enum pageflags, PG_reserved));
 }
 
 static __always_inline bool folio_is_large(struct folio *folio)
 {
-	return folio_test(folio, bpf_core_enum_value(enum pageflags, PG_head));
-}
-
-/* The shared zero page is PG_reserved: GUP "succeeds" on it without taking a pin. */
-static __always_inline bool folio_is_zero_or_reserved(struct folio *folio)
-{
-	return folio_test(folio, bpf_core_enum_value(enum pageflags, PG_reserved));
+	return flags_large(folio_flags(false, folio));
 }
 
 struct folio___v618 {
 	unsigned int _nr_pages;
 } __attribute__((preserve_access_index));
 
-static __always_inline __u32 folio_nr_pages_of(struct folio *folio)
+/* Pages in a folio whose flags word is known (a large folio's count is read: rare). */
+static __always_inline __u32 folio_nr_pages_of(struct folio *folio, unsigned long flags)
 {
-	if (!folio_is_large(folio))
+	if (!flags_large(flags))
 		return 1;
 	if (bpf_core_field_exists(folio->_folio_nr_pages))
 		return BPF_CORE_READ(folio, _folio_nr_pages);
@@ -289,14 +329,11 @@ static __always_inline struct gw_event *event_reserve(void *ctx, enum gw_event_t
 		return NULL;
 	}
 	e->type = type;
-	e->cpu = bpf_get_smp_processor_id();
 	e->ts_ns = bpf_ktime_get_ns();
 	e->task.pid = id >> 32;
 	e->task.tid = (__u32)id;
-	e->task.cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(e->task.comm, sizeof(e->task.comm));
 	e->in_irq = unpin && in_interrupt_ctx();
-	e->_pad = 0;
 	e->kstack_id = -1;
 	e->ustack_id = -1;
 	if (stacks) {
@@ -405,39 +442,33 @@ static __always_inline void pin_place(int refs, __u64 *mm, __u64 *address)
 	}
 }
 
+/*
+ * A pin event. Its PFN is page's, the first pinned subpage, when the kernel
+ * passed it; given only the folio (6.12's slow path), a large folio's subpage
+ * follows from the address where the folio is mapped naturally aligned, as
+ * PMD-mapped THPs always are (doc/kernel.md). flags: the folio's flags word.
+ */
 static __always_inline void emit_pin(void *ctx, enum gw_event_type type, struct folio *folio,
-				     __u64 pfn, __u64 mm, __u64 address, __u32 refs, __u32 flags,
-				     __u32 gup_flags)
+				     unsigned long flags, struct page *page, __u64 mm, __u64 address,
+				     __u32 refs, __u32 pin_flags, __u32 gup_flags)
 {
-	struct gw_event *e;
+	struct gw_event *e = event_reserve(ctx, type);
+	__u32 nr;
 
-	e = event_reserve(ctx, type);
 	if (!e)
 		return;
-	e->pin.folio = (__u64)folio;
-	e->pin.pfn = pfn;
+	nr = folio_nr_pages_of(folio, flags);
+	e->pin.pfn = addr_to_pfn(stored_value(&e->pin.folio, folio)) +
+		     (nr > 1 && address ? (address >> PAGE_SHIFT) & (nr - 1) : 0);
+	if (page)
+		store_pfn(&e->pin.pfn, page);
 	e->pin.mm = mm;
 	e->pin.address = address;
 	e->pin.refs = refs;
-	e->pin.flags = flags;
+	e->pin.flags = pin_flags;
 	e->pin.gup_flags = gup_flags;
-	e->pin.nr_pages = folio_nr_pages_of(folio);
+	e->pin.nr_pages = nr;
 	event_submit(e);
-}
-
-/*
- * The first pinned page's PFN. Given only the folio (6.12's slow path), a
- * large folio's subpage follows from the address where the folio is mapped
- * naturally aligned, as PMD-mapped THPs always are (doc/kernel.md).
- */
-static __always_inline __u64 pinned_pfn(struct folio *folio, struct page *page, __u64 address)
-{
-	__u32 nr;
-
-	if (page)
-		return page_to_pfn(page);
-	nr = folio_nr_pages_of(folio);
-	return page_to_pfn(folio) + (nr > 1 && address ? (address >> PAGE_SHIFT) & (nr - 1) : 0);
 }
 
 /*
@@ -447,62 +478,77 @@ static __always_inline __u64 pinned_pfn(struct folio *folio, struct page *page, 
  * the process's first write maps a new page, which 6.1 allows (6.12 unshares
  * first: gup_must_unshare() is true for it).
  */
-static __always_inline int on_grab(void *ctx, struct folio *folio, struct page *page,
+static __always_inline int on_grab(void *ctx, bool btf, struct folio *folio, struct page *page,
 				   int refs, __u32 gup_flags, bool fast)
 {
+	enum gw_event_type type = GW_EV_ZERO_PIN;
+	unsigned long flags;
 	__u64 mm, address;
-	enum gw_event_type type;
 
 	if (refs <= 0)
 		return 0;
-	if (gup_flags & foll_pin)
-		type = GW_EV_PIN;
-	else if (trace_get && (gup_flags & foll_get))
-		type = GW_EV_GET;
-	else
+	if (!(gup_flags & foll_pin) && !(trace_get && (gup_flags & foll_get)))
 		return 0;
 	pin_place(refs, &mm, &address); /* the cursor moves past the zero page too */
-	if (folio_is_zero_or_reserved(folio)) {
-		if (type == GW_EV_PIN && (gup_flags & foll_longterm) && !(gup_flags & foll_write))
-			emit_pin(ctx, GW_EV_ZERO_PIN, folio, pinned_pfn(folio, page, address), mm,
-				 address, refs, pin_flags(gup_flags, fast), gup_flags);
+	flags = folio_flags(btf, folio);
+	if (!flags_zero_or_reserved(flags)) {
+		type = gup_flags & foll_pin ? GW_EV_PIN : GW_EV_GET;
+		if (type == GW_EV_PIN)
+			count(GW_CNT_PIN_REFS, refs);
+	} else if (!(gup_flags & foll_pin) || !(gup_flags & foll_longterm) || (gup_flags & foll_write))
 		return 0;
-	}
-	if (type == GW_EV_PIN)
-		count(GW_CNT_PIN_REFS, refs);
-	emit_pin(ctx, type, folio, pinned_pfn(folio, page, address), mm, address, refs,
-		 pin_flags(gup_flags, fast), gup_flags);
+	emit_pin(ctx, type, folio, flags, page, mm, address, refs, pin_flags(gup_flags, fast), gup_flags);
 	return 0;
+}
+
+/* 6.1's slow path grabs a page: its folio is a BTF pointer only if it is not a tail page. */
+static __always_inline int on_grab_page(void *ctx, bool btf, struct page *page, __u32 gup_flags)
+{
+	unsigned long head = page_head(page);
+
+	if (head & 1)
+		return on_grab(ctx, false, (struct folio *)(head - 1), page, 1, gup_flags, false);
+	return on_grab(ctx, btf, (struct folio *)page, page, 1, gup_flags, false);
 }
 
 /* 6.12+ legacy direct I/O adds a pin to a pinned folio: not in nr_foll_pin_acquired. */
-static __always_inline int on_add_pin(void *ctx, struct folio *folio)
+static __always_inline int on_add_pin(void *ctx, bool btf, struct folio *folio)
 {
-	if (!folio_is_zero_or_reserved(folio))
-		emit_pin(ctx, GW_EV_PIN, folio, page_to_pfn(folio), 0, 0, 1, GW_PIN_ADDED, foll_pin);
+	unsigned long flags = folio_flags(btf, folio);
+
+	if (!flags_zero_or_reserved(flags))
+		emit_pin(ctx, GW_EV_PIN, folio, flags, NULL, 0, 0, 1, GW_PIN_ADDED, foll_pin);
 	return 0;
 }
 
-static __always_inline int on_put(void *ctx, struct folio *folio, int refs, __u32 gup_flags)
+static __always_inline int on_put(void *ctx, bool btf, struct folio *folio, int refs, __u32 gup_flags)
 {
-	if (!(gup_flags & foll_pin) || refs <= 0 || folio_is_zero_or_reserved(folio))
+	unsigned long flags;
+
+	if (!(gup_flags & foll_pin) || refs <= 0)
+		return 0;
+	flags = folio_flags(btf, folio);
+	if (flags_zero_or_reserved(flags))
 		return 0;
 	count(GW_CNT_UNPIN_REFS, refs);
-	emit_pin(ctx, GW_EV_UNPIN, folio, page_to_pfn(folio), 0, 0, refs,
+	emit_pin(ctx, GW_EV_UNPIN, folio, flags, NULL, 0, 0, refs,
 		 in_gup_fast() ? GW_UNPIN_GUP_UNDO : 0, gup_flags);
 	return 0;
 }
 
 /*
  * One handler, attachable both ways: fentry/fexit and kprobe/kretprobe get the
- * same typed arguments from BPF_PROG / BPF_KPROBE. VARIANT is "" or a
- * prototype suffix "__<nargs>_<type of the first argument>" (see attach.c).
+ * same typed arguments from BPF_PROG / BPF_KPROBE, and BTF_ARGS says which
+ * kind they are (see RD). VARIANT is "" or a prototype suffix
+ * "__<nargs>_<type of the first argument>" (see attach.c).
  */
 #define ENTRY_HOOK(func, variant, call, ...)                                        \
 	SEC("fentry/" #func)                                                        \
-	int BPF_PROG(fentry_##func##variant, ##__VA_ARGS__) { return call; }        \
+	int BPF_PROG(fentry_##func##variant, ##__VA_ARGS__)                         \
+	{ const bool BTF_ARGS __attribute__((unused)) = true; return call; }        \
 	SEC("kprobe/" #func)                                                        \
-	int BPF_KPROBE(kprobe_##func##variant, ##__VA_ARGS__) { return call; }
+	int BPF_KPROBE(kprobe_##func##variant, ##__VA_ARGS__)                       \
+	{ const bool BTF_ARGS __attribute__((unused)) = false; return call; }
 
 #define EXIT_HOOK(func, call)                                                       \
 	SEC("fexit/" #func)                                                         \
@@ -517,21 +563,21 @@ SEC("fexit/try_grab_folio")
 int BPF_PROG(fexit_try_grab_folio__3_page, struct page *page, int refs, unsigned int flags,
 	     struct folio *ret)
 {
-	return ret ? on_grab(ctx, ret, page, refs, flags, in_gup_fast()) : 0;
+	return ret ? on_grab(ctx, true, ret, page, refs, flags, in_gup_fast()) : 0;
 }
 
 /* 6.12+: slow path */
 SEC("fexit/try_grab_folio")
 int BPF_PROG(fexit_try_grab_folio__3_folio, struct folio *folio, int refs, unsigned int flags, int ret)
 {
-	return ret == 0 ? on_grab(ctx, folio, NULL, refs, flags, false) : 0;
+	return ret == 0 ? on_grab(ctx, true, folio, NULL, refs, flags, false) : 0;
 }
 
 /* 6.1: slow path, one reference */
 SEC("fexit/try_grab_page")
 int BPF_PROG(fexit_try_grab_page, struct page *page, unsigned int flags, bool ret)
 {
-	return ret ? on_grab(ctx, page_folio_of(page), page, 1, flags, false) : 0;
+	return ret ? on_grab_page(ctx, true, page, flags) : 0;
 }
 
 /* 6.12+: GUP-fast */
@@ -539,11 +585,11 @@ SEC("fexit/try_grab_folio_fast")
 int BPF_PROG(fexit_try_grab_folio_fast, struct page *page, int refs, unsigned int flags,
 	     struct folio *ret)
 {
-	return ret ? on_grab(ctx, ret, page, refs, flags, true) : 0;
+	return ret ? on_grab(ctx, true, ret, page, refs, flags, true) : 0;
 }
 
 /* 6.12+: legacy direct-io adds a pin to an already pinned folio (no vmstat ACQUIRED update) */
-ENTRY_HOOK(folio_add_pin, , on_add_pin(ctx, folio), struct folio *folio)
+ENTRY_HOOK(folio_add_pin, , on_add_pin(ctx, BTF_ARGS, folio), struct folio *folio)
 
 /* ---- pins: kprobe mode (arguments saved at entry for the return probe) ---- */
 
@@ -580,7 +626,7 @@ int BPF_KRETPROBE(kretprobe_try_grab_folio__3_page, struct folio *ret)
 {
 	struct grab_args a;
 
-	return take_args(&a) && ret ? on_grab(ctx, ret, a.ptr, a.refs, a.flags, in_gup_fast()) : 0;
+	return take_args(&a) && ret ? on_grab(ctx, false, ret, a.ptr, a.refs, a.flags, in_gup_fast()) : 0;
 }
 
 SEC("kretprobe/try_grab_folio")
@@ -588,7 +634,7 @@ int BPF_KRETPROBE(kretprobe_try_grab_folio__3_folio, int ret)
 {
 	struct grab_args a;
 
-	return take_args(&a) && ret == 0 ? on_grab(ctx, a.ptr, NULL, a.refs, a.flags, false) : 0;
+	return take_args(&a) && ret == 0 ? on_grab(ctx, false, a.ptr, NULL, a.refs, a.flags, false) : 0;
 }
 
 SEC("kprobe/try_grab_page")
@@ -602,7 +648,7 @@ int BPF_KRETPROBE(kretprobe_try_grab_page, bool ret)
 {
 	struct grab_args a;
 
-	return take_args(&a) && ret ? on_grab(ctx, page_folio_of(a.ptr), a.ptr, 1, a.flags, false) : 0;
+	return take_args(&a) && ret ? on_grab_page(ctx, false, a.ptr, a.flags) : 0;
 }
 
 SEC("kprobe/try_grab_folio_fast")
@@ -616,12 +662,12 @@ int BPF_KRETPROBE(kretprobe_try_grab_folio_fast, struct folio *ret)
 {
 	struct grab_args a;
 
-	return take_args(&a) && ret ? on_grab(ctx, ret, a.ptr, a.refs, a.flags, true) : 0;
+	return take_args(&a) && ret ? on_grab(ctx, false, ret, a.ptr, a.refs, a.flags, true) : 0;
 }
 
 /* ---- unpins: every FOLL_PIN release funnels into gup_put_folio on 6.1 and 6.12 ---- */
 
-ENTRY_HOOK(gup_put_folio, , on_put(ctx, folio, refs, flags),
+ENTRY_HOOK(gup_put_folio, , on_put(ctx, BTF_ARGS, folio, refs, flags),
 	   struct folio *folio, int refs, unsigned int flags)
 
 /* The GUP-fast calls (their slow-path fallback included): 6.1 and 6.12 names. */
@@ -658,9 +704,9 @@ static __always_inline int window_exit(void)
 	return 0;
 }
 
-static __always_inline __u64 vmf_mm(struct vm_fault *vmf)
+static __always_inline __u64 vmf_mm(bool btf, struct vm_fault *vmf)
 {
-	return (__u64)BPF_CORE_READ(vmf, vma, vm_mm);
+	return (__u64)(btf ? vmf->vma->vm_mm : BPF_CORE_READ(vmf, vma, vm_mm));
 }
 
 /* What the kernel's own state says before a copy: can the old page be pinned? */
@@ -697,23 +743,23 @@ static __always_inline __u64 pte_pfn(__u64 pte)
 }
 
 /* A write or unshare fault on a present, write-protected PTE. */
-static __always_inline int wp_enter(struct vm_fault *vmf)
+static __always_inline int wp_enter(bool btf, struct vm_fault *vmf)
 {
-	__u32 flags = BPF_CORE_READ(vmf, flags);
-	__u64 pte = BPF_CORE_READ(vmf, orig_pte.pte);
+	__u32 flags = RD(btf, vmf, flags);
+	__u64 pte = RD(btf, vmf, orig_pte.pte);
 	struct task_state st = { .window = WIN_WP, .fault_flags = flags, .vmf = vmf, .old_pte = pte };
 
 	count(GW_CNT_WP_FAULT, 1);
 	if (!(flags & bpf_core_enum_value(enum fault_flag, FAULT_FLAG_UNSHARE)) &&
 	    !page_maybe_pinned(pfn_to_page(pte_pfn(pte))))
 		return 0;
-	st.mm = vmf_mm(vmf);
-	st.address = BPF_CORE_READ(vmf, address);
+	st.mm = vmf_mm(btf, vmf);
+	st.address = RD(btf, vmf, address);
 	window_open(&st);
 	return 0;
 }
 
-ENTRY_HOOK(do_wp_page, , wp_enter(vmf), struct vm_fault *vmf)
+ENTRY_HOOK(do_wp_page, , wp_enter(BTF_ARGS, vmf), struct vm_fault *vmf)
 /* THP COW never copies a PMD (split, then the PTE path above): only counted. */
 ENTRY_HOOK(do_huge_pmd_wp_page, , count(GW_CNT_THP_WP_FAULT, 1), struct vm_fault *vmf)
 
@@ -723,28 +769,28 @@ ENTRY_HOOK(do_huge_pmd_wp_page, , count(GW_CNT_THP_WP_FAULT, 1), struct vm_fault
  * subpage of a THP) into vmf->cow_page, which finish_fault maps. It is how a
  * write lands on a page-cache THP whose PMD the write fault zapped.
  */
-static __always_inline int cow_fault_enter(struct vm_fault *vmf)
+static __always_inline int cow_fault_enter(bool btf, struct vm_fault *vmf)
 {
-	__u32 flags = BPF_CORE_READ(vmf, flags);
+	__u32 flags = RD(btf, vmf, flags);
 	struct task_state st = { .window = WIN_WP, .fault_flags = flags, .vmf = vmf,
 				 .kind = GW_WP_COW_FAULT };
 	struct page *old;
 
 	if (!(flags & bpf_core_enum_value(enum fault_flag, FAULT_FLAG_WRITE)) ||
-	    (BPF_CORE_READ(vmf, vma, vm_flags) & VM_SHARED))
+	    ((btf ? vmf->vma->vm_flags : BPF_CORE_READ(vmf, vma, vm_flags)) & VM_SHARED))
 		return 0;
-	old = BPF_CORE_READ(vmf, page);
+	old = RD(btf, vmf, page);
 	if (!page_maybe_pinned(old))
 		return 0;
-	st.mm = vmf_mm(vmf);
-	st.address = BPF_CORE_READ(vmf, address);
-	st.old_pte = BPF_CORE_READ(vmf, orig_pte.pte);
+	st.mm = vmf_mm(btf, vmf);
+	st.address = RD(btf, vmf, address);
+	st.old_pte = RD(btf, vmf, orig_pte.pte);
 	st.old_page = (__u64)old;
 	window_open(&st);
 	return 0;
 }
 
-ENTRY_HOOK(finish_fault, , cow_fault_enter(vmf), struct vm_fault *vmf)
+ENTRY_HOOK(finish_fault, , cow_fault_enter(BTF_ARGS, vmf), struct vm_fault *vmf)
 
 /* hugetlb_wp: three prototypes; remember the old PTE, hugetlb_wp clears it before mapping the copy. */
 static __always_inline int hugetlb_wp_enter(struct vm_fault *vmf, __u64 mm, __u64 address,
@@ -756,7 +802,7 @@ static __always_inline int hugetlb_wp_enter(struct vm_fault *vmf, __u64 mm, __u6
 	count(GW_CNT_WP_FAULT, 1);
 	if (vmf) {
 		old_pte = BPF_CORE_READ(vmf, orig_pte.pte);
-		mm = vmf_mm(vmf);
+		mm = vmf_mm(false, vmf);
 		address = BPF_CORE_READ(vmf, address);
 		fault_flags = BPF_CORE_READ(vmf, flags);
 		/* 6.12 hugetlb_no_page() calls it with orig_pte unset: the PTE is mapped by then */
@@ -799,30 +845,30 @@ struct mm_struct___v618 {
 } __attribute__((preserve_access_index));
 
 /* fork copies pages eagerly only for an mm that ever pinned (folio_needs_cow_for_dma) */
-static __always_inline bool mm_has_pinned(struct mm_struct *mm)
+static __always_inline bool mm_has_pinned(bool btf, struct mm_struct *mm)
 {
-	unsigned long flags = 0, off;
+	unsigned long flags;
 
 	if (bpf_core_field_exists(struct mm_struct___v618, flags))
-		off = bpf_core_field_offset(struct mm_struct___v618, flags);
+		flags = RD(btf, (struct mm_struct___v618 *)mm, flags.__mm_flags[0]);
 	else
-		off = bpf_core_field_offset(struct mm_struct, flags);
-	bpf_probe_read_kernel(&flags, sizeof(flags), (void *)(ptr_value(mm) + off));
+		flags = RD(btf, mm, flags);
 	return flags & (1UL << MMF_HAS_PINNED);
 }
 
-static __always_inline int fork_enter(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma)
+static __always_inline int fork_enter(bool btf, struct vm_area_struct *dst_vma,
+				      struct vm_area_struct *src_vma)
 {
 	struct task_state st = { .window = WIN_FORK };
 
-	if (!mm_has_pinned(BPF_CORE_READ(src_vma, vm_mm)))
+	if (!mm_has_pinned(btf, RD(btf, src_vma, vm_mm)))
 		return 0;
-	st.mm = (__u64)BPF_CORE_READ(dst_vma, vm_mm);
+	st.mm = (__u64)RD(btf, dst_vma, vm_mm);
 	window_open(&st);
 	return 0;
 }
 
-ENTRY_HOOK(copy_page_range, , fork_enter(dst_vma, src_vma),
+ENTRY_HOOK(copy_page_range, , fork_enter(BTF_ARGS, dst_vma, src_vma),
 	   struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma)
 EXIT_HOOK(copy_page_range, window_exit())
 
@@ -855,8 +901,8 @@ static __always_inline void emit_wp_copy(void *ctx, __u32 fault_flags, __u64 mm,
 	e->wp.address = address;
 	e->wp.mm = mm;
 	e->wp.old_folio = (__u64)old;
-	e->wp.old_pfn = page_to_pfn(old_page);
-	e->wp.new_pfn = page_to_pfn(new_folio);
+	e->wp.old_pfn = addr_to_pfn((__u64)old_page);
+	store_pfn(&e->wp.new_pfn, new_folio);
 	e->wp.flags = flags;
 	event_submit(e);
 }
@@ -870,7 +916,7 @@ static __always_inline void emit_fork_copy(void *ctx, struct folio *new_folio, _
 	if (!e)
 		return;
 	e->fork.address = address;
-	e->fork.new_pfn = page_to_pfn(new_folio);
+	store_pfn(&e->fork.new_pfn, new_folio);
 	e->fork.huge = huge;
 	e->fork._pad = 0;
 	event_submit(e);
@@ -909,6 +955,7 @@ static __always_inline int on_new_anon(void *ctx, struct folio *new_folio,
 	st = bpf_map_lookup_elem(&task_states, &tid);
 	if (!st)
 		return 0;
+	/* a number, not a BTF pointer: compared with the window's */
 	if (!window_matches(st, (__u64)BPF_CORE_READ(vma, vm_mm), address)) {
 		count(GW_CNT_WINDOW_STALE, 1);
 		window_close(tid);

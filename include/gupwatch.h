@@ -7,7 +7,7 @@
 #ifndef GUPWATCH_H
 #define GUPWATCH_H
 
-#define GW_EVENT_VERSION 2
+#define GW_EVENT_VERSION 3
 #define GW_COMM_LEN 16
 
 enum gw_event_type {
@@ -47,7 +47,6 @@ enum gw_event_type {
 struct gw_task {
 	__u32 pid;  /* tgid */
 	__u32 tid;
-	__u64 cgroup_id;
 	char comm[GW_COMM_LEN];
 };
 
@@ -84,13 +83,11 @@ struct gw_fork_copy {
 
 struct gw_event {
 	__u32 type;       /* enum gw_event_type */
-	__u32 cpu;
+	__u32 in_irq;     /* happened in interrupt context: task is whoever was running */
 	__u64 ts_ns;      /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 	struct gw_task task;
-	__u32 in_irq;     /* happened in interrupt context: task is whoever was running */
 	__s32 kstack_id;  /* stack map ids, < 0: not captured */
 	__s32 ustack_id;
-	__u32 _pad;
 	union {
 		struct gw_pin pin;           /* GW_EV_PIN, GW_EV_UNPIN, GW_EV_GET, GW_EV_ZERO_PIN */
 		struct gw_wp_copy wp;        /* GW_EV_WP_COPY */

@@ -78,7 +78,7 @@ static uint64_t fio_pfn[FIO_PAGES];
 
 static struct gw_task task(uint32_t pid, uint32_t tid, const char *comm)
 {
-	struct gw_task t = { .pid = pid, .tid = tid, .cgroup_id = 0x1234 + pid % 3 };
+	struct gw_task t = { .pid = pid, .tid = tid };
 
 	strncpy(t.comm, comm, GW_COMM_LEN - 1);
 	return t;
@@ -86,7 +86,6 @@ static struct gw_task task(uint32_t pid, uint32_t tid, const char *comm)
 
 static void put(struct gw_event *e)
 {
-	e->cpu = e->task.tid % 8;
 	if (rec_writer_event(&w, e)) {
 		fprintf(stderr, "gwgen: %s\n", strerror(w.err));
 		rec_writer_abort(&w);

@@ -16,7 +16,7 @@ trap 'rm -rf "$tmp"' EXIT
 rec=$tmp/replay.gw
 "$gen" -n 200000 -s 7 -o "$rec" || fail "gwgen failed"
 # the recording itself: the generator is deterministic
-want=21928352d26c535ffdc6087a5926a10ae586053419fad20e5be6f5d27ff7b33d
+want=24e0d2988f397c384163dab757d174795b7beb9985c10a321e68577d4638de5b
 got=$(sha256sum <"$rec" | cut -d' ' -f1)
 [ -n "${GW_DIGEST_PRINT:-}" ] && echo "recording $got"
 [ "$got" = "$want" ] || fail "gwgen wrote other bytes: $got"
@@ -31,7 +31,7 @@ while IFS='|' read -r opts want; do
 	echo "ok: report $opts: $(printf '%s\n' "$out" | wc -l) lines as before"
 done <<'DIGESTS'
 |fddf576cee78b8111fead88c130157db1feccf77defef33ec4ccf2bf2e2039bd
---json|a3252f7e5c05ce41f050d0050516ec515e1075e1e513584454698edba73dbdd0
+--json|987d8397836e270c5e30ab510bfbbf25cb60fbf0aac7734b1d86fff04d30545f
 --max-folios 3000|877b0d1c66a12b7411c9dcc97688c64a88e3aab6328cd82d1db4ac17173a3d44
 --sort pin-seconds --min-age 1ms|057b75ff1ed67d4cbf192dc84143b843ff676ffd63b728049a29bc6c66ff70a6
 -c gdb --no-stacks|3d562723c064f36003df51d9a4c673f736694606e62dc8dd96e9b825413a2aa9

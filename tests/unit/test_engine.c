@@ -29,7 +29,7 @@
 
 static struct gw_task tk(uint32_t pid, uint32_t tid, const char *comm)
 {
-	struct gw_task t = { .pid = pid, .tid = tid, .cgroup_id = 1 };
+	struct gw_task t = { .pid = pid, .tid = tid };
 
 	strncpy(t.comm, comm, GW_COMM_LEN - 1);
 	return t;

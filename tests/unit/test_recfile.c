@@ -31,7 +31,7 @@
 
 static struct gw_task tk(uint32_t pid, uint32_t tid, const char *comm)
 {
-	struct gw_task t = { .pid = pid, .tid = tid, .cgroup_id = 1 };
+	struct gw_task t = { .pid = pid, .tid = tid };
 
 	memcpy(t.comm, comm, strnlen(comm, GW_COMM_LEN - 1));
 	return t;
@@ -39,7 +39,7 @@ static struct gw_task tk(uint32_t pid, uint32_t tid, const char *comm)
 
 static struct gw_event ev(uint32_t type, uint64_t ts, struct gw_task t)
 {
-	return (struct gw_event){ .type = type, .ts_ns = T0 + ts, .task = t, .cpu = 1,
+	return (struct gw_event){ .type = type, .ts_ns = T0 + ts, .task = t,
 				  .kstack_id = -1, .ustack_id = -1 };
 }
 
@@ -401,11 +401,11 @@ static void test_bad_fields(void **state)
 
 	b = memcpy(b, img, img_size);
 	put32(b + hdr, GW_EVENT_VERSION + 1);
-	expect_bad(b, img_size, "events are version 3, this gupwatch reads version 2 (written by a "
+	expect_bad(b, img_size, "events are version 4, this gupwatch reads version 3 (written by a "
 		   "newer gupwatch)", hdr);
-	b = memcpy(b, img, img_size); /* version 1: before pins carried their mm and address */
+	b = memcpy(b, img, img_size); /* version 2: events still carried cpu and cgroup */
 	put32(b + hdr, GW_EVENT_VERSION - 1);
-	expect_bad(b, img_size, "events are version 1, this gupwatch reads version 2", hdr);
+	expect_bad(b, img_size, "events are version 2, this gupwatch reads version 3", hdr);
 	b = memcpy(b, img, img_size);
 	put32(b + hdr + 4, sizeof(struct gw_event) + 8);
 	expect_bad(b, img_size, "corrupt header: event size", hdr + 4);
