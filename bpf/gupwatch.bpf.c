@@ -89,6 +89,9 @@ struct {
  * Threads inside a GUP call: where the pages they pin are. Both paths walk
  * the range in address order and take every pin of a page before moving on,
  * so the next pinned page's address is a cursor advanced by each pin's refs.
+ * Task-local storage (5.11): a lookup is a cached slot of the task rather
+ * than a hash, and a call needs no map update or delete (an O_DIRECT I/O is
+ * one GUP-fast call). It is freed with the task.
  */
 struct gup_call {
 	__u32 fast_depth;  /* GUP-fast calls entered (their unpins are undos) */
@@ -99,11 +102,16 @@ struct gup_call {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct gup_call);
 } gup_calls SEC(".maps");
+
+static __always_inline struct gup_call *gup_call_of_current(__u64 flags)
+{
+	return bpf_task_storage_get(&gup_calls, bpf_get_current_task_btf(), NULL, flags);
+}
 
 /* kprobe mode: the pin functions' arguments, which a kretprobe cannot see. */
 struct grab_args {
@@ -371,25 +379,21 @@ static __s64 fast_calls;
 /* In process context inside a GUP-fast call? (An interrupt's unpin is not its undo.) */
 static __always_inline bool in_gup_fast(void)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct gup_call *c;
 
 	if (!fast_calls)
 		return false;
-	c = bpf_map_lookup_elem(&gup_calls, &tid);
+	c = gup_call_of_current(0);
 	return c && c->fast_depth && !in_interrupt_ctx();
 }
 
 static __always_inline int gup_enter(bool fast, __u64 mm, __u64 start)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct gup_call *c = bpf_map_lookup_elem(&gup_calls, &tid), fresh = {};
+	struct gup_call *c = gup_call_of_current(BPF_LOCAL_STORAGE_GET_F_CREATE);
 
 	if (!c) {
-		task_update(&gup_calls, tid, &fresh);
-		c = bpf_map_lookup_elem(&gup_calls, &tid);
-		if (!c)
-			return 0;
+		count(GW_CNT_MAP_FULL, 1);
+		return 0;
 	}
 	if (fast) {
 		if (!c->fast_depth++) {
@@ -406,8 +410,7 @@ static __always_inline int gup_enter(bool fast, __u64 mm, __u64 start)
 
 static __always_inline int gup_exit(bool fast)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct gup_call *c = bpf_map_lookup_elem(&gup_calls, &tid);
+	struct gup_call *c = gup_call_of_current(0);
 
 	if (!c)
 		return 0;
@@ -416,16 +419,13 @@ static __always_inline int gup_exit(bool fast)
 			__sync_fetch_and_add(&fast_calls, -1);
 	} else if (!fast && c->slow_depth)
 		c->slow_depth--;
-	if (!c->fast_depth && !c->slow_depth)
-		bpf_map_delete_elem(&gup_calls, &tid);
 	return 0;
 }
 
 /* Where the refs pages a grab just pinned are: the mm and the first page's address. */
 static __always_inline void pin_place(int refs, __u64 *mm, __u64 *address)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct gup_call *c = bpf_map_lookup_elem(&gup_calls, &tid);
+	struct gup_call *c = gup_call_of_current(0);
 
 	*mm = 0;
 	*address = 0;
@@ -995,12 +995,13 @@ SEC("raw_tp/sched_process_exit")
 int BPF_PROG(task_exit)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct gup_call *c = bpf_map_lookup_elem(&gup_calls, &tid);
+	struct gup_call *c = gup_call_of_current(0); /* its storage goes with the task */
 
 	window_close(tid);
-	if (c && c->fast_depth)
+	if (c && c->fast_depth) {
+		c->fast_depth = 0;
 		__sync_fetch_and_add(&fast_calls, -1);
-	bpf_map_delete_elem(&gup_calls, &tid);
+	}
 	bpf_map_delete_elem(&kprobe_args, &tid);
 	return 0;
 }
