@@ -109,8 +109,8 @@ with_gupwatch() { # CONFIG ARGS...
 	[ ! -e $B/gw.data ] || gupwatch report -i $B/gw.data >$B/gw.out
 	lost=$(awk '/events lost|hook runs skipped/ && $NF != 0 { printf "%s%s", sep, $0; sep = "; " }' $B/gw.out)
 	echo "$cfg: ${lost:-nothing lost or skipped}" >>$B/lost
-	seen "$cfg" "$(awk '$1 == "pin" && $2 == "refs" { p = $3 } $1 == "unpin" && $2 == "refs" { u = $3 }
-		END { print p + u }' $B/gw.out)" "$before"
+	seen "$cfg" "$(awk '$2 == "refs" && $3 ~ /^[0-9]+$/ && ($1 == "pin" || $1 == "unpin") { n += $3 }
+		END { print n + 0 }' $B/gw.out)" "$before"
 	rm -f $B/gw.data
 }
 
