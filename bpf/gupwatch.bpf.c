@@ -99,6 +99,10 @@ struct gup_call {
 	__u64 fast_next;   /* GUP-fast: address of the next page it pins, in current->mm */
 	__u64 mm;          /* slow path: the mm it walks (a remote pin's: the target's) */
 	__u64 slow_next;   /* slow path: address of the next page it pins */
+	__s32 kstack_id;   /* with stacks: the stacks of the call's first pin, which its */
+	__s32 ustack_id;   /* later pins share (one stack walk per call, not per page) */
+	__u32 stacks_taken;
+	__u32 _pad;
 };
 
 struct {
@@ -326,7 +330,8 @@ static __always_inline __u32 folio_pincount(struct folio *folio)
  * run in interrupt context); only an unpin may come from an interrupt (an
  * O_DIRECT completion), so only its context is looked at.
  */
-static __always_inline struct gw_event *event_reserve(void *ctx, enum gw_event_type type)
+static __always_inline struct gw_event *event_reserve(void *ctx, enum gw_event_type type,
+						      struct gup_call *call)
 {
 	struct gw_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	__u64 id = bpf_get_current_pid_tgid();
@@ -344,12 +349,20 @@ static __always_inline struct gw_event *event_reserve(void *ctx, enum gw_event_t
 	e->in_irq = unpin && in_interrupt_ctx();
 	e->kstack_id = -1;
 	e->ustack_id = -1;
-	if (stacks) {
+	if (stacks && call && call->stacks_taken) {
+		e->kstack_id = call->kstack_id;
+		e->ustack_id = call->ustack_id;
+	} else if (stacks) {
 		e->kstack_id = bpf_get_stackid(ctx, &stack_traces, 0);
 		if (!unpin)
 			e->ustack_id = bpf_get_stackid(ctx, &stack_traces, BPF_F_USER_STACK);
 		if (e->kstack_id < 0)
 			count(GW_CNT_STACK_DROP, 1);
+		if (call) {
+			call->kstack_id = e->kstack_id;
+			call->ustack_id = e->ustack_id;
+			call->stacks_taken = 1;
+		}
 	}
 	return e;
 }
@@ -405,6 +418,7 @@ static __always_inline int gup_enter(bool fast, __u64 mm, __u64 start)
 		c->mm = mm;
 		c->slow_next = start;
 	}
+	c->stacks_taken = 0;
 	return 0;
 }
 
@@ -422,15 +436,18 @@ static __always_inline int gup_exit(bool fast)
 	return 0;
 }
 
-/* Where the refs pages a grab just pinned are: the mm and the first page's address. */
-static __always_inline void pin_place(int refs, __u64 *mm, __u64 *address)
+/*
+ * Where the refs pages a grab just pinned are: the mm and the first page's
+ * address. Returns the GUP call it is part of, if any.
+ */
+static __always_inline struct gup_call *pin_place(int refs, __u64 *mm, __u64 *address)
 {
 	struct gup_call *c = gup_call_of_current(0);
 
 	*mm = 0;
 	*address = 0;
 	if (!c) /* GUP never runs in interrupt context: c is this thread's own call */
-		return;
+		return NULL;
 	if (c->slow_depth) {
 		*mm = c->mm;
 		*address = c->slow_next;
@@ -439,7 +456,9 @@ static __always_inline void pin_place(int refs, __u64 *mm, __u64 *address)
 		*mm = current_mm();
 		*address = c->fast_next;
 		c->fast_next += (__u64)refs << PAGE_SHIFT;
-	}
+	} else
+		return NULL;
+	return c;
 }
 
 /*
@@ -448,11 +467,11 @@ static __always_inline void pin_place(int refs, __u64 *mm, __u64 *address)
  * follows from the address where the folio is mapped naturally aligned, as
  * PMD-mapped THPs always are (doc/kernel.md). flags: the folio's flags word.
  */
-static __always_inline void emit_pin(void *ctx, enum gw_event_type type, struct folio *folio,
-				     unsigned long flags, struct page *page, __u64 mm, __u64 address,
-				     __u32 refs, __u32 pin_flags, __u32 gup_flags)
+static __always_inline void emit_pin(void *ctx, enum gw_event_type type, struct gup_call *call,
+				     struct folio *folio, unsigned long flags, struct page *page,
+				     __u64 mm, __u64 address, __u32 refs, __u32 pin_flags, __u32 gup_flags)
 {
-	struct gw_event *e = event_reserve(ctx, type);
+	struct gw_event *e = event_reserve(ctx, type, call);
 	__u32 nr;
 
 	if (!e)
@@ -482,6 +501,7 @@ static __always_inline int on_grab(void *ctx, bool btf, struct folio *folio, str
 				   int refs, __u32 gup_flags, bool fast)
 {
 	enum gw_event_type type = GW_EV_ZERO_PIN;
+	struct gup_call *call;
 	unsigned long flags;
 	__u64 mm, address;
 
@@ -489,7 +509,7 @@ static __always_inline int on_grab(void *ctx, bool btf, struct folio *folio, str
 		return 0;
 	if (!(gup_flags & foll_pin) && !(trace_get && (gup_flags & foll_get)))
 		return 0;
-	pin_place(refs, &mm, &address); /* the cursor moves past the zero page too */
+	call = pin_place(refs, &mm, &address); /* the cursor moves past the zero page too */
 	flags = folio_flags(btf, folio);
 	if (!flags_zero_or_reserved(flags)) {
 		type = gup_flags & foll_pin ? GW_EV_PIN : GW_EV_GET;
@@ -497,7 +517,8 @@ static __always_inline int on_grab(void *ctx, bool btf, struct folio *folio, str
 			count(GW_CNT_PIN_REFS, refs);
 	} else if (!(gup_flags & foll_pin) || !(gup_flags & foll_longterm) || (gup_flags & foll_write))
 		return 0;
-	emit_pin(ctx, type, folio, flags, page, mm, address, refs, pin_flags(gup_flags, fast), gup_flags);
+	emit_pin(ctx, type, call, folio, flags, page, mm, address, refs, pin_flags(gup_flags, fast),
+		 gup_flags);
 	return 0;
 }
 
@@ -517,7 +538,7 @@ static __always_inline int on_add_pin(void *ctx, bool btf, struct folio *folio)
 	unsigned long flags = folio_flags(btf, folio);
 
 	if (!flags_zero_or_reserved(flags))
-		emit_pin(ctx, GW_EV_PIN, folio, flags, NULL, 0, 0, 1, GW_PIN_ADDED, foll_pin);
+		emit_pin(ctx, GW_EV_PIN, NULL, folio, flags, NULL, 0, 0, 1, GW_PIN_ADDED, foll_pin);
 	return 0;
 }
 
@@ -531,7 +552,7 @@ static __always_inline int on_put(void *ctx, bool btf, struct folio *folio, int 
 	if (flags_zero_or_reserved(flags))
 		return 0;
 	count(GW_CNT_UNPIN_REFS, refs);
-	emit_pin(ctx, GW_EV_UNPIN, folio, flags, NULL, 0, 0, refs,
+	emit_pin(ctx, GW_EV_UNPIN, NULL, folio, flags, NULL, 0, 0, refs,
 		 in_gup_fast() ? GW_UNPIN_GUP_UNDO : 0, gup_flags);
 	return 0;
 }
@@ -885,7 +906,7 @@ static __always_inline void emit_wp_copy(void *ctx, __u32 fault_flags, __u64 mm,
 	count(GW_CNT_WP_COPY, 1);
 	if (unshare)
 		count(GW_CNT_UNSHARE_COPY, 1);
-	e = event_reserve(ctx, GW_EV_WP_COPY);
+	e = event_reserve(ctx, GW_EV_WP_COPY, NULL);
 	if (!e)
 		return;
 	/* read after the reserve: an unpin that raced with us is ahead of us in the ring */
@@ -912,7 +933,7 @@ static __always_inline void emit_fork_copy(void *ctx, struct folio *new_folio, _
 	struct gw_event *e;
 
 	count(GW_CNT_FORK_COPY, 1);
-	e = event_reserve(ctx, GW_EV_FORK_COPY);
+	e = event_reserve(ctx, GW_EV_FORK_COPY, NULL);
 	if (!e)
 		return;
 	e->fork.address = address;
