@@ -117,17 +117,19 @@ static __always_inline struct gup_call *gup_call_of_current(__u64 flags)
 	return bpf_task_storage_get(&gup_calls, bpf_get_current_task_btf(), NULL, flags);
 }
 
-/* kprobe mode: the pin functions' arguments, which a kretprobe cannot see. */
+/* kprobe mode: the pin functions' arguments, which a kretprobe cannot see (task storage as above). */
 struct grab_args {
 	void *ptr; /* page or folio */
 	__s32 refs;
 	__u32 flags;
+	__u32 saved; /* set by the kprobe, consumed by its kretprobe */
+	__u32 _pad;
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct grab_args);
 } kprobe_args SEC(".maps");
 
@@ -191,13 +193,6 @@ static __always_inline bool in_interrupt_ctx(void)
 		return false;
 	bpf_probe_read_kernel(&pc, sizeof(pc), (void *)addr);
 	return pc & PREEMPT_NOT_TASK_MASK;
-}
-
-/* A per-task entry that cannot be stored leaves a window or GUP call unseen: count it. */
-static __always_inline void task_update(void *map, __u32 tid, const void *val)
-{
-	if (bpf_map_update_elem(map, &tid, val, BPF_ANY))
-		count(GW_CNT_MAP_FULL, 1);
 }
 
 /*
@@ -616,23 +611,29 @@ ENTRY_HOOK(folio_add_pin, , on_add_pin(ctx, BTF_ARGS, folio), struct folio *foli
 
 static __always_inline int save_args(void *ptr, int refs, __u32 flags)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct grab_args args = { .ptr = ptr, .refs = refs, .flags = flags };
+	struct grab_args *args = bpf_task_storage_get(&kprobe_args, bpf_get_current_task_btf(), NULL,
+						      BPF_LOCAL_STORAGE_GET_F_CREATE);
 
-	task_update(&kprobe_args, tid, &args);
+	if (!args) {
+		count(GW_CNT_MAP_FULL, 1);
+		return 0;
+	}
+	args->ptr = ptr;
+	args->refs = refs;
+	args->flags = flags;
+	args->saved = 1;
 	return 0;
 }
 
 /* Copy the saved arguments out and forget them: every return consumes its entry. */
 static __always_inline bool take_args(struct grab_args *out)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct grab_args *args = bpf_map_lookup_elem(&kprobe_args, &tid);
+	struct grab_args *args = bpf_task_storage_get(&kprobe_args, bpf_get_current_task_btf(), NULL, 0);
 
-	if (!args)
+	if (!args || !args->saved)
 		return false;
 	*out = *args;
-	bpf_map_delete_elem(&kprobe_args, &tid);
+	args->saved = 0;
 	return true;
 }
 
@@ -1023,6 +1024,5 @@ int BPF_PROG(task_exit)
 		c->fast_depth = 0;
 		__sync_fetch_and_add(&fast_calls, -1);
 	}
-	bpf_map_delete_elem(&kprobe_args, &tid);
 	return 0;
 }
