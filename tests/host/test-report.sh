@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # gupwatch report on a hand-made recording (build/unit/test_recfile --write:
 # a STALE-PIN, an UNSHARE, a FORK-COPY, a pin held at exit, a FOLL_GET, a comm
 # that needs escaping): the text report, the filters, --json validated line
@@ -196,10 +197,10 @@ expect_bad "missing file" "$tmp/nonexistent.gw" "^gupwatch: $tmp/nonexistent.gw:
 size=$(stat -c %s "$rec")
 head -c $((size - 100)) "$rec" >"$tmp/cut.gw"
 expect_bad "truncated file" "$tmp/cut.gw" "truncated trailer record .* at byte [0-9]+ \(file ends at $((size - 100))\)$"
-# the last event record (8 + 112 bytes) sits before the 136-byte trailer (12 counters)
+# the last event record (8 + 96 bytes) sits before the 136-byte trailer (12 counters)
 head -c $((size - 146)) "$rec" >"$tmp/cut.gw"
 expect_bad "truncated event" "$tmp/cut.gw" \
-	"truncated event record .* at byte $((size - 136 - 120)) \(file ends at $((size - 146))\)$"
+	"truncated event record .* at byte $((size - 136 - 104)) \(file ends at $((size - 146))\)$"
 : >"$tmp/empty.gw"
 expect_bad "empty file" "$tmp/empty.gw" "empty file at byte 0"
 printf 'not a recording\n' >"$tmp/text.gw"
