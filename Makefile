@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # gupwatch — build, test, demo.
 #   make              ./gupwatch and build/gwload for this machine
 #   make STATIC=1     self-contained binaries in build/static/ (what guests run)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Events from the BPF programs to user space, shared by both sides.
  * BPF includes vmlinux.h first and user space <linux/types.h>, so only the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Install the Debian packages gupwatch needs to build, test and boot guest
 # kernels. Idempotent: installs only what is missing, does nothing otherwise.
 set -euo pipefail

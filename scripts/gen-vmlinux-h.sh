@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Print a vmlinux.h generated from the BTF of a Debian cloud kernel (default
 # series 6.12), so building gupwatch never needs BTF on the build machine.
 set -euo pipefail

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * Choosing, per hook, the program that fits the running kernel:
  *  - a hook whose function is not in the kernel's BTF is not loaded;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* Open, configure for the running kernel, load and attach the BPF side. */
 #ifndef GUPWATCH_ATTACH_H
 #define GUPWATCH_ATTACH_H
@@ -33,6 +34,7 @@ struct tracer_opts {
 	bool stacks;      /* capture kernel and user stacks (the reader must delete them) */
 	bool load_only;   /* verify that the kernel accepts the programs; attach nothing */
 	bool prog_stats;  /* time every program run (BPF_ENABLE_STATS), print the totals at the end */
+	bool debug;       /* pass libbpf's messages, debug level included, to stderr */
 };
 
 /* On failure returns -errno and writes a one-line cause with its fix into err. */

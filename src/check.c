@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * gupwatch check: can live tracing work on this kernel? Every hook is tried
  * for real (load + attach + detach), nothing is inferred from versions.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 #include "cli.h"
 
 #include <errno.h>
@@ -42,6 +43,8 @@ error_t cli_parse_common(int key, char *arg, struct argp_state *state, struct en
 		tr->mode = cli_attach_mode(arg, state);
 	else if (tr && key == CLI_OPT_PROG_STATS)
 		tr->prog_stats = true;
+	else if (tr && key == CLI_OPT_DEBUG)
+		tr->debug = true;
 	else
 		return ARGP_ERR_UNKNOWN;
 	return 0;

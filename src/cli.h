@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* Argument checks shared by the subcommands (argp parsers). */
 #ifndef GUPWATCH_CLI_H
 #define GUPWATCH_CLI_H
@@ -9,17 +10,19 @@
 #include "engine.h"
 
 /* Keys of the options several subcommands take (each lists them with its own help text). */
-enum { CLI_OPT_ATTACH = 900, CLI_OPT_MAX_FOLIOS, CLI_OPT_PROG_STATS };
+enum { CLI_OPT_ATTACH = 900, CLI_OPT_MAX_FOLIOS, CLI_OPT_PROG_STATS, CLI_OPT_DEBUG };
 
 /* The argp entries of the options that choose how the BPF side runs (trace, record, top). */
 #define CLI_TRACER_OPTIONS                                                                       \
 	{ "attach", CLI_OPT_ATTACH, "MODE", 0,                                                   \
 	  "auto (default: fentry, kprobe where fentry fails), fentry, kprobe", 0 },              \
 	{ "prog-stats", CLI_OPT_PROG_STATS, NULL, 0,                                             \
-	  "At the end, print each BPF program's runs and time per run (kernel BPF stats)", 0 }
+	  "At the end, print each BPF program's runs and time per run (kernel BPF stats)", 0 },  \
+	{ "debug", CLI_OPT_DEBUG, NULL, 0,                                                       \
+	  "Print libbpf's own messages, debug level included, on standard error", 0 }
 
 /*
- * -p PID, -c COMM, --attach MODE, --max-folios N, --prog-stats into eng / tr (NULL: the
+ * -p PID, -c COMM, --attach MODE, --max-folios N, --prog-stats, --debug into eng / tr (NULL: the
  * command has no such options); ARGP_ERR_UNKNOWN for any other key.
  */
 error_t cli_parse_common(int key, char *arg, struct argp_state *state, struct engine_opts *eng,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* Subcommands: each parses its own arguments (argv[0] is the subcommand). */
 #ifndef GUPWATCH_COMMANDS_H
 #define GUPWATCH_COMMANDS_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * Correlation engine: outstanding pins per folio, unpin matching, findings.
  * See engine.h for the model; the comments here say why the code does it so.

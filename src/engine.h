@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Correlation engine: turns the gw_event stream (live ring buffer or a
  * recorded file) into findings and a per-process summary. Plain C, no BPF.

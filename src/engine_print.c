@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* Human-readable rendering of findings and the summary; public engine API only. */
 #include <inttypes.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* The kernel functions gupwatch hooks, one table for `check` and the tracer. */
 #ifndef GUPWATCH_HOOKS_H
 #define GUPWATCH_HOOKS_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* JSON Lines rendering of a run: header, findings, process rows, tables, totals, losses. */
 #include "json.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /*
  * JSON Lines output of trace --json and report --json: one object per line,
  * following doc/gupwatch-json.schema.json (its version: JSON_SCHEMA_VERSION,

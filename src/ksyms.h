@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* Kernel text symbols from /proc/kallsyms, for naming stack frames. */
 #ifndef GUPWATCH_KSYMS_H
 #define GUPWATCH_KSYMS_H

@@ -1,8 +1,11 @@
+// SPDX-License-Identifier: GPL-2.0
 /* gupwatch: make Linux page pinning (FOLL_PIN) and its COW hazards visible. */
 #include <stdio.h>
 #include <string.h>
 
 #include "commands.h"
+
+#define GW_VERSION "0.1.0"
 
 static const struct {
 	const char *name;
@@ -22,13 +25,21 @@ static void usage(FILE *out)
 	fprintf(out, "usage: gupwatch COMMAND [OPTIONS]\n\ncommands:\n");
 	for (int i = 0; i < NR_COMMANDS; i++)
 		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
-	fprintf(out, "\n'gupwatch COMMAND --help' describes each command.\n");
+	fprintf(out, "\n'gupwatch COMMAND --help' describes each command; 'gupwatch --version' "
+		     "prints the version.\n");
 }
+
+/* argp gives every command --version (-V) from this. */
+const char *argp_program_version = "gupwatch " GW_VERSION;
 
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout);
+		return 0;
+	}
+	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
+		printf("%s\n", argp_program_version);
 		return 0;
 	}
 	/* Like perf top: no command, or options only, means trace. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* Feature probes: can this kernel attach a BPF program to a function, and how. */
 #ifndef GUPWATCH_PROBE_H
 #define GUPWATCH_PROBE_H

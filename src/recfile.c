@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* gupwatch record files: writer and validating reader (format in recfile.h). */
 #include "recfile.h"
 #include "attach.h"

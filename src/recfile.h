@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /*
  * gupwatch record files (gupwatch.data): plain C, no BPF.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * gupwatch record: run a tracing session and write every event to a record
  * file (recfile.h) for gupwatch report. With "-- COMMAND" the command is

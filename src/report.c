@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * gupwatch report: read a record file, feed its events to the correlation
  * engine, print what gupwatch trace prints (--stdio) or JSON Lines (--json),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 #include "session.h"
 
 #include <bpf/bpf.h>
@@ -125,9 +126,19 @@ static void warn_hidden_ksyms(void)
 		fclose(f);
 }
 
+static int libbpf_print_all(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	(void)level;
+	return vfprintf(stderr, fmt, args);
+}
+
+/* libbpf's messages repeat, less clearly, the one-line errors gupwatch prints. */
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	return level == LIBBPF_WARN && getenv("GUPWATCH_DEBUG") ? vfprintf(stderr, fmt, args) : 0;
+	(void)level;
+	(void)fmt;
+	(void)args;
+	return 0;
 }
 
 struct rb_ctx {
@@ -155,7 +166,7 @@ int session_run(const struct tracer_opts *opts, long duration_s, const struct se
 	char err[512];
 
 	memset(counters, 0, GW_CNT__MAX * sizeof(counters[0]));
-	libbpf_set_print(libbpf_quiet);
+	libbpf_set_print(opts->debug ? libbpf_print_all : libbpf_quiet);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* One tracing session: attach, stream events, stop on time or signal, detach. */
 #ifndef GUPWATCH_SESSION_H
 #define GUPWATCH_SESSION_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /*
  * report's call-site tables: the engine's pin sites (engine_sites) named by
  * their stacks and merged per kernel call site and per user stack, hold-time

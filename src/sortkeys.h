@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* --sort KEYS: the order of report's (and trace's) tables. Plain C. */
 #ifndef GUPWATCH_SORTKEYS_H
 #define GUPWATCH_SORTKEYS_H

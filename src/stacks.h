@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Stacks by the ids events carry, and their names: kernel frames from a
  * symbol table (live /proc/kallsyms or the one a recording kept), user frames

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * gupwatch top: a live, refreshing view of who holds FOLL_PIN pins now.
  *

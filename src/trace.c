@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * gupwatch trace (the default command): attach, stream events from the ring
  * buffer into the correlation engine, print findings as they happen and a

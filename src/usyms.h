@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* User stack frames named with elfutils libdwfl, for processes that may be gone
  * by the time the frames are named (record saves the modules, report names). */
 #ifndef GUPWATCH_USYMS_H

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # The whole suite (`make check`): host unit tests, host behaviour tests, then
 # the guest suite on real Debian kernels. Ends with one summary line:
 # "N passed, N failed, N skipped".

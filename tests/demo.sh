@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # `make demo`: show gupwatch on a kernel that lets it attach. Here if this
 # machine can trace, otherwise in a Debian guest kernel under QEMU
 # (DEMO_KERNELS, default 6.12; e.g. DEMO_KERNELS="6.1 6.12").

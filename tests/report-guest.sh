@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Recorded in a guest, reported on the host: the recordings test-record.sh
 # leaves in each guest log (base64 between "GWREC BEGIN NAME KVER" and
 # "GWREC END") are read by this host's gupwatch report. With --symfs pointing

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Run the cmocka unit-test binaries given as arguments; print one result line
 # per test case ("PASS|FAIL host <binary>:<case>") to the file in $RESULTS
 # (default: stdout only) and exit non-zero if any case failed.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # The truth table from guest serial logs: test-truth.sh prints
 #   TRUTH <scenario> <kernel> <mode> <kind> want=<N>[,<severity>] got=<N|none>[,<severity>]
 # per scenario, kernel series and attach mode. A row is right when gupwatch

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * gwbench: the correlation engine alone on a recording — every event through
  * engine_event(), findings counted and hashed, nothing printed — with CPU

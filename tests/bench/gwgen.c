@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * gwgen: a synthetic gupwatch recording, written through recfile.c's writer,
  * for replay benchmarks (make bench-replay) and the report digest test.

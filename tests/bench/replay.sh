@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # make bench-replay: how fast the engine (build/gwbench) and `gupwatch report`
 # replay a synthetic recording (build/gwgen), in CPU time per core, with
 # instructions per event and memory per tracked folio. Host only, no guests.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # make bench: what gupwatch costs the workloads it watches, next to bpftrace
 # merely counting the same hooks, measured inside one boot under `-icount
 # shift=0,sleep=off -smp 1` (guest time = instructions: deterministic to <1 %,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # The demo (`make demo`): gupwatch check, then gupwatch tracing real pins:
 # an io_uring buffer registration (long-term R/W pins) and a R/O pin on a
 # MAP_PRIVATE file page that the process writes while it is pinned — the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # Shared helpers for the guest tests (busybox sh). Source with: . /gw/tests/lib.sh
 #
 #   gw_series            "6.1" | "6.12" | "other" (from uname -r)

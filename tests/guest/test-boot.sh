@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # The guest environment tests/vm/init promises: mounts, PATH, memlock, BTF,
 # null_blk devices made through configfs (with a controllable I/O latency), hugetlb.
 # Standalone on purpose (no lib.sh): it checks the harness itself.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # Meta test: every workload test must notice a broken workload.  Runs each
 # test-*.sh that uses gw_run with GW_BREAK=1 (lib.sh then passes --no-hold:
 # pins released before the hold sample, fork skipped, O_DIRECT sampled after

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # (d) COW storm without pins: 256 anon pages written, fork, the parent writes
 # every page.  Each write fault copies (the page is shared with the child), so
 # every parent PFN changes, the child keeps the old pages and content, and no

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # (f) fork, then a R/O pin (process_vm_readv) of the child's 4 anon pages,
 # which are still shared with the parent.  GUP must not R/O-pin a shared anon
 # page: gup_must_unshare -> FAULT_FLAG_UNSHARE fault in the child, which gets

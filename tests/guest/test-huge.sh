@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # (i) THP and hugetlb (2 MiB) variants of iouring-reg (a), cow-fork (d) and
 # pin-fork (e).  One 2 MiB folio = 512 pages; the pin counters count refs, one
 # per 4 KiB page handed to the pinner.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # (a) io_uring IORING_REGISTER_BUFFERS of 4 anon pages: long-term R/W pins
 # (FOLL_WRITE|FOLL_LONGTERM), 1 ref per page, held until UNREGISTER.
 # Same on 6.1 and 6.12 (FACTS §6).

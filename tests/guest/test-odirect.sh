@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # (c) O_DIRECT pwrite / pread of 4 pages between an anon buffer and a null_blk
 # disk whose I/O completes after 1 s (irqmode=2, completion_nsec).  gwload
 # samples the counters 300 ms into the I/O (in_io=1: the syscall had not

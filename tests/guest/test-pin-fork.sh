@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # (e) pin, fork, write: 4 anon pages pinned by io_uring (R/W long-term), then
 # fork.  copy_page_range sees MMF_HAS_PINNED + folio_maybe_dma_pinned and copies
 # the pinned pages for the child right away (FACTS §4.5): the child's PFNs

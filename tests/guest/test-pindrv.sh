@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # The test pin device /dev/gwpin (tests/pindrv, gwpin.ko built by tests/vm/modules.sh
 # for this kernel): long-term pins taken like a driver would, with pin_user_pages()
 # and with pin_user_pages_fast(); ground truth from pagemap and from what the device

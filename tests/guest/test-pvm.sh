@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # (b) process_vm_readv / process_vm_writev of 4 pages of a child process:
 # short-term pins of the remote pages (readv: R/O, writev: FOLL_WRITE), held
 # while the copy is stuck on our userfaultfd-missing local buffer.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # RDMA memory registration over soft-RoCE (rdma_rxe), with rdma-core's own
 # ibv_rc_pingpong (server and client in this guest, RoCE v2 over a dummy netdev
 # with its own address; lo works too once crc32_generic is loaded) while gupwatch

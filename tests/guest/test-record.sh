@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # gupwatch record -- COMMAND and gupwatch report in the guest: the stale-pin
 # workload recorded for its lifetime, then reported as text and as JSON with
 # the same STALE-PIN findings gupwatch trace shows (test-trace-cow.sh); the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # gupwatch top with its output in a file (not a terminal: one block per
 # refresh) while a workload holds pins for 3 s: the refreshes during the hold
 # show the holder with its pages, bytes and kind split, OLDEST growing from

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # gupwatch and the COW cases, in both attach modes (FACTS.md §4, §7):
 #  d cow-fork:     a COW storm on unpinned pages: counted in the kernel, not one event;
 #  e pin-fork:     fork copies the pinned pages for the child: FORK-COPY;

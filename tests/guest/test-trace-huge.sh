@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # gupwatch and the THP / hugetlb variants (see test-huge.sh for what the
 # kernels do), in both attach modes: pin and unpin refs equal vmstat (6.12's
 # io_uring releases 511 of 512 at registration), the io_uring pins are R/W

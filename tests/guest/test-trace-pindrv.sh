@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # gupwatch against the test pin device /dev/gwpin (tests/pindrv), in both attach
 # modes; each case checks its own ground truth (pagemap PFNs, what the device
 # reads) first, then gupwatch's findings against it (see test-pindrv.sh):

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # gupwatch alongside the pinning workloads, in both attach modes: the pin and
 # unpin refs it reports equal the /proc/vmstat deltas, they are attributed to
 # the pinning process with the right R/O, R/W and long-term split (O_DIRECT

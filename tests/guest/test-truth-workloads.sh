@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # Ground truth of the STALE-PIN scenarios (tests/workloads/wl_truth.c), from
 # the kernel alone: "a write copy replaced a page that has an outstanding R/O
 # pin taken through the writer's own mm at the same address".

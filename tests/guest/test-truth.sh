@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # STALE-PIN against the kernel's own truth, in both attach modes. Each
 # scenario (tests/workloads/wl_truth.c, wl_pvm.c) says from pagemap PFNs,
 # vmstat and what the pinner received whether a pinner reads data the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # Helpers for the tests that run gupwatch alongside a workload (busybox sh).
 # Source after lib.sh:  . /gw/tests/lib.sh; . /gw/tests/trace.sh
 #

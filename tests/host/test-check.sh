@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # gupwatch check on the build host: its verdict must match what this kernel
 # really allows (probed here independently), and it must never crash.
 set -uo pipefail

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Every man page is clean under `groff -man -ww -z`, and every subcommand of
 # gupwatch has a page.
 set -uo pipefail

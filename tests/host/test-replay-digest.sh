@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # gupwatch report on a synthetic recording (build/gwgen -n 200000 -s 7: pin
 # storms, io_uring, GUP-fast undos, COW of pinned pages, unshares, forks) must
 # print exactly what it printed before the engine was optimised: the SHA-256

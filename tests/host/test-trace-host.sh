@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # On a host that cannot attach to kernel functions (fentry refused, no
 # kprobes), `gupwatch` and `gupwatch top` must fail fast with the cause, leave nothing attached,
 # and the kernel's verifier must still accept every program it can load.

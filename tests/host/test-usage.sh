@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Bad command lines get a one-line error and a non-zero exit, never a crash.
 set -uo pipefail
 gw=${GUPWATCH:-./gupwatch}

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* Correlation engine: hand-made event sequences in, findings and numbers out. */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * The hook table `gupwatch check` verifies (src/hooks.c) and the functions the
  * BPF object hooks must be the same set: check must test what trace attaches.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * Record files: a round trip of hand-made events, then every way a file can
  * be bad (truncated at every byte, every byte flipped, wrong magic, version,

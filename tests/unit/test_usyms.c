@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * User stack symbols (src/usyms.c, elfutils libdwfl): a snapshot of this
  * process (the test binary, libc and the vDSO, with build ids), then frames

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Debian bookworm's bpftrace (0.17) as an ext4 disk image for guests (make bench
 # runs it next to gupwatch): the binary, every shared library it loads (ldd:
 # the packages' libraries first, the host's for the rest, e.g. libc, libz3,

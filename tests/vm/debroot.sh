@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 # Sourced by rdmaroot.sh and bpftraceroot.sh: trees of Debian userland for the
 # guests, from packages fetched with apt-get download (never installed).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Fetch + unpack the newest Debian stock kernel of a series, for guest tests.
 #
 #   tests/vm/kernel.sh SERIES [FLAVOUR]     SERIES: 6.1 | 6.12   FLAVOUR: cloud (default) | generic | rt ...

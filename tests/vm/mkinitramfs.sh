@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Build the guest initramfs (gzip'd newc cpio, everything owned by root):
 #   /bin/busybox + applet symlinks, /init (tests/vm/init), /lib/modules/*.ko + modules.order
 #   from KDIR (made by kernel.sh), /gw/bin/ <- build/static/* (top-level files, no *.h),

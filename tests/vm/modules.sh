@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Build gupwatch's out-of-tree test modules (tests/pindrv) for a kernel unpacked by
 # kernel.sh, against that exact kernel's Debian headers.
 #

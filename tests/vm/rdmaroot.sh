@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Assemble the rdma-core userland for guests (Debian's ibverbs-utils, libibverbs1 with
 # the rxe provider, iproute2's rdma tool) as an extra root tree for mkinitramfs.sh
 # (GW_EXTRA_ROOT): the binaries, every shared library they load (ldd), the dynamic

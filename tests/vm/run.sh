@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Boot Debian stock kernels under QEMU (TCG) and run the guest tests in them.
 #
 #   tests/vm/run.sh [--kernels "6.1 6.12"] [--tests "a b"] [--run SCRIPT]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* mrprobe: ibv_reg_mr() cases for test-rdma.sh (built by tests/vm/rdmaroot.sh against
  * Debian's libibverbs-dev, dynamically linked, shipped in the guest as /usr/bin/mrprobe).
  * On the first RDMA device, 4 pages each, one line per phase with the /proc/vmstat pin
