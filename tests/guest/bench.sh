@@ -80,7 +80,8 @@ vmstat_pins() {
 
 # seen CONFIG TOOL-COUNT PINS-BEFORE: a configuration whose hooks did not see the
 # session's pins measured nothing (under -icount, 6.1 has run later sessions'
-# hooks dead: QEMU, not the kernel); its cells are dropped, and it says so.
+# hooks silent, never without -icount: most likely QEMU); its cells are
+# dropped, and it says so.
 seen() {
 	want=$(($(vmstat_pins) - $3))
 	[ "${2:-0}" -ge "$want" ] && return 0
