@@ -97,17 +97,23 @@ started() {
 	done
 }
 
+# measured_under CONFIG PID FILE REGEX: once the tool PID has written its start
+# line to FILE, every case (vmstat's pin count before them in $before); then
+# SIGINT it and wait.
+measured_under() {
+	started "$2" "$3" "$4" || return 1
+	before=$(vmstat_pins)
+	measure "$1"
+	kill -INT "$2"
+	wait "$2"
+}
+
 with_gupwatch() { # CONFIG ARGS...
 	cfg=$1
 	shift
 	rm -f $B/gw.err # not the last run's start line
 	gupwatch "$@" >$B/gw.out 2>$B/gw.err &
-	gw=$!
-	started $gw $B/gw.err '^gupwatch: tracing' || return 1
-	before=$(vmstat_pins)
-	measure "$cfg"
-	kill -INT $gw
-	wait $gw
+	measured_under "$cfg" $! $B/gw.err '^gupwatch: tracing' || return 1
 	[ ! -e $B/gw.data ] || gupwatch report -i $B/gw.data >$B/gw.out
 	lost=$(awk '/events lost|hook runs skipped/ && $NF != 0 { printf "%s%s", sep, $0; sep = "; " }' $B/gw.out)
 	echo "$cfg: ${lost:-nothing lost or skipped}" >>$B/lost
@@ -133,13 +139,8 @@ with_bpftrace() { # CONFIG MODE
 	probes=$(bt_probes "$2")
 	rm -f $B/bt.out
 	"$BT" -e "BEGIN { printf(\"ready\\n\"); } $probes { @[probe] = count(); }" >$B/bt.out 2>&1 &
-	bt=$!
 	# BEGIN runs once every probe is attached (LLVM under TCG takes a while)
-	started $bt $B/bt.out '^ready' || return 1
-	before=$(vmstat_pins)
-	measure "$1"
-	kill -INT $bt
-	wait $bt
+	measured_under "$1" $! $B/bt.out '^ready' || return 1
 	seen "$1" "$(awk -F': ' '/^@.*(try_grab|gup_put_folio)/ { n += $2 } END { print n + 0 }' $B/bt.out)" "$before"
 	echo "$1: $(grep -c '^@' $B/bt.out) probes counted $(awk -F': ' '/^@/ { n += $2 } END { print n + 0 }' $B/bt.out) hook runs:" \
 		"$probes" >>$B/probes
