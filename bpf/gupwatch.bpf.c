@@ -467,15 +467,18 @@ static __always_inline void emit_pin(void *ctx, enum gw_event_type type, struct 
 				     __u64 mm, __u64 address, __u32 refs, __u32 pin_flags, __u32 gup_flags)
 {
 	struct gw_event *e = event_reserve(ctx, type, call);
+	__u64 folio_addr;
 	__u32 nr;
 
 	if (!e)
 		return;
 	nr = folio_nr_pages_of(folio, flags);
-	e->pin.pfn = addr_to_pfn(stored_value(&e->pin.folio, folio)) +
-		     (nr > 1 && address ? (address >> PAGE_SHIFT) & (nr - 1) : 0);
+	folio_addr = stored_value(&e->pin.folio, folio);
 	if (page)
 		store_pfn(&e->pin.pfn, page);
+	else
+		e->pin.pfn = addr_to_pfn(folio_addr) +
+			     (nr > 1 && address ? (address >> PAGE_SHIFT) & (nr - 1) : 0);
 	e->pin.mm = mm;
 	e->pin.address = address;
 	e->pin.refs = refs;
