@@ -729,9 +729,27 @@ static __always_inline int window_exit(void)
 	return 0;
 }
 
-static __always_inline __u64 vmf_mm(bool btf, struct vm_fault *vmf)
+#define MMF_HAS_PINNED 27 /* include/linux/sched/coredump.h (6.18: mm_types.h), not in BTF */
+
+/* 6.18 made mm_struct.flags a one-word struct (mm_flags_t) */
+struct mm_flags___v618 {
+	unsigned long __mm_flags[1];
+} __attribute__((preserve_access_index));
+
+struct mm_struct___v618 {
+	struct mm_flags___v618 flags;
+} __attribute__((preserve_access_index));
+
+/* fork copies pages eagerly only for an mm that ever pinned (folio_needs_cow_for_dma) */
+static __always_inline bool mm_has_pinned(bool btf, struct mm_struct *mm)
 {
-	return (__u64)(btf ? vmf->vma->vm_mm : BPF_CORE_READ(vmf, vma, vm_mm));
+	unsigned long flags;
+
+	if (bpf_core_field_exists(struct mm_struct___v618, flags))
+		flags = RD(btf, (struct mm_struct___v618 *)mm, flags.__mm_flags[0]);
+	else
+		flags = RD(btf, mm, flags);
+	return flags & (1UL << MMF_HAS_PINNED);
 }
 
 /* What the kernel's own state says before a copy: can the old page be pinned? */
@@ -767,20 +785,28 @@ static __always_inline __u64 pte_pfn(__u64 pte)
 	return (pte & PTE_PFN_MASK) >> PAGE_SHIFT;
 }
 
-/* A write or unshare fault on a present, write-protected PTE. */
+/*
+ * A write or unshare fault on a present, write-protected PTE. A pin the
+ * writer can leave stale was taken through the writer's own mm (pins through
+ * other mms stay coherent: doc/kernel.md), and every FOLL_PIN GUP marks the
+ * mm it walks with MMF_HAS_PINNED, never cleared (5.13, "mm: gup: pack
+ * has_pinned in MMF_HAS_PINNED"): the COW of a process that never
+ * pinned ends at that flag, before the struct page is read.
+ */
 static __always_inline int wp_enter(bool btf, struct vm_fault *vmf)
 {
 	__u32 flags = RD(btf, vmf, flags);
 	__u64 pte = RD(btf, vmf, orig_pte.pte);
-	struct task_state st = { .window = WIN_WP, .fault_flags = flags, .vmf = vmf, .old_pte = pte };
+	struct vm_area_struct *vma = RD(btf, vmf, vma);
+	struct mm_struct *mm = RD(btf, vma, vm_mm);
 
 	count(GW_CNT_WP_FAULT, 1);
 	if (!(flags & bpf_core_enum_value(enum fault_flag, FAULT_FLAG_UNSHARE)) &&
-	    !page_maybe_pinned(pfn_to_page(pte_pfn(pte))))
+	    (!mm_has_pinned(btf, mm) || !page_maybe_pinned(pfn_to_page(pte_pfn(pte)))))
 		return 0;
-	st.mm = vmf_mm(btf, vmf);
-	st.address = RD(btf, vmf, address);
-	window_open(&st);
+	window_open(&(struct task_state){ .window = WIN_WP, .fault_flags = flags, .vmf = vmf,
+					  .old_pte = pte, .mm = (__u64)mm,
+					  .address = RD(btf, vmf, address) });
 	return 0;
 }
 
@@ -797,21 +823,20 @@ ENTRY_HOOK(do_huge_pmd_wp_page, , count(GW_CNT_THP_WP_FAULT, 1), struct vm_fault
 static __always_inline int cow_fault_enter(bool btf, struct vm_fault *vmf)
 {
 	__u32 flags = RD(btf, vmf, flags);
-	struct task_state st = { .window = WIN_WP, .fault_flags = flags, .vmf = vmf,
-				 .kind = GW_WP_COW_FAULT };
+	struct vm_area_struct *vma = RD(btf, vmf, vma);
+	struct mm_struct *mm = RD(btf, vma, vm_mm);
 	struct page *old;
 
 	if (!(flags & bpf_core_enum_value(enum fault_flag, FAULT_FLAG_WRITE)) ||
-	    ((btf ? vmf->vma->vm_flags : BPF_CORE_READ(vmf, vma, vm_flags)) & VM_SHARED))
+	    (RD(btf, vma, vm_flags) & VM_SHARED) || !mm_has_pinned(btf, mm))
 		return 0;
 	old = RD(btf, vmf, page);
 	if (!page_maybe_pinned(old))
 		return 0;
-	st.mm = vmf_mm(btf, vmf);
-	st.address = RD(btf, vmf, address);
-	st.old_pte = RD(btf, vmf, orig_pte.pte);
-	st.old_page = (__u64)old;
-	window_open(&st);
+	window_open(&(struct task_state){ .window = WIN_WP, .kind = GW_WP_COW_FAULT,
+					  .fault_flags = flags, .vmf = vmf, .mm = (__u64)mm,
+					  .address = RD(btf, vmf, address),
+					  .old_pte = RD(btf, vmf, orig_pte.pte), .old_page = (__u64)old });
 	return 0;
 }
 
@@ -827,7 +852,7 @@ static __always_inline int hugetlb_wp_enter(struct vm_fault *vmf, __u64 mm, __u6
 	count(GW_CNT_WP_FAULT, 1);
 	if (vmf) {
 		old_pte = BPF_CORE_READ(vmf, orig_pte.pte);
-		mm = vmf_mm(false, vmf);
+		mm = (__u64)BPF_CORE_READ(vmf, vma, vm_mm);
 		address = BPF_CORE_READ(vmf, address);
 		fault_flags = BPF_CORE_READ(vmf, flags);
 		/* 6.12 hugetlb_no_page() calls it with orig_pte unset: the PTE is mapped by then */
@@ -857,29 +882,6 @@ ENTRY_HOOK(hugetlb_wp, __1_vm_fault, hugetlb_wp_enter(vmf, 0, 0, NULL, 0), /* 6.
 EXIT_HOOK(hugetlb_wp, window_exit())
 
 /* ---- fork: copy_page_range is the window (it also calls copy_hugetlb_page_range) ---- */
-
-#define MMF_HAS_PINNED 27 /* include/linux/sched/coredump.h (6.18: mm_types.h), not in BTF */
-
-/* 6.18 made mm_struct.flags a one-word struct (mm_flags_t) */
-struct mm_flags___v618 {
-	unsigned long __mm_flags[1];
-} __attribute__((preserve_access_index));
-
-struct mm_struct___v618 {
-	struct mm_flags___v618 flags;
-} __attribute__((preserve_access_index));
-
-/* fork copies pages eagerly only for an mm that ever pinned (folio_needs_cow_for_dma) */
-static __always_inline bool mm_has_pinned(bool btf, struct mm_struct *mm)
-{
-	unsigned long flags;
-
-	if (bpf_core_field_exists(struct mm_struct___v618, flags))
-		flags = RD(btf, (struct mm_struct___v618 *)mm, flags.__mm_flags[0]);
-	else
-		flags = RD(btf, mm, flags);
-	return flags & (1UL << MMF_HAS_PINNED);
-}
 
 static __always_inline int fork_enter(bool btf, struct vm_area_struct *dst_vma,
 				      struct vm_area_struct *src_vma)

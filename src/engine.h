@@ -182,7 +182,8 @@ struct engine_totals {
 	uint64_t get_refs;
 	uint64_t wp_copies, unshares, fork_copies; /* from events; wp_copies counts write COW only */
 	uint64_t cow_other_pin_copies;   /* write copies of folios R/O-pinned only through other
-					    mappings or at other pages: not stale */
+					    mappings or at other pages: not stale. Copies by a
+					    process that never pinned are not seen at all */
 	uint64_t added_pin_refs;         /* folio_add_pin(): pins not in nr_foll_pin_acquired */
 	uint64_t zero_pin_refs;          /* R/O long-term "pins" of the zero page (no pin taken) */
 	/* losses and uncertainty: unpin_refs = sum(proc unpin_refs) + unknown + unattributed */

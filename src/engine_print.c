@@ -324,10 +324,10 @@ void engine_print_summary(FILE *f, const struct engine *e, const struct sort_spe
 		total_row(f, &t, "pins added (folio_add_pin)", t.added_pin_refs, -1);
 	total_row(f, &t, "outstanding folios", t.out_folios, -1);
 	total_row(f, &t, "outstanding refs", t.out_refs, -1);
-	fprintf(f, "  (a COW of a page the kernel does not show pinned costs one hook and is not\n"
-		   "   counted as a copy, only as a write-protect fault;\n"
-		   "   \"pinned elsewhere\": R/O-pinned only through another mm or at another page\n"
-		   "   of the folio, so the pinner's view did not change: not stale)\n");
+	fprintf(f, "  (a COW of a page the kernel does not show pinned, or by a process that never\n"
+		   "   pinned, costs one hook and is not counted as a copy, only as a write-protect\n"
+		   "   fault; \"pinned elsewhere\": R/O-pinned only through another mm or at another\n"
+		   "   page of the folio, so the pinner's view did not change: not stale)\n");
 
 	fprintf(f, "\nLost and uncertain\n");
 	if (t.have_counters) {
