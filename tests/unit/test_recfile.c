@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <cmocka.h>
 
 #include "recfile.h"
@@ -591,10 +592,30 @@ static void test_crc(void **state)
 	assert_int_equal(rec_crc32(0, "123456789", 9), 0xcbf43926); /* the CRC-32 check value */
 }
 
+/* The folding path (64 bytes and more) against zlib's table code: every length up
+ * to 400 at every alignment, chained over a split, from a non-zero CRC. */
+static void test_crc_fold(void **state)
+{
+	unsigned char b[416];
+	(void)state;
+	for (size_t i = 0; i < sizeof(b); i++)
+		b[i] = (unsigned char)(i * 131 + (i >> 3) * 7);
+	for (size_t off = 0; off < 16; off++)
+		for (size_t len = 0; len <= 400; len++) {
+			size_t cut = len / 3;
+			uint32_t want = crc32_z(0x12345678, b + off, len);
+
+			assert_int_equal(rec_crc32(0x12345678, b + off, len), want);
+			assert_int_equal(rec_crc32(rec_crc32(0x12345678, b + off, cut), b + off + cut,
+						   len - cut), want);
+		}
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crc),
+		cmocka_unit_test(test_crc_fold),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_truncated_everywhere),
 		cmocka_unit_test(test_truncated_files),
