@@ -340,7 +340,10 @@ static __always_inline struct gw_event *event_reserve(void *ctx, enum gw_event_t
 	e->ts_ns = bpf_ktime_get_ns();
 	e->task.pid = id >> 32;
 	e->task.tid = (__u32)id;
-	bpf_get_current_comm(e->task.comm, sizeof(e->task.comm));
+	if (unpin) /* not the holder's name: whoever runs the completion (doc/kernel.md) */
+		__builtin_memset(e->task.comm, 0, sizeof(e->task.comm));
+	else
+		bpf_get_current_comm(e->task.comm, sizeof(e->task.comm));
 	e->in_irq = unpin && in_interrupt_ctx();
 	e->kstack_id = -1;
 	e->ustack_id = -1;

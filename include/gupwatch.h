@@ -48,7 +48,8 @@ enum gw_event_type {
 struct gw_task {
 	__u32 pid;  /* tgid */
 	__u32 tid;
-	char comm[GW_COMM_LEN];
+	char comm[GW_COMM_LEN]; /* empty on UNPIN events: the engine attributes an unpin to
+				   its pin's holder, and the helper call is a tenth of its cost */
 };
 
 struct gw_pin {
