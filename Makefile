@@ -64,7 +64,7 @@ endif
 workloads: $(OUT)/gwload
 
 # DWARF is stripped (BTF stays): the skeleton embeds the object.
-$(OUT)/%.bpf.o: bpf/%.bpf.c $(wildcard include/*.h) vmlinux.h | $(OUT)
+$(OUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h include/*.h) vmlinux.h | $(OUT)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 	$(LLVM_STRIP) -g $@
 

@@ -14,6 +14,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "gupwatch.h"
+#include "core_fixes.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -137,18 +138,9 @@ struct {
 extern const void vmemmap_base __ksym __weak;
 static __u64 vmemmap;
 
-/*
- * preempt_count is per-CPU: in pcpu_hot on x86 6.2-6.14, in __preempt_count
- * before and after. Typeless ksyms come from /proc/kallsyms (no BTF VAR, so no
- * verifier-side lookup that fails on kernels without data symbols); missing,
- * they resolve to 0 and interrupt context is simply not told apart.
- */
+/* The per-CPU area bases: a CPU's preempt_count is at its base + preempt_count_offset(). */
 extern const void __per_cpu_offset __ksym __weak;
-extern const void pcpu_hot __ksym __weak;
-extern const void __preempt_count __ksym __weak;
 
-/* preempt_count bits of NMI, hard IRQ and *serving* a softirq (not bh-disabled sections). */
-#define PREEMPT_NOT_TASK_MASK (0x00f00000 | 0x000f0000 | 0x00000100)
 #define GUP_PIN_COUNTING_BIAS 1024         /* include/linux/mm.h, not in BTF */
 #define PTE_PFN_MASK 0x000ffffffffff000ULL
 #define PAGE_SHIFT 12
@@ -172,7 +164,7 @@ static __u64 cpu_bases[CPU_BASE_SLOTS];
 static __always_inline bool in_interrupt_ctx(void)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
-	__u64 cpu_base = 0, addr;
+	__u64 cpu_base = 0, offset;
 	int pc = 0;
 
 	if (!&__per_cpu_offset)
@@ -185,26 +177,12 @@ static __always_inline bool in_interrupt_ctx(void)
 		if (cpu < CPU_BASE_SLOTS)
 			cpu_bases[cpu] = cpu_base;
 	}
-	if (bpf_core_type_exists(struct pcpu_hot) && &pcpu_hot)
-		addr = cpu_base + (__u64)&pcpu_hot + bpf_core_field_offset(struct pcpu_hot, preempt_count);
-	else if (&__preempt_count)
-		addr = cpu_base + (__u64)&__preempt_count;
-	else
+	offset = preempt_count_offset();
+	if (!offset)
 		return false;
-	bpf_probe_read_kernel(&pc, sizeof(pc), (void *)addr);
-	return pc & PREEMPT_NOT_TASK_MASK;
+	bpf_probe_read_kernel(&pc, sizeof(pc), (void *)(cpu_base + offset));
+	return pc & (PREEMPT_NMI_MASK | PREEMPT_HARDIRQ_MASK | PREEMPT_SOFTIRQ_OFFSET);
 }
-
-/*
- * Reading kernel memory: fentry/fexit programs get BTF-typed arguments that
- * the verifier lets us load from directly (a plain load; a fault is caught by
- * an exception table entry), kprobes get numbers that need
- * bpf_probe_read_kernel(), a helper call of ~100 instructions. Every handler
- * takes `bool btf`, a constant in each program, so clang keeps one of the two.
- * Pointers computed from numbers (a PFN's page, a tail page's folio) are
- * always read with BPF_CORE_READ.
- */
-#define RD(btf, ptr, field) ((btf) ? (ptr)->field : BPF_CORE_READ(ptr, field))
 
 /* bpf_get_current_task_btf() (5.11): a trusted task, read directly in both modes. */
 static __always_inline __u64 current_mm(void)
@@ -289,18 +267,10 @@ static __always_inline bool folio_is_large(struct folio *folio)
 	return flags_large(folio_flags(false, folio));
 }
 
-struct folio___v618 {
-	unsigned int _nr_pages;
-} __attribute__((preserve_access_index));
-
 /* Pages in a folio whose flags word is known (a large folio's count is read: rare). */
 static __always_inline __u32 folio_nr_pages_of(struct folio *folio, unsigned long flags)
 {
-	if (!flags_large(flags))
-		return 1;
-	if (bpf_core_field_exists(folio->_folio_nr_pages))
-		return BPF_CORE_READ(folio, _folio_nr_pages);
-	return BPF_CORE_READ((struct folio___v618 *)folio, _nr_pages);
+	return flags_large(flags) ? large_folio_nr_pages(folio) : 1;
 }
 
 /*
@@ -730,29 +700,6 @@ static __always_inline int window_exit(void)
 {
 	window_close((__u32)bpf_get_current_pid_tgid());
 	return 0;
-}
-
-#define MMF_HAS_PINNED 27 /* include/linux/sched/coredump.h (6.18: mm_types.h), not in BTF */
-
-/* 6.18 made mm_struct.flags a one-word struct (mm_flags_t) */
-struct mm_flags___v618 {
-	unsigned long __mm_flags[1];
-} __attribute__((preserve_access_index));
-
-struct mm_struct___v618 {
-	struct mm_flags___v618 flags;
-} __attribute__((preserve_access_index));
-
-/* fork copies pages eagerly only for an mm that ever pinned (folio_needs_cow_for_dma) */
-static __always_inline bool mm_has_pinned(bool btf, struct mm_struct *mm)
-{
-	unsigned long flags;
-
-	if (bpf_core_field_exists(struct mm_struct___v618, flags))
-		flags = RD(btf, (struct mm_struct___v618 *)mm, flags.__mm_flags[0]);
-	else
-		flags = RD(btf, mm, flags);
-	return flags & (1UL << MMF_HAS_PINNED);
 }
 
 /* What the kernel's own state says before a copy: can the old page be pinned? */

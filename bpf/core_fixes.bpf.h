@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel differences the BPF side meets, one block per change: the kernel
+ * that made it, the ___flavor types CO-RE matches against the running
+ * kernel's BTF, and one accessor. Callers use the accessors and never test
+ * versions. doc/kernel.md says which kernels were checked and how; the
+ * versions below are those of mainline releases (Debian's 6.1 and 6.12
+ * carry their own backports, so the BTF decides, never a version number).
+ */
+#ifndef GUPWATCH_CORE_FIXES_BPF_H
+#define GUPWATCH_CORE_FIXES_BPF_H
+
+/*
+ * Reading kernel memory: fentry/fexit programs get BTF-typed arguments that
+ * the verifier lets us load from directly (a plain load; a fault is caught by
+ * an exception table entry), kprobes get numbers that need
+ * bpf_probe_read_kernel(), a helper call of ~100 instructions. Every handler
+ * takes `bool btf`, a constant in each program, so clang keeps one of the two.
+ * Pointers computed from numbers (a PFN's page, a tail page's folio) are
+ * always read with BPF_CORE_READ.
+ */
+#define RD(btf, ptr, field) ((btf) ? (ptr)->field : BPF_CORE_READ(ptr, field))
+
+/*
+ * --- preempt_count's per-CPU home (x86) ---
+ * A per-CPU __preempt_count up to 6.1; 6.2 gathered it with current_task
+ * into struct pcpu_hot ("x86: Put hot per CPU variables into a struct");
+ * 6.15 dissolved pcpu_hot into a hot per-CPU section, __preempt_count again.
+ * Typeless ksyms come from /proc/kallsyms (no BTF VAR, so no verifier-side
+ * lookup that fails on kernels without data symbols); missing, they resolve
+ * to 0.
+ */
+extern const void pcpu_hot __ksym __weak;
+extern const void __preempt_count __ksym __weak;
+
+/* Where preempt_count lives relative to a CPU's per-CPU base; 0: unknown. */
+static __always_inline __u64 preempt_count_offset(void)
+{
+	if (bpf_core_type_exists(struct pcpu_hot) && &pcpu_hot)
+		return (__u64)&pcpu_hot + bpf_core_field_offset(struct pcpu_hot, preempt_count);
+	return (__u64)&__preempt_count;
+}
+
+/* preempt_count bits (include/linux/preempt.h, the same on every kernel we know):
+ * NMI, hard IRQ, and *serving* a softirq (not the bh-disabled sections above it). */
+#define PREEMPT_NMI_MASK       0x00f00000
+#define PREEMPT_HARDIRQ_MASK   0x000f0000
+#define PREEMPT_SOFTIRQ_OFFSET 0x00000100
+
+/*
+ * --- a large folio's page count ---
+ * folio->_folio_nr_pages (6.1, 6.12) is folio->_nr_pages in 6.18, where it
+ * moved in the first tail page's struct.
+ */
+struct folio___v618 {
+	unsigned int _nr_pages;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 large_folio_nr_pages(struct folio *folio)
+{
+	if (bpf_core_field_exists(folio->_folio_nr_pages))
+		return BPF_CORE_READ(folio, _folio_nr_pages);
+	return BPF_CORE_READ((struct folio___v618 *)folio, _nr_pages);
+}
+
+/*
+ * --- mm->flags and MMF_HAS_PINNED ---
+ * MMF_HAS_PINNED (5.13, "mm: gup: pack has_pinned in MMF_HAS_PINNED") is
+ * bit 27 of mm->flags, a #define (include/linux/sched/coredump.h; 6.18:
+ * mm_types.h), so not in BTF. mm->flags is an unsigned long up to 6.17 and
+ * mm_flags_t, a one-word bitmap struct, in 6.18.
+ */
+#define MMF_HAS_PINNED 27
+
+struct mm_flags___v618 {
+	unsigned long __mm_flags[1];
+} __attribute__((preserve_access_index));
+
+struct mm_struct___v618 {
+	struct mm_flags___v618 flags;
+} __attribute__((preserve_access_index));
+
+/* Has this mm ever been walked by a FOLL_PIN GUP? (Set on the walked mm, never cleared.) */
+static __always_inline bool mm_has_pinned(bool btf, struct mm_struct *mm)
+{
+	unsigned long flags;
+
+	if (bpf_core_field_exists(struct mm_struct___v618, flags))
+		flags = RD(btf, (struct mm_struct___v618 *)mm, flags.__mm_flags[0]);
+	else
+		flags = RD(btf, mm, flags);
+	return flags & (1UL << MMF_HAS_PINNED);
+}
+
+#endif
