@@ -38,8 +38,8 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
 	__uint(key_size, sizeof(__u32));
-	__uint(value_size, 127 * sizeof(__u64));
-	__uint(max_entries, 16384);
+	__uint(value_size, GW_STACK_DEPTH * sizeof(__u64));
+	__uint(max_entries, GW_STACK_MAP_SIZE);
 } stack_traces SEC(".maps");
 
 struct {
@@ -81,7 +81,7 @@ static __s64 open_windows;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
+	__uint(max_entries, GW_TASK_STATE_SIZE);
 	__type(key, __u32);
 	__type(value, struct task_state);
 } task_states SEC(".maps");
@@ -143,7 +143,7 @@ extern const void __per_cpu_offset __ksym __weak;
 
 #define GUP_PIN_COUNTING_BIAS 1024         /* include/linux/mm.h, not in BTF */
 #define PTE_PFN_MASK 0x000ffffffffff000ULL
-#define PAGE_SHIFT 12
+#define PAGE_SHIFT GW_PAGE_SHIFT
 #define PAGE_MASK (~((1ULL << PAGE_SHIFT) - 1))
 #define VM_SHARED 0x00000008               /* include/linux/mm.h, not in BTF */
 

@@ -11,6 +11,12 @@
 #define GW_EVENT_VERSION 3
 #define GW_COMM_LEN 16
 
+/* Sizes both sides agree on. */
+#define GW_STACK_DEPTH      127   /* frames per stack: the kernel's PERF_MAX_STACK_DEPTH */
+#define GW_STACK_MAP_SIZE   16384 /* distinct stacks kept by the BPF stack map */
+#define GW_TASK_STATE_SIZE  16384 /* threads inside a fault or fork window at once */
+#define GW_PAGE_SHIFT       12    /* x86-64 base pages: addresses and refs in events count them */
+
 enum gw_event_type {
 	GW_EV_PIN = 1,   /* FOLL_PIN references taken on a folio */
 	GW_EV_UNPIN,     /* FOLL_PIN references dropped from a folio */

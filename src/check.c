@@ -107,7 +107,7 @@ static void explain(const char *mode, const struct probe_result *r, bool privile
 		snprintf(buf, len, "%s needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)", mode);
 	else if (r->err == EPERM && !strcmp(r->stage, "load"))
 		snprintf(buf, len, "%s is refused by this kernel (EPERM at load although privileged)", mode);
-	else if (r->err == 524 && !strcmp(r->stage, "attach"))
+	else if (r->err == ENOTSUPP && !strcmp(r->stage, "attach"))
 		/* arch_prepare_bpf_trampoline(): x86 took at most 6 arguments before 6.6 */
 		snprintf(buf, len, "%s: the BPF trampoline cannot attach (ENOTSUPP; e.g. a function with more than 6 arguments before 6.6)", mode);
 	else

@@ -639,7 +639,7 @@ static void link_unshare(struct engine *e, const struct gw_event *ev)
 /* A row's address range grows to cover the pages of a pin (unknown stays unknown). */
 static void row_cover(struct holder *h, const struct gw_pin *pin)
 {
-	uint64_t end = pin->address + ((uint64_t)pin->refs << 12);
+	uint64_t end = pin->address + ((uint64_t)pin->refs << GW_PAGE_SHIFT);
 
 	if (!h->addr_lo || !pin->address) {
 		h->addr_lo = h->addr_hi = 0;

@@ -134,9 +134,6 @@ struct probe_result probe_kprobe(struct probe_env *env, const char *func)
 	return (struct probe_result){ 0, NULL };
 }
 
-/* include/linux/errno.h: returned by BPF trampolines, unknown to libc. */
-#define ENOTSUPP 524
-
 const char *probe_errname(int err)
 {
 	static char buf[16];

@@ -31,6 +31,9 @@ struct probe_result probe_fentry(const struct probe_env *env, const char *func);
 /* Create a kprobe on func through the perf kprobe PMU and attach a do-nothing program. */
 struct probe_result probe_kprobe(struct probe_env *env, const char *func);
 
+/* include/linux/errno.h: returned by BPF trampolines, unknown to libc. */
+#define ENOTSUPP 524
+
 /* Name of an errno as the kernel returns it, including kernel-internal ones (ENOTSUPP). */
 const char *probe_errname(int err);
 

@@ -60,7 +60,7 @@ enum rec_type {
 	REC_MAPS = REC_OPTIONAL | 6,
 };
 
-#define REC_MAX_FRAMES 127 /* the BPF stack map's depth */
+#define REC_MAX_FRAMES GW_STACK_DEPTH
 #define REC_STACK_USER 1u
 #define REC_MODULE_SIZE (3 * 8 + 4 + USYM_BUILD_ID_MAX + USYM_PATH_MAX)
 #define REC_MAX_MODULES 65536

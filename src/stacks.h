@@ -7,10 +7,13 @@
 #ifndef GUPWATCH_STACKS_H
 #define GUPWATCH_STACKS_H
 
+#include <linux/types.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "gupwatch.h"
 
 struct ksyms;
 struct usyms;
@@ -37,7 +40,7 @@ const uint64_t *stacks_get(const struct stacks *s, int32_t id, uint32_t *nr);
 /* One frame as text; user frames belong to pid. */
 const char *stacks_frame(const struct stacks *s, bool user, uint32_t pid, uint64_t addr, char *buf,
 			 size_t len);
-#define STACKS_MAX_FRAMES 127
+#define STACKS_MAX_FRAMES GW_STACK_DEPTH
 /* The frames worth showing (not gupwatch's own BPF frames) into out: how many (0: none). */
 uint32_t stacks_shown(const struct stacks *s, int32_t id, uint64_t out[STACKS_MAX_FRAMES], bool *user);
 /* Print stack id, one frame per line: INDENT "k " or "u " name. Nothing if unknown. */

@@ -174,14 +174,14 @@ static void print_event(const struct gw_event *e)
  */
 static void print_stack(const char *what, int id, bool kernel, uint32_t pid)
 {
-	uint64_t frames[127];
+	uint64_t frames[GW_STACK_DEPTH];
 	char name[512];
 
 	if (id < 0 || bpf_map_lookup_elem(stack_fd, &id, frames))
 		return;
 	if (!kernel && usyms)
 		usyms_learn(pid);
-	for (int i = 0; i < 127 && frames[i]; i++)
+	for (int i = 0; i < GW_STACK_DEPTH && frames[i]; i++)
 		printf("    %s %s\n", what, kernel ? ksyms_name(ksyms, frames[i], name, sizeof(name))
 					     : usyms_name(usyms, pid, frames[i], name, sizeof(name)));
 }
