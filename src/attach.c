@@ -59,7 +59,7 @@ static bool enum_value(const struct btf *btf, const char *name, unsigned int *va
 
 /*
  * FOLL_* are #defines up to 6.1 (not in BTF) and members of anonymous enums
- * in later kernels (FACTS.md §3.1); anonymous enums defeat CO-RE's
+ * in later kernels (doc/kernel.md, "FOLL_* values"); anonymous enums defeat CO-RE's
  * bpf_core_enum_value(), so the loader looks them up by name.
  */
 static void resolve_foll_flags(const struct btf *btf, struct foll_flags *f)

@@ -5,13 +5,13 @@
  * The union of hook points over the kernels we support: exactly the functions
  * bpf/gupwatch.bpf.c hooks (a unit test holds the two together). A kernel has
  * a subset of them out of line; the rest are inlined or do not exist there,
- * and the tracer does not load those (FACTS.md §1-§4). Not hooked because a
- * hooked caller covers them: wp_page_copy (6.1, tail-called by do_wp_page),
+ * and the tracer does not load those (doc/kernel.md, "Kernel facts by
+ * version"). Not hooked because a hooked caller covers them: wp_page_copy (6.1, tail-called by do_wp_page),
  * copy_hugetlb_page_range (called inside copy_page_range), the unpin_*()
  * wrappers (they end in gup_put_folio on 6.1 and 6.12).
  * Not covered: kernels that inline gup_put_folio into unpin_user_page,
  * unpin_folio, unpin_user_folio, or try_grab_folio into memfd_pin_folios and
- * folio_add_pins (the 6.18 host build, FACTS.md §1.1, §2.2).
+ * folio_add_pins (the 6.18 host build; doc/kernel.md, "Pins" and "Unpins").
  */
 const struct hook hooks[] = {
 	/* In attach order: what ends or frames an event attaches before what starts

@@ -20,7 +20,7 @@ enum hook_role {
 struct hook {
 	const char *func;
 	enum hook_role role;
-	const char *kernels; /* where it exists out of line (FACTS.md §8), for humans */
+	const char *kernels; /* where it exists out of line (doc/kernel.md), for humans */
 };
 
 extern const struct hook hooks[];

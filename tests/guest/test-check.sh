@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # gupwatch check in a Debian guest: exit 0, and every hook this kernel has
-# out of line (FACTS.md §8) attaches by kprobe and, but for the exceptions
+# out of line (doc/kernel.md) attaches by kprobe and, but for the exceptions
 # below, by fentry.
 out=$(gupwatch check -v 2>&1); rc=$?
 echo "$out"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# (g) FACTS §7 G2: a child maps a tmpfs file (4 pages of 'F') MAP_PRIVATE and
+# (g) doc/kernel.md G2: a child maps a tmpfs file (4 pages of 'F') MAP_PRIVATE and
 # read-faults it (page cache pages, mapped R/O).  process_vm_readv R/O-pins
 # them (short-term, non-anon: no unshare) and is held by userfaultfd; during
 # the pin the child writes 'W' to every page: the write faults copy the pages

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # (e) pin, fork, write: 4 anon pages pinned by io_uring (R/W long-term), then
 # fork.  copy_page_range sees MMF_HAS_PINNED + folio_maybe_dma_pinned and copies
-# the pinned pages for the child right away (FACTS §4.5): the child's PFNs
+# the pinned pages for the child right away (doc/kernel.md, "fork's eager copy"): the child's PFNs
 # differ from the parent's right after fork, the parent's stay, and the
 # parent's later writes reuse its (exclusive, pinned) pages without COW.
 # Same on 6.1 and 6.12.

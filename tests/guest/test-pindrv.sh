@@ -3,7 +3,7 @@
 # The test pin device /dev/gwpin (tests/pindrv, gwpin.ko built by tests/vm/modules.sh
 # for this kernel): long-term pins taken like a driver would, with pin_user_pages()
 # and with pin_user_pages_fast(); ground truth from pagemap and from what the device
-# reads through the pinned pages (FACTS §4.4, §4.5, §7 G1).
+# reads through the pinned pages (doc/kernel.md: unsharing, fork's eager copy, G1).
 #  1 pindrv-stale:    R/O long-term pin of read-faulted MAP_PRIVATE file pages, then
 #                     we write them.  6.1: no unshare for non-anon pages, the write
 #                     copies them away, the device keeps the file pages (stale, 'F').

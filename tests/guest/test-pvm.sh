@@ -3,7 +3,7 @@
 # (b) process_vm_readv / process_vm_writev of 4 pages of a child process:
 # short-term pins of the remote pages (readv: R/O, writev: FOLL_WRITE), held
 # while the copy is stuck on our userfaultfd-missing local buffer.
-# Same on 6.1 and 6.12 (FACTS §6).
+# Same on 6.1 and 6.12 (doc/kernel.md, "Which interfaces pin").
 . /gw/tests/lib.sh
 
 for w in pvm-read pvm-write; do

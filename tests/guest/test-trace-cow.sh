@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# gupwatch and the COW cases, in both attach modes (FACTS.md §4, §7):
+# gupwatch and the COW cases, in both attach modes (doc/kernel.md):
 #  d cow-fork:     a COW storm on unpinned pages: counted in the kernel, not one event;
 #  e pin-fork:     fork copies the pinned pages for the child: FORK-COPY;
 #  f fork-unshare: a R/O pin of fork-shared anon pages unshares them: UNSHARE,

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# (h) FACTS §7 G3: vmsplice() of 4 anon pages ('a') into a pipe takes FOLL_GET
+# (h) doc/kernel.md G3: vmsplice() of 4 anon pages ('a') into a pipe takes FOLL_GET
 # references (no pins), fork, the parent writes 'b': the parent's write COWs
 # away from the pages the pipe references, the pipe returns the old 'a'.
 # Same on 6.1 and 6.12.

@@ -18,7 +18,7 @@
  *                 K: child pages still holding 'a' (read via /proc/pid/mem)
  *   --no-hold: no fork (so no COW: parent_changed=0).
  *
- * vmsplice-fork (FACTS §7 G3): write the buffer ('a'), vmsplice() it into a
+ * vmsplice-fork (doc/kernel.md, G3): write the buffer ('a'), vmsplice() it into a
  * pipe (no SPLICE_F_GIFT: the pipe takes FOLL_GET references, not pins),
  * fork, the parent writes 'b' (COW copies away from the referenced pages),
  * then read the pipe: it still yields the old 'a'.

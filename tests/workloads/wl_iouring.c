@@ -17,8 +17,9 @@
  *                 pairs (6.1's UNREGISTER waits ~12 ms for an RCU grace period:
  *                 loop_cpu_ms leaves that out)
  *
- * pin-fork: as above, then fork while the pin is held (FACTS §4.5: fork
- * copies maybe-pinned anon pages for the child eagerly), then the parent
+ * pin-fork: as above, then fork while the pin is held (fork copies
+ * maybe-pinned anon pages for the child eagerly: doc/kernel.md, "fork's
+ * eager copy"), then the parent
  * writes every page, holds --hold-ms, unregisters.
  *   workload=pin-fork mem=M pages=N huge=H pin=rw longterm=1 hold_ms=T no_hold=0|1 kernel=R
  *   phase=hold    acquired= released= outstanding=      after REGISTER

@@ -12,7 +12,7 @@
  * device PFN equals the process's PFN.  dev_old / dev_new: pages the device
  * reads as entirely the old / the new content.
  *
- * pindrv-stale (FACTS §7 G1): a file (--file) of 'F' mapped MAP_PRIVATE and
+ * pindrv-stale (doc/kernel.md, G1): a file (--file) of 'F' mapped MAP_PRIVATE and
  * read-faulted (page cache pages mapped R/O), R/O long-term pin, then we
  * write 'W' to every page.  6.1 does not unshare non-anon pages for a R/O
  * pin: the write copies the page away and the device keeps the file page

@@ -27,7 +27,7 @@
  *               C: child pages whose PFN differs from the pre-pin PFN
  *               P: parent pages whose PFN is unchanged
  *
- * file-stale (FACTS §7 G2): a file (--file, default /tmp/gwload-stale.dat)
+ * file-stale (doc/kernel.md, G2): a file (--file, default /tmp/gwload-stale.dat)
  * filled with 'F' is mapped MAP_PRIVATE; the child read-faults it (page
  * cache pages mapped R/O).  We R/O-pin them with process_vm_readv; while the
  * pin is held the child writes 'W' to every page, the write fault copies
