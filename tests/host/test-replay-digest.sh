@@ -31,9 +31,9 @@ while IFS='|' read -r opts want; do
 	[ "$got" = "$want" ] || fail "report $opts: output changed ($got)"
 	echo "ok: report $opts: $(printf '%s\n' "$out" | wc -l) lines as before"
 done <<'DIGESTS'
-|fddf576cee78b8111fead88c130157db1feccf77defef33ec4ccf2bf2e2039bd
+|c95b79d66e7660b52d0c15756a89e079e7298aab681e679d327a0c362cb6659d
 --json|987d8397836e270c5e30ab510bfbbf25cb60fbf0aac7734b1d86fff04d30545f
---max-folios 3000|877b0d1c66a12b7411c9dcc97688c64a88e3aab6328cd82d1db4ac17173a3d44
---sort pin-seconds --min-age 1ms|057b75ff1ed67d4cbf192dc84143b843ff676ffd63b728049a29bc6c66ff70a6
--c gdb --no-stacks|3d562723c064f36003df51d9a4c673f736694606e62dc8dd96e9b825413a2aa9
+--max-folios 3000|ee5bea8721581ef8e706dd2f444be49ca2a9fd8b5e4bc51442b48e0192175dcb
+--sort pin-seconds --min-age 1ms|55fa7678f7e4dab81d70e396d7a14cdf69c03f0d267cbbef748fe92d12ccb85b
+-c gdb --no-stacks|ecef7d372379877b550a3f633aa0ee9697e6de63de87919f8e75c8ef298924f7
 DIGESTS
