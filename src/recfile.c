@@ -332,6 +332,21 @@ int rec_writer_maps(struct rec_writer *w, uint32_t pid, const struct usym_module
 	return w->err ? -1 : 0;
 }
 
+int rec_writer_item(struct rec_writer *w, const struct rec_item *it)
+{
+	switch (it->type) {
+	case REC_EVENT:
+		return rec_writer_event(w, &it->event);
+	case REC_STACK:
+		return rec_writer_stack(w, it->stack.id, it->stack.user, it->stack.frames, it->stack.nr);
+	case REC_KSYM:
+		return rec_writer_ksym(w, it->ksym.start, it->ksym.name);
+	case REC_MAPS:
+		return rec_writer_maps(w, it->maps.pid, it->maps.modules, it->maps.nr);
+	}
+	return 0;
+}
+
 int rec_writer_finish(struct rec_writer *w, const uint64_t counters[GW_CNT__MAX],
 		      uint64_t end_mono_ns, char *err, size_t errlen)
 {
@@ -666,6 +681,31 @@ int rec_reader_open(struct rec_reader *r, const char *path, char *err, size_t er
 	return 0;
 }
 
+/* A MAPS record's nr modules (validated: nr <= REC_MAX_MODULES) into r->modules. */
+static int decode_modules(struct rec_reader *r, const unsigned char *p, uint32_t nr)
+{
+	if (nr > r->modules_cap) {
+		struct usym_module *more = realloc(r->modules, nr * sizeof(*more));
+
+		if (!more)
+			return -1;
+		r->modules = more;
+		r->modules_cap = nr;
+	}
+	for (uint32_t i = 0; i < nr; i++, p += REC_MODULE_SIZE) {
+		struct usym_module *m = &r->modules[i];
+
+		memset(m, 0, sizeof(*m));
+		m->start = get64(p);
+		m->end = get64(p + 8);
+		m->base = get64(p + 16);
+		m->build_id_len = get32(p + 24);
+		memcpy(m->build_id, p + 28, USYM_BUILD_ID_MAX);
+		memcpy(m->path, p + 28 + USYM_BUILD_ID_MAX, USYM_PATH_MAX);
+	}
+	return 0;
+}
+
 int rec_reader_next(struct rec_reader *r, struct rec_item *it)
 {
 	/* Validated: every record fits and the trailer is last. */
@@ -696,7 +736,9 @@ int rec_reader_next(struct rec_reader *r, struct rec_item *it)
 		case REC_MAPS:
 			it->maps.pid = get32(p);
 			it->maps.nr = get32(p + 4);
-			it->maps.modules = p + 8;
+			if (decode_modules(r, p + 8, it->maps.nr))
+				return -ENOMEM;
+			it->maps.modules = r->modules;
 			return 1;
 		}
 	}
@@ -704,22 +746,10 @@ int rec_reader_next(struct rec_reader *r, struct rec_item *it)
 	return 0;
 }
 
-void rec_item_module(const struct rec_item *it, uint32_t i, struct usym_module *m)
-{
-	const unsigned char *p = it->maps.modules + (size_t)i * REC_MODULE_SIZE;
-
-	memset(m, 0, sizeof(*m));
-	m->start = get64(p);
-	m->end = get64(p + 8);
-	m->base = get64(p + 16);
-	m->build_id_len = get32(p + 24);
-	memcpy(m->build_id, p + 28, USYM_BUILD_ID_MAX);
-	memcpy(m->path, p + 28 + USYM_BUILD_ID_MAX, USYM_PATH_MAX);
-}
-
 void rec_reader_close(struct rec_reader *r)
 {
 	if (r->mapped)
 		munmap((void *)r->map, r->size);
+	free(r->modules);
 	memset(r, 0, sizeof(*r));
 }

@@ -130,6 +130,9 @@ int rec_writer_event(struct rec_writer *w, const struct gw_event *e);
 int rec_writer_stack(struct rec_writer *w, uint32_t id, bool user, const uint64_t *frames, uint32_t nr);
 int rec_writer_ksym(struct rec_writer *w, uint64_t start, const char *name);
 int rec_writer_maps(struct rec_writer *w, uint32_t pid, const struct usym_module *m, uint32_t nr);
+struct rec_item;
+/* Any of the four above, as a source delivers it. */
+int rec_writer_item(struct rec_writer *w, const struct rec_item *it);
 /* Writes the trailer, flushes, syncs, renames; 0 or -1 with the cause in err. */
 int rec_writer_finish(struct rec_writer *w, const uint64_t counters[GW_CNT__MAX],
 		      uint64_t end_mono_ns, char *err, size_t errlen);
@@ -143,6 +146,8 @@ struct rec_reader {
 	size_t first;              /* offset of the first record after the header */
 	size_t pos;                /* iteration */
 	bool mapped;
+	struct usym_module *modules; /* the last MAPS record's, decoded */
+	uint32_t modules_cap;
 	struct rec_header hdr;
 	struct rec_trailer trl;
 };
@@ -170,14 +175,13 @@ struct rec_item {
 	} ksym;
 	struct {
 		uint32_t pid, nr;
-		const unsigned char *modules; /* nr x REC_MODULE_SIZE: rec_item_module() */
+		const struct usym_module *modules; /* nr of them, valid until the next item */
 	} maps;
 };
 
-/* Next record in file order (optional ones this gupwatch does not know are skipped): 1, or 0 at the end. */
+/* Next record in file order (optional ones this gupwatch does not know are skipped): 1, 0 at
+ * the end, or -ENOMEM (a MAPS record's modules could not be decoded). */
 int rec_reader_next(struct rec_reader *r, struct rec_item *it);
-/* Module i of a MAPS item. */
-void rec_item_module(const struct rec_item *it, uint32_t i, struct usym_module *m);
 void rec_reader_close(struct rec_reader *r);
 
 uint32_t rec_crc32(uint32_t crc, const void *buf, size_t len);

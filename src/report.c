@@ -145,7 +145,6 @@ static void on_finding(const struct engine_finding *f, void *ctx)
 /* Stacks and the symbols to name them come before the events that use them. */
 static int read_item(const struct rec_item *it)
 {
-	struct usym_module *m;
 	int err = 0;
 
 	switch (it->type) {
@@ -159,13 +158,7 @@ static int read_item(const struct rec_item *it)
 		err = ksyms_add(stacks->ksyms, it->ksym.start, it->ksym.name);
 		break;
 	case REC_MAPS:
-		m = calloc(it->maps.nr ?: 1, sizeof(*m));
-		if (!m)
-			return -ENOMEM;
-		for (uint32_t i = 0; i < it->maps.nr; i++)
-			rec_item_module(it, i, &m[i]);
-		err = usyms_set_process(stacks->usyms, it->maps.pid, m, it->maps.nr);
-		free(m);
+		err = usyms_set_process(stacks->usyms, it->maps.pid, it->maps.modules, it->maps.nr);
 		break;
 	}
 	return err;
@@ -223,12 +216,14 @@ int cmd_report(int argc, char **argv)
 		print_header(&r.hdr, &r.trl);
 		engine_print_finding_header(stdout);
 	}
-	while (rec_reader_next(&r, it)) {
-		if (read_item(it)) {
-			fprintf(stderr, "gupwatch: %s: out of memory\n", env.input);
-			ret = 1;
-			goto out;
-		}
+	while ((ret = rec_reader_next(&r, it)) > 0) {
+		if ((ret = read_item(it)))
+			break;
+	}
+	if (ret) {
+		fprintf(stderr, "gupwatch: %s: out of memory\n", env.input);
+		ret = 1;
+		goto out;
 	}
 	engine_set_counters(engine, r.trl.counters);
 	engine_finish(engine, r.trl.end_mono_ns);
