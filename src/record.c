@@ -5,15 +5,11 @@
  * forked first, held on a pipe until the tracer is attached, then exec'd;
  * the session ends when it exits and record exits with its status.
  *
- * Stacks are captured (unless --no-stacks) and written once per stack id,
- * before the first event that carries it, with what names them later on any
- * machine: the kernel symbols their frames lie in (from /proc/kallsyms,
- * read after the attach) and, per process, its mapped ELF objects with build
- * ids (usyms_snapshot, taken while the process still runs).
+ * The file keeps the live source's items as they come (session.h): with
+ * stacks (unless --no-stacks), each stack once, before the first event that
+ * carries it, with what names it later on any machine (capture.h).
  */
 #include <argp.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -27,11 +23,8 @@
 #include "attach.h"
 #include "cli.h"
 #include "commands.h"
-#include "gupwatch.skel.h"
-#include "ksyms.h"
 #include "recfile.h"
 #include "session.h"
-#include "usyms.h"
 
 static struct record_env {
 	struct tracer_opts tracer;
@@ -99,128 +92,13 @@ static const struct argp record_argp = {
 	       "  gupwatch report -i io.gw --json | jq 'select(.type == \"finding\")'\n",
 };
 
-/* The modules a process's MAPS record listed, to tell when a frame needs a new one. */
-struct proc_maps {
-	uint32_t pid;
-	uint32_t snapshots;   /* taken so far (exec and dlopen add modules) */
-	struct usym_module *m;
-	int nr;               /* < 0: the process could not be read */
-};
-
-#define MAX_SNAPSHOTS 4 /* per process: a frame outside every module retakes it */
-
 struct record_ctx {
 	struct rec_writer w;
 	struct rec_header hdr;
 	int go_fd;       /* write end of the child's start pipe; -1: none */
 	pid_t child;     /* COMMAND, 0 when none or reaped */
 	int child_status;
-	/* stacks */
-	int stack_fd;
-	uint32_t nr_stack_ids;
-	uint8_t *stack_written;  /* by stack id */
-	struct ksyms *ksyms;
-	uint8_t *ksym_written;   /* by symbol index */
-	struct proc_maps *procs;
-	size_t nprocs;
 };
-
-static void write_kernel_symbols(struct record_ctx *c, const uint64_t *frames, uint32_t nr)
-{
-	for (uint32_t i = 0; i < nr; i++) {
-		long idx = ksyms_find(c->ksyms, frames[i]);
-		uint64_t start;
-		const char *name;
-
-		if (idx < 0 || c->ksym_written[idx])
-			continue;
-		name = ksyms_sym(c->ksyms, idx, &start);
-		rec_writer_ksym(&c->w, start, name);
-		c->ksym_written[idx] = 1;
-	}
-}
-
-static struct proc_maps *proc_maps_find(struct record_ctx *c, uint32_t pid)
-{
-	for (size_t i = 0; i < c->nprocs; i++)
-		if (c->procs[i].pid == pid)
-			return &c->procs[i];
-	return NULL;
-}
-
-static struct proc_maps *proc_maps(struct record_ctx *c, uint32_t pid)
-{
-	struct proc_maps *more, *p = proc_maps_find(c, pid);
-
-	if (p)
-		return p;
-	more = realloc(c->procs, (c->nprocs + 1) * sizeof(*more));
-	if (!more)
-		return NULL;
-	c->procs = more;
-	c->procs[c->nprocs] = (struct proc_maps){ .pid = pid };
-	return &c->procs[c->nprocs++];
-}
-
-static bool maps_cover(const struct proc_maps *p, const uint64_t *frames, uint32_t nr)
-{
-	for (uint32_t i = 0; i < nr; i++) {
-		int k;
-
-		for (k = 0; k < p->nr; k++)
-			if (frames[i] >= p->m[k].start && frames[i] < p->m[k].end)
-				break;
-		if (k == p->nr)
-			return false;
-	}
-	return true;
-}
-
-/* A MAPS record for pid unless the last one covers every frame. */
-static void write_maps(struct record_ctx *c, uint32_t pid, const uint64_t *frames, uint32_t nr)
-{
-	struct proc_maps *p = proc_maps(c, pid);
-	int n;
-
-	if (!p || p->nr < 0 || (p->snapshots && maps_cover(p, frames, nr)) ||
-	    p->snapshots == MAX_SNAPSHOTS)
-		return;
-	p->snapshots++;
-	free(p->m);
-	n = usyms_snapshot_new(pid, &p->m);
-	if (n <= 0) {
-		p->nr = -1; /* gone already: its frames stay addresses */
-		return;
-	}
-	p->nr = n;
-	rec_writer_maps(&c->w, pid, p->m, n);
-}
-
-/* What event e needs in the file before it: its stacks and their names. */
-static void write_stacks(struct record_ctx *c, const struct gw_event *e)
-{
-	const int32_t ids[2] = { e->kstack_id, e->ustack_id };
-	uint64_t frames[REC_MAX_FRAMES];
-
-	for (int k = 0; k < 2; k++) {
-		uint32_t id = ids[k], nr = 0;
-
-		/* a stack is needed once; a user stack again for a process without maps yet */
-		if (ids[k] < 0 || id >= c->nr_stack_ids ||
-		    (c->stack_written[id] && (k == 0 || proc_maps_find(c, e->task.pid))) ||
-		    bpf_map_lookup_elem(c->stack_fd, &id, frames))
-			continue;
-		while (nr < REC_MAX_FRAMES && frames[nr])
-			nr++;
-		if (k == 0)
-			write_kernel_symbols(c, frames, nr);
-		if (k == 1)
-			write_maps(c, e->task.pid, frames, nr);
-		if (!c->stack_written[id])
-			rec_writer_stack(&c->w, id, k == 1, frames, nr);
-		c->stack_written[id] = 1;
-	}
-}
 
 static void on_start(const struct tracer *t, void *ctx)
 {
@@ -228,21 +106,6 @@ static void on_start(const struct tracer *t, void *ctx)
 
 	rec_header_set_tracer(&c->hdr, t, &env.tracer);
 	rec_writer_header(&c->w, &c->hdr);
-	if (env.tracer.stacks) {
-		/* After the attach: our own BPF programs and trampolines are named too. */
-		c->stack_fd = bpf_map__fd(t->skel->maps.stack_traces);
-		c->nr_stack_ids = bpf_map__max_entries(t->skel->maps.stack_traces);
-		c->stack_written = calloc(c->nr_stack_ids, 1);
-		c->ksyms = ksyms_load("/proc/kallsyms");
-		if (!c->ksyms)
-			fprintf(stderr, "gupwatch: no kernel symbols (/proc/kallsyms: %s): kernel frames "
-				"stay addresses\n", strerror(errno));
-		c->ksym_written = calloc(ksyms_count(c->ksyms) ?: 1, 1);
-		if (!c->stack_written || !c->ksym_written) {
-			fprintf(stderr, "gupwatch: out of memory: recording without stacks\n");
-			c->nr_stack_ids = 0;
-		}
-	}
 	if (c->go_fd >= 0) {
 		/* Attached: let the command run. */
 		if (write(c->go_fd, "g", 1) != 1)
@@ -252,14 +115,11 @@ static void on_start(const struct tracer *t, void *ctx)
 	}
 }
 
-static void on_event(const struct gw_event *e, void *ctx)
+static int on_item(const struct rec_item *it, void *ctx)
 {
 	struct record_ctx *c = ctx;
 
-	if (c->nr_stack_ids)
-		write_stacks(c, e);
-	if (rec_writer_event(&c->w, e))
-		session_stop();
+	return rec_writer_item(&c->w, it) ? -EIO : 0;
 }
 
 static void on_idle(uint64_t now_ns, void *ctx)
@@ -314,7 +174,7 @@ static int exit_status(int status)
 
 int cmd_record(int argc, char **argv)
 {
-	static const struct session_ops ops = { on_start, on_event, on_idle };
+	static const struct session_ops ops = { on_start, on_item, on_idle };
 	struct record_ctx c = { .go_fd = -1 };
 	uint64_t counters[GW_CNT__MAX], end_ns;
 	char err[512];
@@ -363,12 +223,6 @@ int cmd_record(int argc, char **argv)
 		}
 		c.child = 0;
 	}
-	free(c.stack_written);
-	free(c.ksym_written);
-	ksyms_free(c.ksyms);
-	for (size_t i = 0; i < c.nprocs; i++)
-		free(c.procs[i].m);
-	free(c.procs);
 	if (ret) {
 		rec_writer_abort(&c.w);
 		return ret;

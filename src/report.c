@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * gupwatch report: read a record file, feed its events to the correlation
- * engine, print what gupwatch trace prints (--stdio) or JSON Lines (--json),
+ * gupwatch report: the file source into the consumer trace uses too
+ * (consumer.h): what gupwatch trace prints (--stdio) or JSON Lines (--json),
  * with the stacks the file kept under each finding, and the call-site,
  * user-stack, hold-time and outstanding-pin tables (sites.h).
  */
@@ -15,25 +15,17 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "engine.h"
-#include "json.h"
-#include "ksyms.h"
+#include "consumer.h"
 #include "recfile.h"
-#include "sites.h"
-#include "stacks.h"
-#include "usyms.h"
 
 static struct report_env {
 	const char *input;
-	struct engine_opts engine;
+	struct consumer_opts consumer;
 	struct sort_spec sort;
 	struct sites_opts sites;
-	const char *symfs;
-	bool json;
-	bool no_stacks;
 } env = {
 	.input = "gupwatch.data",
-	.engine = { .max_folios = 1 << 18 },
+	.consumer = { .engine = { .max_folios = 1 << 18 }, .finding_stacks = true },
 	.sites = { .sort = &env.sort, .histograms = true },
 };
 
@@ -61,10 +53,10 @@ static error_t report_parse(int key, char *arg, struct argp_state *state)
 		env.input = arg;
 		break;
 	case OPT_STDIO:
-		env.json = false;
+		env.consumer.json = false;
 		break;
 	case OPT_JSON:
-		env.json = true;
+		env.consumer.json = true;
 		break;
 	case OPT_SORT:
 		cli_sort(arg, &env.sort, state);
@@ -73,16 +65,16 @@ static error_t report_parse(int key, char *arg, struct argp_state *state)
 		env.sites.min_age_ns = cli_duration_ns(arg, "--min-age", state);
 		break;
 	case OPT_SYMFS:
-		env.symfs = arg;
+		env.consumer.symfs = arg;
 		break;
 	case OPT_NO_STACKS:
-		env.no_stacks = true;
+		env.consumer.finding_stacks = false;
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s' (the file goes after -i)", arg);
 		break;
 	default:
-		return cli_parse_common(key, arg, state, &env.engine, NULL);
+		return cli_parse_common(key, arg, state, &env.consumer.engine, NULL);
 	}
 	return 0;
 }
@@ -104,66 +96,6 @@ static const struct argp report_argp = {
 	       "  gupwatch report --json | jq -c 'select(.type == \"finding\" and .kind == \"STALE-PIN\")'\n",
 };
 
-static struct engine *engine;
-static struct stacks *stacks;
-
-/* The stacks of both sides under a finding line. */
-static void print_finding_stacks(const struct engine_finding *f)
-{
-	uint32_t nr, i;
-
-	if ((stacks_get(stacks, f->kstack_id, &nr) || stacks_get(stacks, f->ustack_id, &nr)) &&
-	    f->kind != ENGINE_HELD_AT_EXIT) {
-		printf("    %s %u/%.16s:\n", engine_kind_side(f->kind), f->task.pid, f->task.comm);
-		stacks_print(stdout, stacks, "      ", f->task.pid, f->kstack_id);
-		stacks_print(stdout, stacks, "      ", f->task.pid, f->ustack_id);
-	}
-	for (i = 0; i < f->nr_pinners && i < ENGINE_MAX_PINNERS; i++) {
-		const struct engine_pinner *p = &f->pinners[i];
-
-		if (!stacks_get(stacks, p->kstack_id, &nr) && !stacks_get(stacks, p->ustack_id, &nr))
-			continue;
-		printf("    %s %u/%.16s (%s pin):\n", f->kind == ENGINE_HELD_AT_EXIT ? "oldest pin of" :
-		       "pinner", p->task.pid, p->task.comm, p->flags & GW_PIN_WRITE ? "R/W" : "R/O");
-		stacks_print(stdout, stacks, "      ", p->task.pid, p->kstack_id);
-		stacks_print(stdout, stacks, "      ", p->task.pid, p->ustack_id);
-	}
-}
-
-static void on_finding(const struct engine_finding *f, void *ctx)
-{
-	(void)ctx;
-	if (env.json) {
-		json_finding(stdout, engine, f, stacks);
-		return;
-	}
-	engine_print_finding(stdout, engine, f);
-	if (!env.no_stacks)
-		print_finding_stacks(f);
-}
-
-/* Stacks and the symbols to name them come before the events that use them. */
-static int read_item(const struct rec_item *it)
-{
-	int err = 0;
-
-	switch (it->type) {
-	case REC_EVENT:
-		engine_event(engine, &it->event);
-		break;
-	case REC_STACK:
-		err = stacks_set(stacks, it->stack.id, it->stack.user, it->stack.frames, it->stack.nr);
-		break;
-	case REC_KSYM:
-		err = ksyms_add(stacks->ksyms, it->ksym.start, it->ksym.name);
-		break;
-	case REC_MAPS:
-		err = usyms_set_process(stacks->usyms, it->maps.pid, it->maps.modules, it->maps.nr);
-		break;
-	}
-	return err;
-}
-
 static void print_header(const struct rec_header *h, const struct rec_trailer *t)
 {
 	time_t secs = h->start_realtime_ns / 1000000000ULL;
@@ -184,6 +116,7 @@ static void print_header(const struct rec_header *h, const struct rec_trailer *t
 
 int cmd_report(int argc, char **argv)
 {
+	struct consumer *consumer = NULL;
 	struct rec_reader r;
 	struct rec_item *it;
 	char err[512];
@@ -196,54 +129,36 @@ int cmd_report(int argc, char **argv)
 		return 1;
 	}
 	/* The filters recorded, unless given here. */
-	if (!env.engine.filter_pid && !env.engine.filter_comm) {
-		env.engine.filter_pid = r.hdr.filter_pid;
+	if (!env.consumer.engine.filter_pid && !env.consumer.engine.filter_comm) {
+		env.consumer.engine.filter_pid = r.hdr.filter_pid;
 		if (r.hdr.filter_comm[0])
-			env.engine.filter_comm = r.hdr.filter_comm;
+			env.consumer.engine.filter_comm = r.hdr.filter_comm;
 	}
-	env.engine.on_finding = on_finding;
-	engine = engine_new(&env.engine);
-	stacks = stacks_new(env.symfs);
+	consumer = consumer_new(&env.consumer);
 	it = malloc(sizeof(*it));
-	if (!engine || !stacks || !it) {
+	if (!consumer || !it) {
 		fprintf(stderr, "gupwatch: cannot set up the correlation engine: %s\n", strerror(errno));
 		ret = 1;
 		goto out;
 	}
-	if (env.json) {
-		json_header(stdout, engine, &r.hdr, "report", env.input);
-	} else {
+	if (!env.consumer.json)
 		print_header(&r.hdr, &r.trl);
-		engine_print_finding_header(stdout);
-	}
-	while ((ret = rec_reader_next(&r, it)) > 0) {
-		if ((ret = read_item(it)))
-			break;
-	}
+	consumer_begin(consumer, &r.hdr, "report", env.input);
+	while ((ret = rec_reader_next(&r, it)) > 0 && !(ret = consumer_item(it, consumer)))
+		;
 	if (ret) {
 		fprintf(stderr, "gupwatch: %s: out of memory\n", env.input);
 		ret = 1;
 		goto out;
 	}
-	engine_set_counters(engine, r.trl.counters);
-	engine_finish(engine, r.trl.end_mono_ns);
-	if (env.json) {
-		json_summary(stdout, engine, stacks, &env.sites);
-	} else {
-		printf("\n");
-		engine_print_summary(stdout, engine, &env.sort);
-		sites_print(stdout, engine, stacks, &env.sites);
-	}
+	consumer_end(consumer, r.trl.counters, r.trl.end_mono_ns, &env.sort, &env.sites);
 	if (fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, "gupwatch: writing the report failed: %s\n", strerror(errno));
 		ret = 1;
 	}
 out:
 	free(it);
-	stacks_free(stacks);
-	stacks = NULL;
-	engine_free(engine);
-	engine = NULL;
+	consumer_free(consumer);
 	rec_reader_close(&r);
 	return ret;
 }

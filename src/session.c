@@ -16,6 +16,7 @@
 #include "gupwatch.skel.h"
 
 static volatile sig_atomic_t exiting;
+static struct gupwatch_bpf *running; /* the session's skeleton, for session_counters */
 
 static void on_signal(int sig)
 {
@@ -141,24 +142,44 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
+void session_counters(uint64_t counters[GW_CNT__MAX])
+{
+	if (running)
+		read_counters(running, counters);
+	else
+		memset(counters, 0, GW_CNT__MAX * sizeof(counters[0]));
+}
+
 struct rb_ctx {
 	const struct session_ops *ops;
 	void *ctx;
+	struct capture *capture; /* with stacks */
+	struct rec_item it;      /* without */
 };
 
 static int on_record(void *data, void *rec, size_t size)
 {
 	struct rb_ctx *c = data;
+	int err;
 
-	if (size >= sizeof(struct gw_event))
-		c->ops->on_event(rec, c->ctx);
+	if (size < sizeof(struct gw_event))
+		return 0;
+	if (c->capture) {
+		err = capture_event(c->capture, rec, c->ops->on_item, c->ctx);
+	} else {
+		c->it.type = REC_EVENT;
+		memcpy(&c->it.event, rec, sizeof(c->it.event));
+		err = c->ops->on_item(&c->it, c->ctx);
+	}
+	if (err)
+		session_stop();
 	return 0;
 }
 
 int session_run(const struct tracer_opts *opts, long duration_s, const struct session_ops *ops,
 		void *ctx, uint64_t counters[GW_CNT__MAX])
 {
-	struct rb_ctx rbc = { ops, ctx };
+	struct rb_ctx *rbc = calloc(1, sizeof(*rbc));
 	struct ring_buffer *rb = NULL;
 	uint64_t deadline = 0;
 	struct tracer tracer;
@@ -166,33 +187,53 @@ int session_run(const struct tracer_opts *opts, long duration_s, const struct se
 	char err[512];
 
 	memset(counters, 0, GW_CNT__MAX * sizeof(counters[0]));
+	if (!rbc) {
+		fprintf(stderr, "gupwatch: out of memory\n");
+		return 1;
+	}
+	rbc->ops = ops;
+	rbc->ctx = ctx;
 	libbpf_set_print(opts->debug ? libbpf_print_all : libbpf_quiet);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
-	if (opts->prog_stats && !opts->load_only && (stats_fd = prog_stats_enable()) < 0)
+	if (opts->prog_stats && !opts->load_only && (stats_fd = prog_stats_enable()) < 0) {
+		free(rbc);
 		return 1;
+	}
 	if (tracer_open(&tracer, opts, err, sizeof(err))) {
 		fprintf(stderr, "gupwatch: %s\n", err);
 		if (stats_fd >= 0)
 			close(stats_fd);
+		free(rbc);
 		return 1;
 	}
 	if (opts->load_only) {
 		printf("gupwatch: the kernel accepts all %d BPF programs that fit it; nothing attached\n",
 		       tracer.nr_loaded);
 		tracer_close(&tracer);
+		free(rbc);
 		return 0;
 	}
-	rb = ring_buffer__new(bpf_map__fd(tracer.skel->maps.events), on_record, &rbc, NULL);
+	rb = ring_buffer__new(bpf_map__fd(tracer.skel->maps.events), on_record, rbc, NULL);
 	if (!rb) {
 		fprintf(stderr, "gupwatch: cannot open the ring buffer: %s\n", strerror(errno));
 		tracer_close(&tracer);
 		if (stats_fd >= 0)
 			close(stats_fd);
+		free(rbc);
 		return 1;
 	}
 	warn_hidden_ksyms();
+	running = tracer.skel;
+	if (opts->stacks) {
+		/* After the attach: our own BPF programs and trampolines are named too. */
+		rbc->capture = capture_new(bpf_map__fd(tracer.skel->maps.stack_traces),
+					   bpf_map__max_entries(tracer.skel->maps.stack_traces));
+		if (!rbc->capture)
+			fprintf(stderr, "gupwatch: cannot capture stacks: %s: events without them\n",
+				strerror(errno));
+	}
 	if (ops->on_start)
 		ops->on_start(&tracer, ctx);
 	/* Only now: on_start may take a while (reading /proc/kallsyms takes seconds
@@ -206,7 +247,7 @@ int session_run(const struct tracer_opts *opts, long duration_s, const struct se
 	ret = 0;
 	for (uint64_t lost = 0, next_check = 0; !exiting && (!deadline || session_now_ns() < deadline);) {
 		/* the BPF side wakes us only when the buffer fills up: read it on every tick too */
-		int n = ring_buffer__poll(rb, 100);
+		int n = ring_buffer__poll(rb, SESSION_POLL_MS);
 
 		if (n >= 0)
 			n = ring_buffer__consume(rb);
@@ -237,7 +278,10 @@ int session_run(const struct tracer_opts *opts, long duration_s, const struct se
 		prog_stats_print(tracer.skel);
 		close(stats_fd);
 	}
+	running = NULL;
 	ring_buffer__free(rb);
 	tracer_close(&tracer);
+	capture_free(rbc->capture);
+	free(rbc);
 	return ret;
 }

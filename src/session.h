@@ -1,5 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* One tracing session: attach, stream events, stop on time or signal, detach. */
+/*
+ * The live source: attach, stream items, stop on time or signal, detach.
+ * Items are what a record file holds, in its order (recfile.h): each event,
+ * preceded with --stacks by the stacks it carries and what names their
+ * frames (capture.h). A record file is the other source; the commands are
+ * sinks of either (trace and report: the correlation consumer, record: the
+ * file writer, top: its table).
+ */
 #ifndef GUPWATCH_SESSION_H
 #define GUPWATCH_SESSION_H
 
@@ -7,11 +14,15 @@
 #include <stdint.h>
 
 #include "attach.h"
+#include "capture.h"
 #include "gupwatch.h"
 
+/* The ring buffer is read at least this often: on_idle runs after every read. */
+#define SESSION_POLL_MS 100
+
 struct session_ops {
-	void (*on_start)(const struct tracer *t, void *ctx); /* attached, before any event */
-	void (*on_event)(const struct gw_event *e, void *ctx);
+	void (*on_start)(const struct tracer *t, void *ctx); /* attached, before any item */
+	item_fn on_item;                                      /* an error ends the session */
 	void (*on_idle)(uint64_t now_ns, void *ctx);          /* no event for a while */
 };
 
@@ -26,6 +37,9 @@ int session_run(const struct tracer_opts *opts, long duration_s, const struct se
 
 /* End the running session as a signal would (callable from its callbacks). */
 void session_stop(void);
+
+/* The kernel-side counters so far, during a session (its callbacks). */
+void session_counters(uint64_t counters[GW_CNT__MAX]);
 
 /* CLOCK_MONOTONIC in ns: the clock of the events' ts_ns. */
 uint64_t session_now_ns(void);

@@ -12,8 +12,6 @@
  * the event callback too: under a pin storm the poll may never return idle.
  */
 #include <argp.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -29,7 +27,6 @@
 #include "cli.h"
 #include "commands.h"
 #include "engine.h"
-#include "gupwatch.skel.h"
 #include "session.h"
 #include "sortkeys.h"
 
@@ -110,7 +107,6 @@ static const struct argp top_argp = {
 };
 
 static struct engine *engine;
-static int counters_fd = -1;
 static bool tty;
 static long page_size;
 static uint64_t next_ns, last_ns; /* next refresh, previous one (or the start) */
@@ -175,18 +171,10 @@ static int64_t vmstat_pins(void)
 
 static uint64_t ringbuf_drops(void)
 {
-	int ncpus = libbpf_num_possible_cpus();
-	uint32_t key = GW_CNT_RINGBUF_DROP;
-	uint64_t sum = 0;
+	uint64_t counters[GW_CNT__MAX];
 
-	if (counters_fd < 0 || ncpus <= 0)
-		return 0;
-	uint64_t vals[ncpus];
-
-	if (!bpf_map_lookup_elem(counters_fd, &key, vals))
-		for (int i = 0; i < ncpus; i++)
-			sum += vals[i];
-	return sum;
+	session_counters(counters);
+	return counters[GW_CNT_RINGBUF_DROP];
 }
 
 /* ls -h style: 4.0K, 16K, 2.0M. */
@@ -422,15 +410,19 @@ static void maybe_refresh(uint64_t now)
 
 static void on_start(const struct tracer *t, void *ctx)
 {
+	(void)t;
 	(void)ctx;
-	counters_fd = bpf_map__fd(t->skel->maps.counters);
 	attached_ns = last_ns = session_now_ns();
 	next_ns = last_ns + env.delay_ns;
 }
 
-static void on_event(const struct gw_event *e, void *ctx)
+static int on_item(const struct rec_item *it, void *ctx)
 {
+	const struct gw_event *e = &it->event;
+
 	(void)ctx;
+	if (it->type != REC_EVENT)
+		return 0;
 	/*
 	 * The hooks attach one after the other: a pin seen while its unpin hook
 	 * was not attached yet would be held forever. What happened before the
@@ -443,10 +435,10 @@ static void on_event(const struct gw_event *e, void *ctx)
 		events_since_check = 0;
 		maybe_refresh(session_now_ns());
 	}
+	return 0;
 }
 
-/* session_run's ring buffer poll waits this long at most before on_idle. */
-#define POLL_NS 100000000ULL
+#define POLL_NS (SESSION_POLL_MS * 1000000ULL)
 
 static void on_idle(uint64_t now_ns, void *ctx)
 {
@@ -464,7 +456,7 @@ static void on_idle(uint64_t now_ns, void *ctx)
 
 int cmd_top(int argc, char **argv)
 {
-	static const struct session_ops ops = { on_start, on_event, on_idle };
+	static const struct session_ops ops = { on_start, on_item, on_idle };
 	uint64_t counters[GW_CNT__MAX];
 	int ret;
 

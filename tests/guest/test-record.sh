@@ -72,6 +72,34 @@ gw_check "STALE-PIN writer kernel stacks through handle_mm_fault" \
 site=$(awk '/^Pins by kernel call site/ { s = 1; next } s && $1 ~ /^process_vm_rw/ { print $3, $4, $5, $6; exit }' /tmp/gw-rep.txt)
 gw_check "call site process_vm_rw*: PROCS PINS R/O R/W" "$site" "1 4 4 0"
 
+# One consumer for live and recorded events: gupwatch trace -v and gupwatch
+# record watch the same run side by side; report of the recording must print
+# the findings trace printed live, with the same stacks under them (only the
+# times may differ: each session counts from its own start and reads the
+# clock in its own BPF programs).
+echo "+ gupwatch -v  and  gupwatch record, side by side  //  gwload file-stale --pages 4"
+gw_start /tmp/gw-live -v
+live=$GW_TRACER
+gw_start /tmp/gw-side record -o /tmp/gw-side.gw
+side=$GW_TRACER
+gwload file-stale --pages 4 --file /tmp/gw-side-stale.dat >"$GW_OUT" 2>&1
+kill -INT $live $side
+wait $live; gw_check "trace -v exit status" $? 0
+wait $side; gw_check "record exit status" $? 0
+gupwatch report -i /tmp/gw-side.gw >/tmp/gw-side.txt 2>&1
+finding_blocks() { # each finding without its times, and the stack lines under it
+	# (each session stamps events with its own clock reads: ages differ by microseconds)
+	awk '$1 ~ /^[0-9]+\.[0-9]+$/ && NF > 3 { f = 1; $1 = ""; gsub(/held [0-9.]+[a-z]+/, "held T"); print; next }
+		f && (/^    [a-z].*:$/ || /^      [ku] /) { print; next }
+		{ f = 0 }' "$1"
+}
+finding_blocks /tmp/gw-live.out >/tmp/gw-live.blocks
+finding_blocks /tmp/gw-side.txt >/tmp/gw-side.blocks
+gw_check "trace -v: STALE-PIN findings with stacks" \
+	"$(grep -c ' STALE-PIN ' /tmp/gw-live.blocks) $(grep -c '^      u wl_file_stale+' /tmp/gw-live.blocks)" "4 8"
+gw_check "report prints the findings and stacks trace printed live" \
+	"$(diff /tmp/gw-live.blocks /tmp/gw-side.blocks | head -n 20)" ""
+
 # Kept for the host: tests/vm logs carry it (base64) for host-side report checks.
 echo "GWREC BEGIN file-stale $(uname -r)"; base64 $rec; echo "GWREC END"
 

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "consumer.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "json.h"
+#include "ksyms.h"
+#include "stacks.h"
+#include "usyms.h"
+
+struct consumer {
+	struct consumer_opts o;
+	struct engine *engine;
+	struct stacks *stacks;
+};
+
+/* The stacks of both sides under a finding line. */
+static void print_finding_stacks(const struct consumer *c, const struct engine_finding *f)
+{
+	uint32_t nr, i;
+
+	if ((stacks_get(c->stacks, f->kstack_id, &nr) || stacks_get(c->stacks, f->ustack_id, &nr)) &&
+	    f->kind != ENGINE_HELD_AT_EXIT) {
+		printf("    %s %u/%.16s:\n", engine_kind_side(f->kind), f->task.pid, f->task.comm);
+		stacks_print(stdout, c->stacks, "      ", f->task.pid, f->kstack_id);
+		stacks_print(stdout, c->stacks, "      ", f->task.pid, f->ustack_id);
+	}
+	for (i = 0; i < f->nr_pinners && i < ENGINE_MAX_PINNERS; i++) {
+		const struct engine_pinner *p = &f->pinners[i];
+
+		if (!stacks_get(c->stacks, p->kstack_id, &nr) && !stacks_get(c->stacks, p->ustack_id, &nr))
+			continue;
+		printf("    %s %u/%.16s (%s pin):\n", f->kind == ENGINE_HELD_AT_EXIT ? "oldest pin of" :
+		       "pinner", p->task.pid, p->task.comm, p->flags & GW_PIN_WRITE ? "R/W" : "R/O");
+		stacks_print(stdout, c->stacks, "      ", p->task.pid, p->kstack_id);
+		stacks_print(stdout, c->stacks, "      ", p->task.pid, p->ustack_id);
+	}
+}
+
+static void on_finding(const struct engine_finding *f, void *ctx)
+{
+	struct consumer *c = ctx;
+
+	if (c->o.json) {
+		json_finding(stdout, c->engine, f, c->stacks);
+	} else {
+		engine_print_finding(stdout, c->engine, f);
+		if (c->o.finding_stacks)
+			print_finding_stacks(c, f);
+	}
+	if (c->o.live)
+		fflush(stdout);
+}
+
+static void print_event(const struct consumer *c, const struct gw_event *e)
+{
+	static const char *const names[] = {
+		[GW_EV_PIN] = "PIN", [GW_EV_UNPIN] = "UNPIN", [GW_EV_WP_COPY] = "WP-COPY",
+		[GW_EV_FORK_COPY] = "FORK-COPY", [GW_EV_GET] = "GET", [GW_EV_ZERO_PIN] = "ZERO-PIN",
+	};
+	const char *name = e->type < sizeof(names) / sizeof(names[0]) && names[e->type] ?
+		names[e->type] : "?";
+
+	printf("event %-9s %llu.%06llu %d/%d %-16s %s", name, e->ts_ns / 1000000000ULL,
+	       (e->ts_ns / 1000) % 1000000, e->task.pid, e->task.tid,
+	       e->task.comm[0] ? e->task.comm : "-", /* unpins carry none */
+	       e->in_irq ? "irq " : "");
+	switch (e->type) {
+	case GW_EV_PIN:
+	case GW_EV_UNPIN:
+	case GW_EV_GET:
+	case GW_EV_ZERO_PIN:
+		printf("folio=0x%llx pfn=0x%llx mm=0x%llx addr=0x%llx refs=%u flags=0x%x gup_flags=0x%x "
+		       "nr_pages=%u\n", e->pin.folio, e->pin.pfn, e->pin.mm, e->pin.address, e->pin.refs,
+		       e->pin.flags, e->pin.gup_flags, e->pin.nr_pages);
+		break;
+	case GW_EV_WP_COPY:
+		printf("mm=0x%llx addr=0x%llx old_pfn=0x%llx new_pfn=0x%llx flags=0x%x old_pincount=%u\n",
+		       e->wp.mm, e->wp.address, e->wp.old_pfn, e->wp.new_pfn, e->wp.flags,
+		       e->wp.old_pincount);
+		break;
+	case GW_EV_FORK_COPY:
+		printf("addr=0x%llx new_pfn=0x%llx huge=%u\n", e->fork.address, e->fork.new_pfn,
+		       e->fork.huge);
+		break;
+	default:
+		printf("\n");
+	}
+	stacks_print(stdout, c->stacks, "    ", e->task.pid, e->kstack_id);
+	stacks_print(stdout, c->stacks, "    ", e->task.pid, e->ustack_id);
+}
+
+struct consumer *consumer_new(const struct consumer_opts *o)
+{
+	struct consumer *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->o = *o;
+	c->o.engine.on_finding = on_finding;
+	c->o.engine.ctx = c;
+	c->engine = engine_new(&c->o.engine);
+	c->stacks = stacks_new(o->symfs);
+	if (!c->engine || !c->stacks) {
+		consumer_free(c);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return c;
+}
+
+void consumer_free(struct consumer *c)
+{
+	if (!c)
+		return;
+	stacks_free(c->stacks);
+	engine_free(c->engine);
+	free(c);
+}
+
+/* Stacks and the symbols to name them come before the events that use them. */
+int consumer_item(const struct rec_item *it, void *consumer)
+{
+	struct consumer *c = consumer;
+
+	switch (it->type) {
+	case REC_EVENT:
+		if (c->o.events)
+			print_event(c, &it->event);
+		engine_event(c->engine, &it->event);
+		if (c->o.events && c->o.live)
+			fflush(stdout);
+		return 0;
+	case REC_STACK:
+		return stacks_set(c->stacks, it->stack.id, it->stack.user, it->stack.frames, it->stack.nr);
+	case REC_KSYM:
+		return ksyms_add(c->stacks->ksyms, it->ksym.start, it->ksym.name);
+	case REC_MAPS:
+		return usyms_set_process(c->stacks->usyms, it->maps.pid, it->maps.modules, it->maps.nr);
+	}
+	return 0;
+}
+
+void consumer_begin(struct consumer *c, const struct rec_header *h, const char *source,
+		    const char *file)
+{
+	if (c->o.json)
+		json_header(stdout, c->engine, h, source, file);
+	else
+		engine_print_finding_header(stdout);
+	fflush(stdout);
+}
+
+void consumer_tick(struct consumer *c, uint64_t now_ns)
+{
+	engine_tick(c->engine, now_ns);
+}
+
+void consumer_end(struct consumer *c, const uint64_t counters[GW_CNT__MAX], uint64_t end_ns,
+		  const struct sort_spec *sort, const struct sites_opts *sites)
+{
+	engine_set_counters(c->engine, counters);
+	engine_finish(c->engine, end_ns);
+	if (c->o.json) {
+		json_summary(stdout, c->engine, sites ? c->stacks : NULL, sites);
+		return;
+	}
+	printf("\n");
+	engine_print_summary(stdout, c->engine, sort);
+	if (sites)
+		sites_print(stdout, c->engine, c->stacks, sites);
+}
