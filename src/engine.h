@@ -258,7 +258,5 @@ void engine_print_finding(FILE *f, const struct engine *e, const struct engine_f
  * totals vs kernel counters, losses. */
 struct sort_spec;
 void engine_print_summary(FILE *f, const struct engine *e, const struct sort_spec *sort);
-/* Pin-seconds from ns x refs, right-aligned in width. */
-void engine_print_pin_seconds(FILE *f, int width, uint64_t pin_ns);
 
 #endif

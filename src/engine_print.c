@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "engine.h"
+#include "format.h"
 #include "sortkeys.h"
 
 const char *engine_kind_name(enum engine_kind k)
@@ -67,22 +68,16 @@ static void bprintf(struct buf *b, const char *fmt, ...)
 
 static void dur(struct buf *b, uint64_t ns)
 {
-	if (ns < 1000)
-		bprintf(b, "%" PRIu64 "ns", ns);
-	else if (ns < 1000000)
-		bprintf(b, "%.1fus", ns / 1e3);
-	else if (ns < 1000000000)
-		bprintf(b, "%.1fms", ns / 1e6);
-	else
-		bprintf(b, "%.2fs", ns / 1e9);
+	char t[FMT_LEN];
+
+	bprintf(b, "%s", fmt_duration(ns, t, sizeof(t)));
 }
 
 static void pin_flags(struct buf *b, uint32_t flags)
 {
-	/* folio_add_pin() says neither (legacy direct I/O) */
-	bprintf(b, "%s%s%s%s", flags & GW_PIN_ADDED ? "R/?" : flags & GW_PIN_WRITE ? "R/W" : "R/O",
-		flags & GW_PIN_LONGTERM ? ",longterm" : "", flags & GW_PIN_REMOTE ? ",remote" : "",
-		flags & GW_PIN_FORCE ? ",force" : "");
+	char t[FMT_LEN];
+
+	bprintf(b, "%s", fmt_pin_kind(flags, t, sizeof(t)));
 }
 
 static void refs(struct buf *b, uint32_t lo, uint32_t hi)
@@ -209,11 +204,6 @@ static void loss_row(FILE *f, const char *label, uint64_t v)
 	fprintf(f, "  %-44s %12" PRIu64 "\n", label, v);
 }
 
-void engine_print_pin_seconds(FILE *f, int width, uint64_t pin_ns)
-{
-	fprintf(f, "%*.*f", width, pin_ns < 1000000000ull ? 6 : 3, pin_ns / 1e9);
-}
-
 static const struct sort_spec *proc_sort;
 
 static int proc_order(const void *a, const void *b)
@@ -233,6 +223,7 @@ static void print_procs(FILE *f, const struct engine *e, const struct engine_tot
 	size_t n = engine_procs(e, NULL, 0), i;
 	struct engine_proc *p = calloc(n ?: 1, sizeof(*p));
 	uint64_t end = t->end_ns ?: t->last_ns;
+	char ps[FMT_LEN];
 
 	if (!p) {
 		fprintf(f, "(per-process table: out of memory)\n");
@@ -249,8 +240,7 @@ static void print_procs(FILE *f, const struct engine *e, const struct engine_tot
 			" %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " ",
 			p[i].pid, p[i].comm, p[i].pin_refs, p[i].unpin_refs, p[i].fast_undone_refs,
 			p[i].ro_refs, p[i].rw_refs, p[i].longterm_refs, p[i].get_refs);
-		engine_print_pin_seconds(f, 12, p[i].pin_ns);
-		fprintf(f, "\n");
+		fprintf(f, "%12s\n", fmt_pin_seconds(p[i].pin_ns, ps, sizeof(ps)));
 	}
 
 	fprintf(f, "\nOutstanding pins and page copies by process\n");

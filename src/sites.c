@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format.h"
+
 static const struct sort_spec *group_sort;
 
 static int by_key(const void *a, const void *b)
@@ -135,19 +137,6 @@ struct site_group *sites_group(const struct engine *e, const struct stacks *st,
 	return g;
 }
 
-static void dur(FILE *f, int width, uint64_t ns)
-{
-	char b[32];
-
-	if (ns < 1000000)
-		snprintf(b, sizeof(b), "%.1fus", ns / 1e3);
-	else if (ns < 1000000000)
-		snprintf(b, sizeof(b), "%.1fms", ns / 1e6);
-	else
-		snprintf(b, sizeof(b), "%.2fs", ns / 1e9);
-	fprintf(f, "%*s", width, b);
-}
-
 void sites_print_hist(FILE *f, const uint64_t hold[ENGINE_HOLD_SLOTS])
 {
 	int first = -1, last = -1, i;
@@ -181,16 +170,15 @@ static void print_call_sites(FILE *f, const struct engine *e, const struct stack
 {
 	size_t n, i;
 	struct site_group *g = sites_group(e, st, GROUP_CALL_SITE, o->sort, &n);
+	char ps[FMT_LEN];
 
 	fprintf(f, "\nPins by kernel call site (the caller of GUP; VIA: the GUP entry point)\n");
 	fprintf(f, "  %-32s %-24s %6s %8s %8s %8s %8s %8s %12s\n", "CALL SITE", "VIA", "PROCS",
 		"PINS", "R/O", "R/W", "LONGTERM", "HELD", "PIN-SECONDS");
 	for (i = 0; i < n; i++) {
 		fprintf(f, "  %-32s %-24s %6u %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64
-			" %8" PRIu64 " ", g[i].key, g[i].api, g[i].procs, g[i].pins, g[i].ro, g[i].rw,
-			g[i].longterm, g[i].held);
-		engine_print_pin_seconds(f, 12, g[i].pin_ns);
-		fprintf(f, "\n");
+			" %8" PRIu64 " %12s\n", g[i].key, g[i].api, g[i].procs, g[i].pins, g[i].ro, g[i].rw,
+			g[i].longterm, g[i].held, fmt_pin_seconds(g[i].pin_ns, ps, sizeof(ps)));
 	}
 	for (i = 0; o->histograms && i < n; i++) {
 		if (!g[i].released)
@@ -207,15 +195,15 @@ static void print_user_stacks(FILE *f, const struct engine *e, const struct stac
 {
 	size_t n, i;
 	struct site_group *g = sites_group(e, st, GROUP_USER_STACK, o->sort, &n);
+	char ps[FMT_LEN];
 
 	fprintf(f, "\nPins by user stack (innermost 4 frames)\n");
 	fprintf(f, "  %-16s %8s %8s %8s %8s %8s %12s  %s\n", "COMM", "PINS", "R/O", "R/W",
 		"LONGTERM", "HELD", "PIN-SECONDS", "USER STACK");
 	for (i = 0; i < n; i++) {
-		fprintf(f, "  %-16s %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " ",
-			g[i].comm, g[i].pins, g[i].ro, g[i].rw, g[i].longterm, g[i].held);
-		engine_print_pin_seconds(f, 12, g[i].pin_ns);
-		fprintf(f, "  %s\n", g[i].key);
+		fprintf(f, "  %-16s %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64
+			" %12s  %s\n", g[i].comm, g[i].pins, g[i].ro, g[i].rw, g[i].longterm, g[i].held,
+			fmt_pin_seconds(g[i].pin_ns, ps, sizeof(ps)), g[i].key);
 	}
 	free(g);
 }
@@ -226,30 +214,26 @@ static void print_outstanding(FILE *f, const struct engine *e, const struct stac
 	struct engine_totals t;
 	size_t n, i, shown = 0;
 	struct site_group *g = sites_group(e, st, GROUP_OUTSTANDING, NULL, &n);
+	char kind[FMT_LEN], age_s[FMT_LEN];
 	uint64_t end;
 
 	engine_totals(e, &t);
 	end = t.end_ns ?: t.last_ns;
 	fprintf(f, "\nOutstanding pins at the end, oldest first");
-	if (o->min_age_ns) {
-		fprintf(f, " (held at least ");
-		dur(f, 0, o->min_age_ns);
-		fprintf(f, ")");
-	}
+	if (o->min_age_ns)
+		fprintf(f, " (held at least %s)", fmt_duration(o->min_age_ns, age_s, sizeof(age_s)));
 	fprintf(f, "\n  %7s %-16s %-16s %8s %8s %10s  %s\n", "PID", "COMM", "KIND", "REFS", "FOLIOS",
 		"AGE", "CALL SITE");
 	for (i = 0; i < n; i++) {
 		uint64_t age = end > g[i].oldest_ns ? end - g[i].oldest_ns : 0;
-		char kind[32];
 
 		if (age < o->min_age_ns)
 			continue;
-		snprintf(kind, sizeof(kind), "%s%s", g[i].flags & GW_PIN_WRITE ? "R/W" : "R/O",
-			 g[i].flags & GW_PIN_LONGTERM ? ",longterm" : "");
-		fprintf(f, "  %7u %-16s %-16s %8" PRIu64 " %8" PRIu64 " ", g[i].pid, g[i].comm, kind,
-			g[i].held, g[i].held_folios);
-		dur(f, 10, age);
-		fprintf(f, "  %s\n", g[i].key);
+		/* the table groups by R/O or R/W and long-term only */
+		fmt_pin_kind(g[i].flags & (GW_PIN_WRITE | GW_PIN_LONGTERM), kind, sizeof(kind));
+		fprintf(f, "  %7u %-16s %-16s %8" PRIu64 " %8" PRIu64 " %10s  %s\n", g[i].pid,
+			g[i].comm, kind, g[i].held, g[i].held_folios,
+			fmt_duration(age, age_s, sizeof(age_s)), g[i].key);
 		shown++;
 	}
 	if (!shown)
@@ -307,15 +291,15 @@ static void print_pairs(FILE *f, const struct engine *e)
 	for (i = 0; i < n;) {
 		size_t j = i + 1;
 		enum engine_severity sev = p[i].sev;
-		char who[40], pin[64] = "-";
+		char who[40], pin[64] = "-", kind[FMT_LEN];
 
 		for (; j < n && !pair_cmp(&p[i], &p[j]); j++)
 			sev = p[j].sev > sev ? p[j].sev : sev;
 		snprintf(who, sizeof(who), "%u/%.16s", p[i].who.pid, p[i].who.comm);
 		if (p[i].has_pinner)
-			snprintf(pin, sizeof(pin), "%u/%.16s %s%s", p[i].pinner.pid, p[i].pinner.comm,
-				 p[i].pinner_flags & GW_PIN_WRITE ? "R/W" : "R/O",
-				 p[i].pinner_flags & GW_PIN_LONGTERM ? ",longterm" : "");
+			snprintf(pin, sizeof(pin), "%u/%.16s %s", p[i].pinner.pid, p[i].pinner.comm,
+				 fmt_pin_kind(p[i].pinner_flags & (GW_PIN_WRITE | GW_PIN_LONGTERM), kind,
+					      sizeof(kind)));
 		fprintf(f, "  %-13s %6zu %-8s %-12s %-23s %s\n", engine_kind_name(p[i].kind), j - i,
 			engine_sev_name(sev), engine_kind_side(p[i].kind), who, pin);
 		i = j;

@@ -27,6 +27,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "engine.h"
+#include "format.h"
 #include "session.h"
 #include "sortkeys.h"
 
@@ -177,43 +178,6 @@ static uint64_t ringbuf_drops(void)
 	return counters[GW_CNT_RINGBUF_DROP];
 }
 
-/* ls -h style: 4.0K, 16K, 2.0M. */
-static const char *human_bytes(uint64_t b, char *buf, size_t len)
-{
-	static const char units[] = "BKMGTPE";
-	double v = b;
-	int u = 0;
-
-	while (v >= 1024 && units[u + 1]) {
-		v /= 1024;
-		u++;
-	}
-	if (!u)
-		snprintf(buf, len, "%" PRIu64 "B", b);
-	else if (v < 9.95)
-		snprintf(buf, len, "%.1f%c", v, units[u]);
-	else
-		snprintf(buf, len, "%.0f%c", v, units[u]);
-	return buf;
-}
-
-static const char *human_age(uint64_t ns, char *buf, size_t len)
-{
-	uint64_t s = ns / 1000000000ULL;
-
-	if (ns < 1000000000ULL)
-		snprintf(buf, len, "%" PRIu64 "ms", ns / 1000000);
-	else if (s < 60)
-		snprintf(buf, len, "%.1fs", ns / 1e9);
-	else if (s < 3600)
-		snprintf(buf, len, "%" PRIu64 "m%02" PRIu64 "s", s / 60, s % 60);
-	else if (s < 86400)
-		snprintf(buf, len, "%" PRIu64 "h%02" PRIu64 "m", s / 3600, s / 60 % 60);
-	else
-		snprintf(buf, len, "%" PRIu64 "d%02" PRIu64 "h", s / 86400, s / 3600 % 24);
-	return buf;
-}
-
 static const char *human_rate(double r, char *buf, size_t len)
 {
 	if (r == 0)
@@ -239,10 +203,10 @@ static const char *range(uint64_t lo, uint64_t hi, bool bytes, char *buf, size_t
 		else
 			snprintf(buf, len, "%" PRIu64 "-%" PRIu64, lo, hi);
 	} else if (lo == hi) {
-		human_bytes(hi * page_size, buf, len);
+		fmt_bytes(hi * page_size, buf, len);
 	} else {
-		snprintf(buf, len, "%s-%s", human_bytes(lo * page_size, a, sizeof(a)),
-			 human_bytes(hi * page_size, b, sizeof(b)));
+		snprintf(buf, len, "%s-%s", fmt_bytes(lo * page_size, a, sizeof(a)),
+			 fmt_bytes(hi * page_size, b, sizeof(b)));
 	}
 	return buf;
 }
@@ -372,7 +336,7 @@ static void refresh(uint64_t now)
 		printf(" %11s", range(p->out_refs_min, p->out_refs, true, b, sizeof(b)));
 		printf(" %6" PRIu64 " %6" PRIu64 " %8" PRIu64, p->out_ro_refs, p->out_rw_refs,
 		       p->out_longterm_refs);
-		printf(" %7s", p->oldest_ns && now > p->oldest_ns ? human_age(now - p->oldest_ns, c, sizeof(c)) : "-");
+		printf(" %7s", p->oldest_ns && now > p->oldest_ns ? fmt_duration(now - p->oldest_ns, c, sizeof(c)) : "-");
 		printf(" %7s\n", human_rate(interval > 0 ? rows[i].pinned / interval : 0, a, sizeof(a)));
 	}
 	if (shown < nrows)

@@ -19,7 +19,9 @@ top_rows() {
 		$1 == "PID" { for (i = 1; i <= NF; i++) col[$i] = i; next }
 		b && col["PID"] && $1 == p {
 			age = $(col["OLDEST"])
-			if (age ~ /ms$/) age = substr(age, 1, length(age) - 2) + 0
+			if (age ~ /ns$/) age = substr(age, 1, length(age) - 2) / 1e6
+			else if (age ~ /us$/) age = substr(age, 1, length(age) - 2) / 1e3
+			else if (age ~ /ms$/) age = substr(age, 1, length(age) - 2) + 0
 			else if (age ~ /^[0-9.]+s$/) age = substr(age, 1, length(age) - 1) * 1000
 			else age = -1
 			print b, $(col["PAGES"]), $(col["BYTES"]), $(col["R/O"]), $(col["R/W"]),

@@ -31,9 +31,9 @@ while IFS='|' read -r opts want; do
 	[ "$got" = "$want" ] || fail "report $opts: output changed ($got)"
 	echo "ok: report $opts: $(printf '%s\n' "$out" | wc -l) lines as before"
 done <<'DIGESTS'
-|c95b79d66e7660b52d0c15756a89e079e7298aab681e679d327a0c362cb6659d
+|f70bdad0307e31d1a0eaa7b5ae32bb19dd499b6fc5c33a510912d008fe059b47
 --json|987d8397836e270c5e30ab510bfbbf25cb60fbf0aac7734b1d86fff04d30545f
---max-folios 3000|ee5bea8721581ef8e706dd2f444be49ca2a9fd8b5e4bc51442b48e0192175dcb
---sort pin-seconds --min-age 1ms|55fa7678f7e4dab81d70e396d7a14cdf69c03f0d267cbbef748fe92d12ccb85b
+--max-folios 3000|3784016255b240d7856d0d2c1a1a87e1f7507983fbe628a08939fc787b1d5e14
+--sort pin-seconds --min-age 1ms|ec69c344285e3e20437eede67a44013cdcd9bf345b30db91d6ad9c6877b1b956
 -c gdb --no-stacks|ecef7d372379877b550a3f633aa0ee9697e6de63de87919f8e75c8ef298924f7
 DIGESTS
