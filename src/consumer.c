@@ -2,8 +2,10 @@
 #include "consumer.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "json.h"
 #include "ksyms.h"
@@ -14,6 +16,12 @@ struct consumer {
 	struct consumer_opts o;
 	struct engine *engine;
 	struct stacks *stacks;
+	/* text: a fork's copies of consecutive pages, printed as one line */
+	struct engine_finding run;
+	uint32_t run_n;
+	uint64_t run_last;   /* address of its last page */
+	uint64_t folded;     /* findings printed in runs of more than one */
+	uint64_t fold_lines; /* ... as so many lines */
 };
 
 /* The stacks of both sides under a finding line. */
@@ -39,16 +47,54 @@ static void print_finding_stacks(const struct consumer *c, const struct engine_f
 	}
 }
 
+#define PAGE_SIZE_4K 4096
+
+static void run_flush(struct consumer *c)
+{
+	if (!c->run_n)
+		return;
+	engine_print_finding_run(stdout, c->engine, &c->run, c->run_n, c->run_last);
+	if (c->o.finding_stacks)
+		print_finding_stacks(c, &c->run);
+	if (c->run_n > 1) {
+		c->folded += c->run_n;
+		c->fold_lines++;
+	}
+	c->run_n = 0;
+}
+
+/* The next page of the run, copied by the same fork for the same parent's pins? */
+static bool run_continues(const struct consumer *c, const struct engine_finding *f)
+{
+	const struct engine_finding *r = &c->run;
+
+	return c->run_n && f->kind == r->kind && f->task.tid == r->task.tid &&
+	       f->address == c->run_last + PAGE_SIZE_4K && f->sev == r->sev && f->who == r->who &&
+	       f->nr_pinners == r->nr_pinners &&
+	       !memcmp(f->pinners, r->pinners, r->nr_pinners * sizeof(r->pinners[0]));
+}
+
+/*
+ * One fork copies every pinned page of the parent: one line per page floods
+ * the output (a pinned THP alone makes 512). The text output folds a fork's
+ * copies of consecutive base pages into one line; -v and JSON list each.
+ */
 static void on_finding(const struct engine_finding *f, void *ctx)
 {
 	struct consumer *c = ctx;
 
 	if (c->o.json) {
 		json_finding(stdout, c->engine, f, c->stacks);
+	} else if (run_continues(c, f)) {
+		c->run_n++;
+		c->run_last = f->address;
 	} else {
-		engine_print_finding(stdout, c->engine, f);
-		if (c->o.finding_stacks)
-			print_finding_stacks(c, f);
+		run_flush(c);
+		c->run = *f;
+		c->run_n = 1;
+		c->run_last = f->address;
+		if (c->o.events || f->kind != ENGINE_FORK_COPY || (f->wp_flags & GW_WP_HUGETLB))
+			run_flush(c);
 	}
 	if (c->o.live)
 		fflush(stdout);
@@ -156,6 +202,9 @@ void consumer_begin(struct consumer *c, const struct rec_header *h, const char *
 void consumer_tick(struct consumer *c, uint64_t now_ns)
 {
 	engine_tick(c->engine, now_ns);
+	run_flush(c); /* live: a fork's run is not held back past the next poll */
+	if (c->o.live)
+		fflush(stdout);
 }
 
 void consumer_end(struct consumer *c, const uint64_t counters[GW_CNT__MAX], uint64_t end_ns,
@@ -163,12 +212,16 @@ void consumer_end(struct consumer *c, const uint64_t counters[GW_CNT__MAX], uint
 {
 	engine_set_counters(c->engine, counters);
 	engine_finish(c->engine, end_ns);
+	run_flush(c);
 	if (c->o.json) {
 		json_summary(stdout, c->engine, sites ? c->stacks : NULL, sites);
 		return;
 	}
 	printf("\n");
 	engine_print_summary(stdout, c->engine, sort);
+	if (c->folded)
+		printf("\nFolded: %" PRIu64 " FORK-COPY findings of consecutive pages printed as %" PRIu64
+		       " lines (-v or --json lists each page)\n", c->folded, c->fold_lines);
 	if (sites)
 		sites_print(stdout, c->engine, c->stacks, sites);
 }

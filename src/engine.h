@@ -254,6 +254,9 @@ const char *engine_kind_side(enum engine_kind k);
 void engine_print_finding_header(FILE *f);
 /* One line per finding: time, finding, severity, pid/comm, address, PFNs, pinner. */
 void engine_print_finding(FILE *f, const struct engine *e, const struct engine_finding *fd);
+/* n findings like fd at consecutive pages up to last_address, as one line (n > 1). */
+void engine_print_finding_run(FILE *f, const struct engine *e, const struct engine_finding *fd,
+			      uint32_t n, uint64_t last_address);
 /* perf-style tables: processes (in sort order; NULL: pins, then pid), findings,
  * totals vs kernel counters, losses. */
 struct sort_spec;

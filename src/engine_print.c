@@ -167,12 +167,20 @@ void engine_print_finding_header(FILE *f)
 
 void engine_print_finding(FILE *f, const struct engine *e, const struct engine_finding *fd)
 {
+	engine_print_finding_run(f, e, fd, 1, fd->address);
+}
+
+void engine_print_finding_run(FILE *f, const struct engine *e, const struct engine_finding *fd,
+			      uint32_t n, uint64_t last_address)
+{
 	struct engine_totals t;
 	struct buf who = { 0 }, addr = { 0 }, pfn = { 0 }, pin = { 0 };
 
 	engine_totals(e, &t);
 	task(&who, &fd->task);
-	if (fd->address)
+	if (n > 1)
+		bprintf(&addr, "0x%" PRIx64 "-0x%" PRIx64, fd->address, last_address);
+	else if (fd->address)
 		bprintf(&addr, "0x%" PRIx64, fd->address);
 	else
 		bprintf(&addr, "-");
@@ -183,6 +191,8 @@ void engine_print_finding(FILE *f, const struct engine *e, const struct engine_f
 	else
 		bprintf(&pfn, "0x%" PRIx64 "->0x%" PRIx64, fd->old_pfn, fd->new_pfn);
 	pinner_text(&pin, fd, t.lost_pins || t.counters[GW_CNT_RINGBUF_DROP]);
+	if (n > 1)
+		bprintf(&pin, " [%u pages, folded: -v or --json lists each]", n);
 	fprintf(f, "%12.6f %-12s %-8s %-23s %-18s %-24s %s\n",
 		((int64_t)(fd->ts_ns - t.t0_ns)) / 1e9, engine_kind_name(fd->kind),
 		engine_sev_name(fd->sev), who.s, addr.s, pfn.s, pin.s);

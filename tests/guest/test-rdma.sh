@@ -94,7 +94,7 @@ for mode in $(trace_modes); do
 	echo "+ gupwatch --attach=$mode  //  mrprobe"
 	set -- $(vm_pins)
 	before_acq=$1 before_rel=$2
-	trace_start "$mode" ""
+	trace_start "$mode" "-v" # -v: a FORK-COPY line per page, not one per fork
 	mrprobe >"$GW_OUT" 2>&1
 	rc=$?
 	trace_stop

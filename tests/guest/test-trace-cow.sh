@@ -30,6 +30,9 @@ for mode in $(trace_modes); do
 	count_is 0 0 4
 	gw_check "FORK-COPY parent" "$(findings FORK-COPY | awk '{ print $4 }' | sort -u)" "$GW_PID/gwload"
 	gw_check "fork copies (events kernel)" "$(sum_row 'fork copies')" "4 4"
+	# one fork's copies of consecutive pages: one line (-v lists each: test-trace-pindrv.sh)
+	gw_check "FORK-COPY: the fork's 4 pages folded into one line" \
+		"$(findings FORK-COPY | wc -l) $(findings FORK-COPY | grep -c '\[4 pages, folded')" "1 1"
 
 	trace_case "$mode" "" fork-unshare --pages 4
 	count_is 0 4 0

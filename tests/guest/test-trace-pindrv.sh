@@ -91,7 +91,8 @@ for mode in $(trace_modes); do
 	gw_check "UNSHARE address shared->copy PFN" "$(got_pages UNSHARE)" \
 		"$(want_pages "$addr" "$(gw_get phase forked pfns)" "$(gw_get phase pinned dev_pfns)" | sort)"
 
-	trace_case "$mode" "" pindrv-forkcopy --pages 4 --hold-ms 50
+	# -v: a FORK-COPY line per page (text folds one fork's pages into one line)
+	trace_case "$mode" "-v" pindrv-forkcopy --pages 4 --hold-ms 50
 	pid=$(gw_get phase pinned pid) addr=$(gw_get phase pinned addr)
 	gw_expect phase forked child_same 0
 	count_is 0 0 4

@@ -31,9 +31,9 @@ while IFS='|' read -r opts want; do
 	[ "$got" = "$want" ] || fail "report $opts: output changed ($got)"
 	echo "ok: report $opts: $(printf '%s\n' "$out" | wc -l) lines as before"
 done <<'DIGESTS'
-|f70bdad0307e31d1a0eaa7b5ae32bb19dd499b6fc5c33a510912d008fe059b47
+|d10ba3e5793c235b57078388e143c3187eb9dd112f8fdd5ec0647f474b7a70e2
 --json|987d8397836e270c5e30ab510bfbbf25cb60fbf0aac7734b1d86fff04d30545f
---max-folios 3000|3784016255b240d7856d0d2c1a1a87e1f7507983fbe628a08939fc787b1d5e14
---sort pin-seconds --min-age 1ms|ec69c344285e3e20437eede67a44013cdcd9bf345b30db91d6ad9c6877b1b956
+--max-folios 3000|108cc367ce5fd7d0605835944c4017e1071a428e3b5e00e7eaaf08b4d34d5f65
+--sort pin-seconds --min-age 1ms|7a3a7b6026a41cc3d8ed439b54b25790ac23965a67b87f305e8c361a6a86e27a
 -c gdb --no-stacks|ecef7d372379877b550a3f633aa0ee9697e6de63de87919f8e75c8ef298924f7
 DIGESTS
