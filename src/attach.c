@@ -362,3 +362,25 @@ void tracer_close(struct tracer *t)
 	gupwatch_bpf__destroy(t->skel);
 	t->skel = NULL;
 }
+
+/* "entry", "exit" or "entry+exit": the sides of func the tracer's fentry/fexit
+ * (or kprobe/kretprobe) programs hook, from their section names. */
+const char *tracer_hook_sides(const struct gupwatch_bpf *skel, const char *func, bool kprobe)
+{
+	static const char *const names[] = { "none", "entry", "exit", "entry+exit" };
+	const char *entry = kprobe ? "kprobe/" : "fentry/", *exit = kprobe ? "kretprobe/" : "fexit/";
+	struct bpf_program *prog;
+	int sides = 0;
+
+	bpf_object__for_each_program(prog, skel ? skel->obj : NULL) {
+		const char *sec = bpf_program__section_name(prog), *f = strchr(sec, '/');
+
+		if (!f || strcmp(f + 1, func))
+			continue;
+		if (!strncmp(sec, entry, strlen(entry)))
+			sides |= 1;
+		else if (!strncmp(sec, exit, strlen(exit)))
+			sides |= 2;
+	}
+	return names[sides];
+}

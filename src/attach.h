@@ -40,6 +40,9 @@ struct tracer_opts {
 /* On failure returns -errno and writes a one-line cause with its fix into err. */
 int tracer_open(struct tracer *t, const struct tracer_opts *opts, char *err, size_t errlen);
 void tracer_close(struct tracer *t);
+/* "none", "entry", "exit" or "entry+exit": the sides of func that skel's fentry/fexit
+ * (kprobe: kprobe/kretprobe) programs hook, from their section names. */
+const char *tracer_hook_sides(const struct gupwatch_bpf *skel, const char *func, bool kprobe);
 
 int parse_attach_mode(const char *s, enum attach_mode *mode);
 

@@ -12,6 +12,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "commands.h"
 #include "gupwatch.skel.h"
 #include "hooks.h"
@@ -74,28 +75,6 @@ static void append_name(char *list, size_t len, const char *name)
 	size_t used = strlen(list);
 
 	snprintf(list + used, len - used, "%s%s", used ? " " : "", name);
-}
-
-/* "entry", "exit" or "entry+exit": the sides of func the tracer's fentry/fexit
- * (or kprobe/kretprobe) programs hook, from their section names. */
-static const char *hook_sides(const struct gupwatch_bpf *skel, const char *func, bool kprobe)
-{
-	static const char *const names[] = { "none", "entry", "exit", "entry+exit" };
-	const char *entry = kprobe ? "kprobe/" : "fentry/", *exit = kprobe ? "kretprobe/" : "fexit/";
-	struct bpf_program *prog;
-	int sides = 0;
-
-	bpf_object__for_each_program(prog, skel ? skel->obj : NULL) {
-		const char *sec = bpf_program__section_name(prog), *f = strchr(sec, '/');
-
-		if (!f || strcmp(f + 1, func))
-			continue;
-		if (!strncmp(sec, entry, strlen(entry)))
-			sides |= 1;
-		else if (!strncmp(sec, exit, strlen(exit)))
-			sides |= 2;
-	}
-	return names[sides];
 }
 
 /* A short phrase on why fentry (or kprobe) fails on the hooks it fails on. */
@@ -180,8 +159,8 @@ hooks:
 		}
 		if (check_hooks)
 			printf("%s %s %s %s %s %s\n", hooks[i].func, hook_role_name(hooks[i].role),
-			       hook_sides(skel, hooks[i].func, false), result_str(&st[i].fentry, buf1, sizeof(buf1)),
-			       hook_sides(skel, hooks[i].func, true), result_str(&st[i].kprobe, buf2, sizeof(buf2)));
+			       tracer_hook_sides(skel, hooks[i].func, false), result_str(&st[i].fentry, buf1, sizeof(buf1)),
+			       tracer_hook_sides(skel, hooks[i].func, true), result_str(&st[i].kprobe, buf2, sizeof(buf2)));
 		else
 			printf("%-28s %-10s %-4s %-16s %s\n", hooks[i].func, hook_role_name(hooks[i].role),
 			       "yes", result_str(&st[i].fentry, buf1, sizeof(buf1)),
