@@ -702,6 +702,28 @@ static __always_inline int window_exit(void)
 	return 0;
 }
 
+static __always_inline __u64 fault_mm(bool btf, struct vm_fault *vmf)
+{
+	return (__u64)(btf ? vmf->vma->vm_mm : BPF_CORE_READ(vmf, vma, vm_mm));
+}
+
+/*
+ * Has the faulting mm ever pinned? A kprobe pays a helper call per field of
+ * vmf, and only a remote fault (FAULT_FLAG_REMOTE: GUP on another process's
+ * mm) is in an mm other than current's, which it reads without one.
+ */
+static __always_inline bool fault_mm_has_pinned(bool btf, struct vm_fault *vmf, __u32 flags)
+{
+	struct mm_struct *mm;
+
+	if (btf)
+		return mm_has_pinned(true, vmf->vma->vm_mm);
+	if (!(flags & bpf_core_enum_value(enum fault_flag, FAULT_FLAG_REMOTE)) &&
+	    (mm = bpf_get_current_task_btf()->mm))
+		return mm_has_pinned(true, mm);
+	return mm_has_pinned(false, BPF_CORE_READ(vmf, vma, vm_mm));
+}
+
 /* What the kernel's own state says before a copy: can the old page be pinned? */
 /*
  * The same test as folio_pincount(), on every write fault, so in one read of
@@ -747,15 +769,13 @@ static __always_inline int wp_enter(bool btf, struct vm_fault *vmf)
 {
 	__u32 flags = RD(btf, vmf, flags);
 	__u64 pte = RD(btf, vmf, orig_pte.pte);
-	struct vm_area_struct *vma = RD(btf, vmf, vma);
-	struct mm_struct *mm = RD(btf, vma, vm_mm);
 
 	count(GW_CNT_WP_FAULT, 1);
 	if (!(flags & bpf_core_enum_value(enum fault_flag, FAULT_FLAG_UNSHARE)) &&
-	    (!mm_has_pinned(btf, mm) || !page_maybe_pinned(pfn_to_page(pte_pfn(pte)))))
+	    (!fault_mm_has_pinned(btf, vmf, flags) || !page_maybe_pinned(pfn_to_page(pte_pfn(pte)))))
 		return 0;
 	window_open(&(struct task_state){ .window = WIN_WP, .fault_flags = flags, .vmf = vmf,
-					  .old_pte = pte, .mm = (__u64)mm,
+					  .old_pte = pte, .mm = fault_mm(btf, vmf),
 					  .address = RD(btf, vmf, address) });
 	return 0;
 }
@@ -773,18 +793,17 @@ ENTRY_HOOK(do_huge_pmd_wp_page, , count(GW_CNT_THP_WP_FAULT, 1), struct vm_fault
 static __always_inline int cow_fault_enter(bool btf, struct vm_fault *vmf)
 {
 	__u32 flags = RD(btf, vmf, flags);
-	struct vm_area_struct *vma = RD(btf, vmf, vma);
-	struct mm_struct *mm = RD(btf, vma, vm_mm);
 	struct page *old;
 
 	if (!(flags & bpf_core_enum_value(enum fault_flag, FAULT_FLAG_WRITE)) ||
-	    (RD(btf, vma, vm_flags) & VM_SHARED) || !mm_has_pinned(btf, mm))
+	    !fault_mm_has_pinned(btf, vmf, flags) ||
+	    ((btf ? vmf->vma->vm_flags : BPF_CORE_READ(vmf, vma, vm_flags)) & VM_SHARED))
 		return 0;
 	old = RD(btf, vmf, page);
 	if (!page_maybe_pinned(old))
 		return 0;
 	window_open(&(struct task_state){ .window = WIN_WP, .kind = GW_WP_COW_FAULT,
-					  .fault_flags = flags, .vmf = vmf, .mm = (__u64)mm,
+					  .fault_flags = flags, .vmf = vmf, .mm = fault_mm(btf, vmf),
 					  .address = RD(btf, vmf, address),
 					  .old_pte = RD(btf, vmf, orig_pte.pte), .old_page = (__u64)old });
 	return 0;
@@ -802,7 +821,7 @@ static __always_inline int hugetlb_wp_enter(struct vm_fault *vmf, __u64 mm, __u6
 	count(GW_CNT_WP_FAULT, 1);
 	if (vmf) {
 		old_pte = BPF_CORE_READ(vmf, orig_pte.pte);
-		mm = (__u64)BPF_CORE_READ(vmf, vma, vm_mm);
+		mm = fault_mm(false, vmf);
 		address = BPF_CORE_READ(vmf, address);
 		fault_flags = BPF_CORE_READ(vmf, flags);
 		/* 6.12 hugetlb_no_page() calls it with orig_pte unset: the PTE is mapped by then */
