@@ -27,6 +27,10 @@ const volatile __u32 foll_force = 0;
 const volatile __u32 foll_get = 0;
 const volatile bool trace_get = false;   /* --get: report FOLL_GET references too */
 const volatile bool stacks = false;     /* capture kernel and user stacks (costly: only when read) */
+/* Unpins' comm and stacks (with stacks) too: only trace -v prints them. The engine attributes
+ * an unpin to its pin, whose comm and stacks it keeps; the unpinner is often whoever ran the
+ * completion, and a stack walk per unpin (every O_DIRECT completion) is costly. */
+const volatile bool unpin_details = false;
 
 #define RINGBUF_BYTES (8 << 20)
 
@@ -310,7 +314,7 @@ static __always_inline struct gw_event *event_reserve(void *ctx, enum gw_event_t
 	e->ts_ns = bpf_ktime_get_ns();
 	e->task.pid = id >> 32;
 	e->task.tid = (__u32)id;
-	if (unpin) /* not the holder's name: whoever runs the completion (doc/kernel.md) */
+	if (unpin && !unpin_details)
 		__builtin_memset(e->task.comm, 0, sizeof(e->task.comm));
 	else
 		bpf_get_current_comm(e->task.comm, sizeof(e->task.comm));
@@ -320,7 +324,7 @@ static __always_inline struct gw_event *event_reserve(void *ctx, enum gw_event_t
 	if (stacks && call && call->stacks_taken) {
 		e->kstack_id = call->kstack_id;
 		e->ustack_id = call->ustack_id;
-	} else if (stacks) {
+	} else if (stacks && (!unpin || unpin_details)) {
 		e->kstack_id = bpf_get_stackid(ctx, &stack_traces, 0);
 		if (!unpin)
 			e->ustack_id = bpf_get_stackid(ctx, &stack_traces, BPF_F_USER_STACK);

@@ -54,8 +54,9 @@ enum gw_event_type {
 struct gw_task {
 	__u32 pid;  /* tgid */
 	__u32 tid;
-	char comm[GW_COMM_LEN]; /* empty on UNPIN events: the engine attributes an unpin to
-				   its pin's holder, and the helper call is a tenth of its cost */
+	char comm[GW_COMM_LEN]; /* empty on UNPIN events (but trace -v's): the engine
+				   attributes an unpin to its pin's holder, and the helper
+				   call is a tenth of the unpin's cost */
 };
 
 struct gw_pin {

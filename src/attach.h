@@ -31,7 +31,9 @@ struct tracer {
 struct tracer_opts {
 	enum attach_mode mode;
 	bool trace_get;   /* also report FOLL_GET references */
-	bool stacks;      /* capture kernel and user stacks (the reader must delete them) */
+	bool stacks;      /* capture kernel and user stacks */
+	bool unpin_details; /* unpins' comm and stacks too (trace -v prints them; nothing else
+			       reads them: an unpin is attributed to its pin) */
 	bool load_only;   /* verify that the kernel accepts the programs; attach nothing */
 	bool prog_stats;  /* time every program run (BPF_ENABLE_STATS), print the totals at the end */
 	bool debug;       /* pass libbpf's messages, debug level included, to stderr */

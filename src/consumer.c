@@ -110,8 +110,7 @@ static void print_event(const struct consumer *c, const struct gw_event *e)
 		names[e->type] : "?";
 
 	printf("event %-9s %llu.%06llu %d/%d %-16s %s", name, e->ts_ns / 1000000000ULL,
-	       (e->ts_ns / 1000) % 1000000, e->task.pid, e->task.tid,
-	       e->task.comm[0] ? e->task.comm : "-", /* unpins carry none */
+	       (e->ts_ns / 1000) % 1000000, e->task.pid, e->task.tid, e->task.comm,
 	       e->in_irq ? "irq " : "");
 	switch (e->type) {
 	case GW_EV_PIN:

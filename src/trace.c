@@ -49,7 +49,7 @@ static error_t trace_parse(int key, char *arg, struct argp_state *state)
 		env.duration_s = cli_positive(arg, "duration", state);
 		break;
 	case 'v':
-		env.tracer.stacks = true;
+		env.tracer.stacks = env.tracer.unpin_details = true;
 		break;
 	case OPT_GET:
 		env.tracer.trace_get = true;
