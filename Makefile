@@ -6,6 +6,7 @@
 #   make demo         set up, build, and show gupwatch on a kernel that can attach
 #   make vmtest       guest suite only (KERNELS="6.1 6.12" TESTS="...")
 #   make bench        gupwatch's overhead next to bpftrace's (instruction-counted guests)
+#   make bench-progs  instructions per run of each BPF program, per kernel and attach mode
 #   make bench-replay engine and report speed replaying a synthetic recording (host only)
 #   make vmlinux      regenerate vmlinux.h from a Debian kernel's BTF
 
@@ -49,7 +50,7 @@ WORKLOAD_OBJS := $(patsubst tests/workloads/%.c,$(OUT)/obj/workloads/%.o,$(WORKL
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRCS))
 
-.PHONY: all workloads deps check unit vmtest demo bench bench-replay vmlinux install clean
+.PHONY: all workloads deps check unit vmtest demo bench bench-progs bench-replay vmlinux install clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -123,6 +124,15 @@ bench: deps
 	img=$$(tests/vm/bpftraceroot.sh) && GW_DISK=$$img GW_QEMU_SMP=1 GW_TEST_TIMEOUT=1200 \
 		GW_QEMU_OPTS="-icount shift=0,sleep=off" \
 		tests/vm/run.sh --kernels "$(or $(KERNELS),6.1 6.12)" --run bench.sh
+
+# Instructions per run of each BPF program (trace --prog-stats under -icount),
+# one boot per kernel and attach mode: doc/kernel.md's "What a hook costs".
+bench-progs: deps
+	$(MAKE) STATIC=1 all
+	for s in prog-stats.sh prog-stats-kprobe.sh; do \
+		GW_QEMU_SMP=1 GW_QEMU_OPTS="-icount shift=0,sleep=off" \
+			tests/vm/run.sh --kernels "$(or $(KERNELS),6.1 6.12)" --run $$s || exit 1; \
+	done
 
 # Replay speed on this host, no guests: the engine alone (build/gwbench) and
 # gupwatch report on a synthetic recording (build/gwgen, cached in build/bench/).
