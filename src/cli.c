@@ -8,7 +8,7 @@
 #include <linux/types.h>
 
 #include "gupwatch.h"
-#include "sortkeys.h"
+#include "columns.h"
 
 long cli_positive(const char *arg, const char *what, struct argp_state *state)
 {

@@ -56,6 +56,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "columns.h"
 #include "gupwatch.h"
 
 enum engine_kind {
@@ -259,7 +260,8 @@ void engine_print_finding_run(FILE *f, const struct engine *e, const struct engi
 			      uint32_t n, uint64_t last_address);
 /* perf-style tables: processes (in sort order; NULL: pins, then pid), findings,
  * totals vs kernel counters, losses. */
-struct sort_spec;
 void engine_print_summary(FILE *f, const struct engine *e, const struct sort_spec *sort);
+/* A process's columns, its AGE counted up to now. */
+struct table_row engine_proc_row(const struct engine_proc *p, uint64_t now);
 
 #endif

@@ -6,7 +6,6 @@
 
 #include "engine.h"
 #include "format.h"
-#include "sortkeys.h"
 
 const char *engine_kind_name(enum engine_kind k)
 {
@@ -214,68 +213,61 @@ static void loss_row(FILE *f, const char *label, uint64_t v)
 	fprintf(f, "  %-44s %12" PRIu64 "\n", label, v);
 }
 
-static const struct sort_spec *proc_sort;
-
-static int proc_order(const void *a, const void *b)
+struct table_row engine_proc_row(const struct engine_proc *p, uint64_t now)
 {
-	const struct engine_proc *x = a, *y = b;
-	const struct sort_row rx = { x->pin_refs, x->pin_ns, x->out_refs, x->oldest_ns, x->ro_refs,
-				     x->rw_refs, x->longterm_refs, x->pid, x->comm };
-	const struct sort_row ry = { y->pin_refs, y->pin_ns, y->out_refs, y->oldest_ns, y->ro_refs,
-				     y->rw_refs, y->longterm_refs, y->pid, y->comm };
+	uint64_t nf = 0;
 
-	return sort_cmp(proc_sort, &rx, &ry);
+	for (int k = 0; k < ENGINE_KIND__MAX; k++)
+		nf += p->findings[k];
+	return (struct table_row){
+		.pid = p->pid, .comm = p->comm, .pins = p->pin_refs, .unpins = p->unpin_refs,
+		.fast_undo = p->fast_undone_refs, .gets = p->get_refs, .ro = p->ro_refs,
+		.rw = p->rw_refs, .longterm = p->longterm_refs, .held = p->out_refs,
+		.held_min = p->out_refs_min, .held_ro = p->out_ro_refs, .held_rw = p->out_rw_refs,
+		.held_longterm = p->out_longterm_refs, .held_folios = p->out_folios,
+		.pin_ns = p->pin_ns, .oldest_ns = p->oldest_ns, .now_ns = now,
+		.cow = p->wp_copies, .unshare = p->unshares, .fork_copy = p->fork_copies,
+		.findings = nf,
+	};
 }
+
+static void print_table(FILE *f, const enum column *cols, size_t ncols,
+			const struct table_row *rows, size_t n)
+{
+	table_print_header(f, "", cols, ncols);
+	for (size_t i = 0; i < n; i++)
+		table_print_row(f, "", cols, ncols, &rows[i]);
+}
+
+#define NCOLS(a) (sizeof(a) / sizeof((a)[0]))
 
 static void print_procs(FILE *f, const struct engine *e, const struct engine_totals *t,
 			const struct sort_spec *sort)
 {
+	static const struct sort_spec by_pins = { { COL_PINS, COL_PID }, 2 };
+	static const enum column taken[] = { COL_PID, COL_COMM, COL_PINS, COL_UNPINS, COL_FAST_UNDO,
+					     COL_RO, COL_RW, COL_LONGTERM, COL_GETS, COL_PIN_SECONDS };
+	static const enum column held[] = { COL_PID, COL_COMM, COL_FOLIOS, COL_HELD, COL_AGE, COL_COW,
+					    COL_UNSHARE, COL_FORK_COPY, COL_FINDINGS };
 	size_t n = engine_procs(e, NULL, 0), i;
 	struct engine_proc *p = calloc(n ?: 1, sizeof(*p));
-	uint64_t end = t->end_ns ?: t->last_ns;
-	char ps[FMT_LEN];
+	struct table_row *rows = calloc(n ?: 1, sizeof(*rows));
 
-	if (!p) {
+	if (!p || !rows) {
 		fprintf(f, "(per-process table: out of memory)\n");
+		free(p);
+		free(rows);
 		return;
 	}
-	engine_procs(e, p, n);
-	proc_sort = sort;
-	qsort(p, n, sizeof(*p), proc_order);
+	n = engine_procs(e, p, n);
+	for (i = 0; i < n; i++)
+		rows[i] = engine_proc_row(&p[i], t->end_ns ?: t->last_ns);
+	table_sort(rows, n, sort, &by_pins);
 	fprintf(f, "Pins by process (references; R/O + R/W = PINS - FAST-UNDO; PIN-SECONDS: refs x time held)\n");
-	fprintf(f, "%7s %-16s %10s %10s %10s %10s %10s %10s %10s %12s\n", "PID", "COMM", "PINS",
-		"UNPINS", "FAST-UNDO", "R/O", "R/W", "LONGTERM", "GETS", "PIN-SECONDS");
-	for (i = 0; i < n; i++) {
-		fprintf(f, "%7u %-16.16s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64
-			" %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " ",
-			p[i].pid, p[i].comm, p[i].pin_refs, p[i].unpin_refs, p[i].fast_undone_refs,
-			p[i].ro_refs, p[i].rw_refs, p[i].longterm_refs, p[i].get_refs);
-		fprintf(f, "%12s\n", fmt_pin_seconds(p[i].pin_ns, ps, sizeof(ps)));
-	}
-
-	fprintf(f, "\nOutstanding pins and page copies by process\n");
-	fprintf(f, "%7s %-16s %10s %10s %10s %10s %10s %10s %10s\n", "PID", "COMM", "FOLIOS",
-		"REFS", "OLDEST", "COW", "UNSHARE", "FORK-COPY", "FINDINGS");
-	for (i = 0; i < n; i++) {
-		struct buf r = { 0 }, age = { 0 };
-		uint64_t nf = 0;
-		int k;
-
-		for (k = 0; k < ENGINE_KIND__MAX; k++)
-			nf += p[i].findings[k];
-		if (p[i].out_refs_min == p[i].out_refs)
-			bprintf(&r, "%" PRIu64, p[i].out_refs);
-		else
-			bprintf(&r, "%" PRIu64 "-%" PRIu64, p[i].out_refs_min, p[i].out_refs);
-		if (p[i].oldest_ns)
-			dur(&age, end - p[i].oldest_ns);
-		else
-			bprintf(&age, "-");
-		fprintf(f, "%7u %-16.16s %10" PRIu64 " %10s %10s %10" PRIu64 " %10" PRIu64
-			" %10" PRIu64 " %10" PRIu64 "\n",
-			p[i].pid, p[i].comm, p[i].out_folios, r.s, age.s, p[i].wp_copies,
-			p[i].unshares, p[i].fork_copies, nf);
-	}
+	print_table(f, taken, NCOLS(taken), rows, n);
+	fprintf(f, "\nOutstanding pins and page copies by process (AGE: of the oldest pin held)\n");
+	print_table(f, held, NCOLS(held), rows, n);
+	free(rows);
 	free(p);
 }
 

@@ -62,3 +62,20 @@ const char *fmt_bytes(uint64_t bytes, char *buf, size_t len)
 		snprintf(buf, len, "%.0f%c", v, units[u]);
 	return buf;
 }
+
+const char *fmt_printable(const char *s, size_t max, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; s && i < max && s[i] && o + 5 < len; i++) {
+		unsigned char c = s[i];
+
+		if (c < 0x20 || c >= 0x7f)
+			o += snprintf(buf + o, len - o, "\\x%02x", c);
+		else
+			buf[o++] = c;
+	}
+	if (len)
+		buf[o] = 0;
+	return buf;
+}

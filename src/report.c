@@ -37,8 +37,8 @@ static const struct argp_option report_options[] = {
 	{ "comm", 'c', "COMM", 0, "Report only findings and processes involving COMM (overrides the recorded filter)", 0 },
 	{ "stdio", OPT_STDIO, NULL, 0, "Findings and summary as text, like gupwatch trace (default)", 0 },
 	{ "json", OPT_JSON, NULL, 0, "One JSON object per line (doc/gupwatch-json.schema.json)", 0 },
-	{ "sort", OPT_SORT, "KEYS", 0, "Order of the process, call-site and user-stack tables, comma-separated: "
-	  SORT_KEYS_HELP " (default pins,pid)", 0 },
+	{ "sort", OPT_SORT, "KEYS", 0, "Order of the process, call-site and user-stack tables: comma-separated "
+	  "column names, e.g. pins, pin-seconds, held, age, pid, comm (default pins,pid)", 0 },
 	{ "min-age", OPT_MIN_AGE, "DURATION", 0, "List only outstanding pins held at least DURATION at the end (30s, 500ms, 5m)", 0 },
 	{ "symfs", OPT_SYMFS, "DIR", 0, "Look for the recorded processes' binaries under DIR first (a copy of the traced machine's root)", 0 },
 	{ "no-stacks", OPT_NO_STACKS, NULL, 0, "Do not print the stacks under each finding", 0 },

@@ -7,8 +7,6 @@
 
 #include "format.h"
 
-static const struct sort_spec *group_sort;
-
 static int by_key(const void *a, const void *b)
 {
 	const struct site_group *x = a, *y = b;
@@ -22,16 +20,29 @@ static int by_key(const void *a, const void *b)
 	return (x->flags > y->flags) - (x->flags < y->flags);
 }
 
-static int by_sort(const void *a, const void *b)
+struct table_row sites_row(const struct site_group *g, enum site_grouping grouping, uint64_t now)
 {
-	const struct site_group *x = a, *y = b;
-	/* comm: the process name of user-stack rows, the call site of the others */
-	const struct sort_row rx = { x->pins, x->pin_ns, x->held, x->oldest_ns, x->ro, x->rw,
-				     x->longterm, x->pid, x->comm[0] ? x->comm : x->key };
-	const struct sort_row ry = { y->pins, y->pin_ns, y->held, y->oldest_ns, y->ro, y->rw,
-				     y->longterm, y->pid, y->comm[0] ? y->comm : y->key };
+	return (struct table_row){
+		.pid = g->pid, .procs = g->procs, .kind = g->flags, .comm = g->comm,
+		.site = grouping == GROUP_USER_STACK ? NULL : g->key, .via = g->api,
+		.ustack = grouping == GROUP_USER_STACK ? g->key : NULL,
+		.pins = g->pins, .ro = g->ro, .rw = g->rw, .longterm = g->longterm,
+		.held = g->held, .held_min = g->held, .held_folios = g->held_folios,
+		.pin_ns = g->pin_ns, .oldest_ns = g->oldest_ns, .now_ns = now,
+	};
+}
 
-	return sort_cmp(group_sort, &rx, &ry);
+struct group_order {
+	const struct sort_spec *sort;
+	enum site_grouping grouping;
+};
+
+static int by_sort(const void *a, const void *b, void *arg)
+{
+	const struct group_order *o = arg;
+	struct table_row x = sites_row(a, o->grouping, 0), y = sites_row(b, o->grouping, 0);
+
+	return table_row_cmp(&x, &y, o->sort);
 }
 
 static void group_from(struct site_group *g, const struct engine_site *s, const struct stacks *st,
@@ -93,7 +104,8 @@ struct site_group *sites_group(const struct engine *e, const struct stacks *st,
 	size_t ns = engine_sites(e, NULL, 0), i, out = 0;
 	struct engine_site *s = calloc(ns ?: 1, sizeof(*s));
 	struct site_group *g = calloc(ns ?: 1, sizeof(*g));
-	static const struct sort_spec by_age = { { SORT_AGE }, 1 };
+	static const struct sort_spec by_age = { { COL_AGE }, 1 }, by_pins = { { COL_PINS }, 1 };
+	struct group_order order = { sort && sort->n ? sort : &by_pins, grouping };
 
 	*n = 0;
 	if (!s || !g || !ns) {
@@ -127,8 +139,9 @@ struct site_group *sites_group(const struct engine *e, const struct stacks *st,
 	if (grouping == GROUP_OUTSTANDING)
 		for (i = 0; i < ns; i++)
 			memmove(g[i].key, g[i].key + 11, strlen(g[i].key + 11) + 1);
-	group_sort = grouping == GROUP_OUTSTANDING ? &by_age : sort;
-	qsort(g, ns, sizeof(*g), by_sort);
+	if (grouping == GROUP_OUTSTANDING)
+		order.sort = &by_age;
+	qsort_r(g, ns, sizeof(*g), by_sort, &order);
 	*n = ns;
 	if (!ns) {
 		free(g);
@@ -165,21 +178,42 @@ void sites_print_hist(FILE *f, const uint64_t hold[ENGINE_HOLD_SLOTS])
 	}
 }
 
+#define NCOLS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A table of groups: header, then one row each (outstanding: held at least min_age). */
+static void print_groups(FILE *f, const struct engine *e, const struct site_group *g, size_t n,
+			 enum site_grouping grouping, const enum column *cols, size_t ncols,
+			 uint64_t min_age)
+{
+	struct engine_totals t;
+	size_t shown = 0;
+
+	engine_totals(e, &t);
+	table_print_header(f, "  ", cols, ncols);
+	for (size_t i = 0; i < n; i++) {
+		struct table_row r = sites_row(&g[i], grouping, t.end_ns ?: t.last_ns);
+
+		if (min_age && (r.now_ns > r.oldest_ns ? r.now_ns - r.oldest_ns : 0) < min_age)
+			continue;
+		/* outstanding rows group by R/O or R/W and long-term only */
+		r.kind &= GW_PIN_WRITE | GW_PIN_LONGTERM;
+		table_print_row(f, "  ", cols, ncols, &r);
+		shown++;
+	}
+	if (!shown && grouping == GROUP_OUTSTANDING)
+		fprintf(f, "  (none)\n");
+}
+
 static void print_call_sites(FILE *f, const struct engine *e, const struct stacks *st,
 			     const struct sites_opts *o)
 {
+	static const enum column cols[] = { COL_SITE, COL_VIA, COL_PROCS, COL_PINS, COL_RO, COL_RW,
+					    COL_LONGTERM, COL_HELD, COL_PIN_SECONDS };
 	size_t n, i;
 	struct site_group *g = sites_group(e, st, GROUP_CALL_SITE, o->sort, &n);
-	char ps[FMT_LEN];
 
 	fprintf(f, "\nPins by kernel call site (the caller of GUP; VIA: the GUP entry point)\n");
-	fprintf(f, "  %-32s %-24s %6s %8s %8s %8s %8s %8s %12s\n", "CALL SITE", "VIA", "PROCS",
-		"PINS", "R/O", "R/W", "LONGTERM", "HELD", "PIN-SECONDS");
-	for (i = 0; i < n; i++) {
-		fprintf(f, "  %-32s %-24s %6u %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64
-			" %8" PRIu64 " %12s\n", g[i].key, g[i].api, g[i].procs, g[i].pins, g[i].ro, g[i].rw,
-			g[i].longterm, g[i].held, fmt_pin_seconds(g[i].pin_ns, ps, sizeof(ps)));
-	}
+	print_groups(f, e, g, n, GROUP_CALL_SITE, cols, NCOLS(cols), 0);
 	for (i = 0; o->histograms && i < n; i++) {
 		if (!g[i].released)
 			continue;
@@ -193,51 +227,30 @@ static void print_call_sites(FILE *f, const struct engine *e, const struct stack
 static void print_user_stacks(FILE *f, const struct engine *e, const struct stacks *st,
 			      const struct sites_opts *o)
 {
-	size_t n, i;
+	static const enum column cols[] = { COL_COMM, COL_PINS, COL_RO, COL_RW, COL_LONGTERM,
+					    COL_HELD, COL_PIN_SECONDS, COL_USTACK };
+	size_t n;
 	struct site_group *g = sites_group(e, st, GROUP_USER_STACK, o->sort, &n);
-	char ps[FMT_LEN];
 
 	fprintf(f, "\nPins by user stack (innermost 4 frames)\n");
-	fprintf(f, "  %-16s %8s %8s %8s %8s %8s %12s  %s\n", "COMM", "PINS", "R/O", "R/W",
-		"LONGTERM", "HELD", "PIN-SECONDS", "USER STACK");
-	for (i = 0; i < n; i++) {
-		fprintf(f, "  %-16s %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64
-			" %12s  %s\n", g[i].comm, g[i].pins, g[i].ro, g[i].rw, g[i].longterm, g[i].held,
-			fmt_pin_seconds(g[i].pin_ns, ps, sizeof(ps)), g[i].key);
-	}
+	print_groups(f, e, g, n, GROUP_USER_STACK, cols, NCOLS(cols), 0);
 	free(g);
 }
 
 static void print_outstanding(FILE *f, const struct engine *e, const struct stacks *st,
 			      const struct sites_opts *o)
 {
-	struct engine_totals t;
-	size_t n, i, shown = 0;
+	static const enum column cols[] = { COL_PID, COL_COMM, COL_KIND, COL_HELD, COL_FOLIOS,
+					    COL_AGE, COL_SITE };
+	size_t n;
 	struct site_group *g = sites_group(e, st, GROUP_OUTSTANDING, NULL, &n);
-	char kind[FMT_LEN], age_s[FMT_LEN];
-	uint64_t end;
+	char age[FMT_LEN];
 
-	engine_totals(e, &t);
-	end = t.end_ns ?: t.last_ns;
 	fprintf(f, "\nOutstanding pins at the end, oldest first");
 	if (o->min_age_ns)
-		fprintf(f, " (held at least %s)", fmt_duration(o->min_age_ns, age_s, sizeof(age_s)));
-	fprintf(f, "\n  %7s %-16s %-16s %8s %8s %10s  %s\n", "PID", "COMM", "KIND", "REFS", "FOLIOS",
-		"AGE", "CALL SITE");
-	for (i = 0; i < n; i++) {
-		uint64_t age = end > g[i].oldest_ns ? end - g[i].oldest_ns : 0;
-
-		if (age < o->min_age_ns)
-			continue;
-		/* the table groups by R/O or R/W and long-term only */
-		fmt_pin_kind(g[i].flags & (GW_PIN_WRITE | GW_PIN_LONGTERM), kind, sizeof(kind));
-		fprintf(f, "  %7u %-16s %-16s %8" PRIu64 " %8" PRIu64 " %10s  %s\n", g[i].pid,
-			g[i].comm, kind, g[i].held, g[i].held_folios,
-			fmt_duration(age, age_s, sizeof(age_s)), g[i].key);
-		shown++;
-	}
-	if (!shown)
-		fprintf(f, "  (none)\n");
+		fprintf(f, " (held at least %s)", fmt_duration(o->min_age_ns, age, sizeof(age)));
+	fprintf(f, "\n");
+	print_groups(f, e, g, n, GROUP_OUTSTANDING, cols, NCOLS(cols), o->min_age_ns);
 	free(g);
 }
 

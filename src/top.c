@@ -29,7 +29,6 @@
 #include "engine.h"
 #include "format.h"
 #include "session.h"
-#include "sortkeys.h"
 
 static struct top_env {
 	struct tracer_opts tracer;
@@ -41,14 +40,13 @@ static struct top_env {
 	.tracer = { .mode = ATTACH_AUTO },
 	.engine = { .max_folios = 1 << 18 },
 	.delay_ns = 1000000000ULL,
-	.sort = { { SORT_HELD, SORT_PID }, 2 },
+	.sort = { { COL_HELD, COL_PID }, 2 },
 };
 
 static const struct argp_option top_options[] = {
 	{ "delay", 'd', "SECONDS", 0, "Refresh every SECONDS (default 1; fractions allowed, at least 0.1)", 0 },
 	{ "iterations", 'n', "N", 0, "Stop after N refreshes (default: until Ctrl-C)", 0 },
-	{ "sort", 's', "KEYS", 0, "Order of the rows, comma-separated: " SORT_KEYS_HELP
-				  " (default pages: most pages held first; pins: taken in the interval)", 0 },
+	{ "sort", 's', "KEYS", 0, "Order of the rows: comma-separated column names (default held,pid: most pages held first; pins: taken in the interval)", 0 },
 	{ "pid", 'p', "PID", 0, "Show only process PID", 0 },
 	{ "comm", 'c', "COMM", 0, "Show only processes named COMM", 0 },
 	CLI_TRACER_OPTIONS,
@@ -109,7 +107,6 @@ static const struct argp top_argp = {
 
 static struct engine *engine;
 static bool tty;
-static long page_size;
 static uint64_t next_ns, last_ns; /* next refresh, previous one (or the start) */
 static long refreshes;
 static bool done;
@@ -121,11 +118,9 @@ static struct engine_proc *cur, *prev;
 static size_t cur_cap, prev_cap, nprev;
 static struct engine_totals prev_totals;
 
-struct row {
-	const struct engine_proc *p;
-	uint64_t pinned; /* pin refs taken in the interval */
-};
-static struct row *rows;
+static struct table_row *rows;
+static const enum column columns[] = { COL_PID, COL_COMM, COL_HELD, COL_BYTES, COL_HELD_RO,
+				       COL_HELD_RW, COL_HELD_LONGTERM, COL_AGE, COL_PINS_PER_S };
 static size_t rows_cap;
 
 static bool grow(void **p, size_t *cap, size_t n, size_t size)
@@ -178,68 +173,11 @@ static uint64_t ringbuf_drops(void)
 	return counters[GW_CNT_RINGBUF_DROP];
 }
 
-static const char *human_rate(double r, char *buf, size_t len)
-{
-	if (r == 0)
-		snprintf(buf, len, "0");
-	else if (r < 9.95)
-		snprintf(buf, len, "%.1f", r);
-	else if (r < 99999.5)
-		snprintf(buf, len, "%.0f", r);
-	else if (r < 99999.5e3)
-		snprintf(buf, len, "%.0fk", r / 1e3);
-	else
-		snprintf(buf, len, "%.0fM", r / 1e6);
-	return buf;
-}
-
-static const char *range(uint64_t lo, uint64_t hi, bool bytes, char *buf, size_t len)
-{
-	char a[16], b[16];
-
-	if (!bytes) {
-		if (lo == hi)
-			snprintf(buf, len, "%" PRIu64, hi);
-		else
-			snprintf(buf, len, "%" PRIu64 "-%" PRIu64, lo, hi);
-	} else if (lo == hi) {
-		fmt_bytes(hi * page_size, buf, len);
-	} else {
-		snprintf(buf, len, "%s-%s", fmt_bytes(lo * page_size, a, sizeof(a)),
-			 fmt_bytes(hi * page_size, b, sizeof(b)));
-	}
-	return buf;
-}
-
 static int pid_cmp(const void *a, const void *b)
 {
 	const struct engine_proc *x = a, *y = b;
 
 	return (x->pid > y->pid) - (x->pid < y->pid);
-}
-
-static int row_cmp(const void *a, const void *b)
-{
-	const struct row *rx = a, *ry = b;
-	const struct engine_proc *x = rx->p, *y = ry->p;
-	const struct sort_row sx = { rx->pinned, x->pin_ns, x->out_refs, x->oldest_ns, x->out_ro_refs,
-				     x->out_rw_refs, x->out_longterm_refs, x->pid, x->comm };
-	const struct sort_row sy = { ry->pinned, y->pin_ns, y->out_refs, y->oldest_ns, y->out_ro_refs,
-				     y->out_rw_refs, y->out_longterm_refs, y->pid, y->comm };
-
-	return sort_cmp(&env.sort, &sx, &sy);
-}
-
-/* A comm is what the task set: keep terminal controls out of the table. */
-static void print_comm(const char *comm)
-{
-	char s[GW_COMM_LEN];
-	size_t i;
-
-	for (i = 0; i < GW_COMM_LEN - 1 && comm[i]; i++)
-		s[i] = (unsigned char)comm[i] < 0x20 || (unsigned char)comm[i] >= 0x7f ? '?' : comm[i];
-	s[i] = 0;
-	printf(" %-16s", s);
 }
 
 static const char *plural(uint64_t n, const char *one, const char *many)
@@ -261,7 +199,7 @@ static void refresh(uint64_t now)
 	double interval = (now - last_ns) / 1e9;
 	int64_t vm = vmstat_pins();
 	uint64_t drops = ringbuf_drops();
-	char tbuf[16], a[32], b[32], c[16];
+	char tbuf[16];
 	time_t wall = time(NULL);
 	struct tm tm;
 
@@ -282,10 +220,13 @@ static void refresh(uint64_t now)
 
 		if (p->out_refs)
 			holding++;
-		if (p->out_refs || pinned)
-			rows[nrows++] = (struct row){ p, pinned };
+		if (!p->out_refs && !pinned)
+			continue;
+		rows[nrows] = engine_proc_row(p, now);
+		rows[nrows].pins = pinned;
+		rows[nrows++].pins_per_s = interval > 0 ? pinned / interval : 0;
 	}
-	qsort(rows, nrows, sizeof(*rows), row_cmp);
+	table_sort(rows, nrows, &env.sort, &env.sort);
 
 	localtime_r(&wall, &tm);
 	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
@@ -312,8 +253,8 @@ static void refresh(uint64_t now)
 	if (drops || t.lost_pin_refs)
 		printf("; lost: %" PRIu64 " events (ring buffer full), %" PRIu64 " pin refs (table full, "
 		       "--max-folios)", drops, t.lost_pin_refs);
-	printf("\n\n%7s %-16s %11s %11s %6s %6s %8s %7s %7s\n", "PID", "COMM", "PAGES", "BYTES", "R/O",
-	       "R/W", "LONGTERM", "OLDEST", "PINS/s");
+	printf("\n\n");
+	table_print_header(stdout, "", columns, sizeof(columns) / sizeof(columns[0]));
 
 	shown = nrows;
 	if (tty) {
@@ -324,21 +265,8 @@ static void refresh(uint64_t now)
 		if (nrows > (size_t)room)
 			shown = room;
 	}
-	for (i = 0; i < shown; i++) {
-		const struct engine_proc *p = rows[i].p;
-
-		if (p->pid)
-			printf("%7u", p->pid);
-		else
-			printf("%7s", "-");
-		print_comm(p->pid ? p->comm : "(other)");
-		printf(" %11s", range(p->out_refs_min, p->out_refs, false, a, sizeof(a)));
-		printf(" %11s", range(p->out_refs_min, p->out_refs, true, b, sizeof(b)));
-		printf(" %6" PRIu64 " %6" PRIu64 " %8" PRIu64, p->out_ro_refs, p->out_rw_refs,
-		       p->out_longterm_refs);
-		printf(" %7s", p->oldest_ns && now > p->oldest_ns ? fmt_duration(now - p->oldest_ns, c, sizeof(c)) : "-");
-		printf(" %7s\n", human_rate(interval > 0 ? rows[i].pinned / interval : 0, a, sizeof(a)));
-	}
+	for (i = 0; i < shown; i++)
+		table_print_row(stdout, "", columns, sizeof(columns) / sizeof(columns[0]), &rows[i]);
 	if (shown < nrows)
 		printf("... %zu more\n", nrows - shown);
 	fflush(stdout);
@@ -427,9 +355,8 @@ int cmd_top(int argc, char **argv)
 	if (argp_parse(&top_argp, argc, argv, 0, NULL, NULL))
 		return 2;
 	tty = isatty(STDOUT_FILENO);
-	page_size = sysconf(_SC_PAGESIZE);
-	if (page_size <= 0)
-		page_size = 4096;
+	if (sysconf(_SC_PAGESIZE) > 0)
+		table_set_page_size(sysconf(_SC_PAGESIZE));
 	env.engine.t0_ns = session_now_ns();
 	engine = engine_new(&env.engine);
 	if (!engine) {

@@ -14,7 +14,7 @@
 #include "commands.h"
 #include "consumer.h"
 #include "session.h"
-#include "sortkeys.h"
+#include "columns.h"
 
 static struct trace_env {
 	struct tracer_opts tracer;
@@ -37,7 +37,7 @@ static const struct argp_option trace_options[] = {
 	{ "get", OPT_GET, NULL, 0, "Also report FOLL_GET references (a separate class, not pins)", 0 },
 	{ "max-folios", CLI_OPT_MAX_FOLIOS, "N", 0, "Pinned folios tracked at once (default 262144)", 0 },
 	{ "json", OPT_JSON, NULL, 0, "One JSON object per line (doc/gupwatch-json.schema.json)", 0 },
-	{ "sort", OPT_SORT, "KEYS", 0, "Order of the per-process tables, comma-separated: " SORT_KEYS_HELP " (default pins,pid)", 0 },
+	{ "sort", OPT_SORT, "KEYS", 0, "Order of the per-process tables: comma-separated column names, e.g. pins, pin-seconds, held, age (default pins,pid)", 0 },
 	{ "load-only", OPT_LOAD_ONLY, NULL, 0, "Check that the kernel accepts the BPF programs, attach nothing", 0 },
 	{ 0 },
 };

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # gupwatch top with its output in a file (not a terminal: one block per
 # refresh) while a workload holds pins for 3 s: the refreshes during the hold
-# show the holder with its pages, bytes and kind split, OLDEST growing from
+# show the holder with its pages, bytes and kind split, AGE growing from
 # one refresh to the next; the tracked total equals the vmstat delta; the row
 # is gone once the workload exited; top stops by itself after -n refreshes
 # (exit 0, exactly N blocks).
@@ -12,20 +12,20 @@
 TOP=/tmp/gw-top
 N=8
 
-# top_rows PID: per block showing PID: "BLOCK PAGES BYTES R/O R/W LONGTERM OLDEST_MS PINS/s"
+# top_rows PID: per block showing PID: "BLOCK HELD BYTES HELD-R/O HELD-R/W HELD-LT AGE_MS PINS/s"
 top_rows() {
 	awk -v p="$1" '
 		/^gupwatch top/ { b++ }
 		$1 == "PID" { for (i = 1; i <= NF; i++) col[$i] = i; next }
 		b && col["PID"] && $1 == p {
-			age = $(col["OLDEST"])
+			age = $(col["AGE"])
 			if (age ~ /ns$/) age = substr(age, 1, length(age) - 2) / 1e6
 			else if (age ~ /us$/) age = substr(age, 1, length(age) - 2) / 1e3
 			else if (age ~ /ms$/) age = substr(age, 1, length(age) - 2) + 0
 			else if (age ~ /^[0-9.]+s$/) age = substr(age, 1, length(age) - 1) * 1000
 			else age = -1
-			print b, $(col["PAGES"]), $(col["BYTES"]), $(col["R/O"]), $(col["R/W"]),
-				$(col["LONGTERM"]), age, $(col["PINS/s"])
+			print b, $(col["HELD"]), $(col["BYTES"]), $(col["HELD-R/O"]), $(col["HELD-R/W"]),
+				$(col["HELD-LT"]), age, $(col["PINS/s"])
 		}' $TOP.out
 }
 
@@ -35,7 +35,7 @@ held() {
 		sub(/.*held: /, ""); print $1, $4; exit }' $TOP.out
 }
 
-# top_case NAME PAGES BYTES R/O R/W LONGTERM GWLOAD-ARGS...
+# top_case NAME HELD BYTES HELD-R/O HELD-R/W HELD-LT GWLOAD-ARGS...
 top_case() {
 	name=$1 pages=$2 bytes=$3 ro=$4 rw=$5 lt=$6
 	shift 6
@@ -61,9 +61,9 @@ top_case() {
 	# the hold is 3 s, refreshes come every second: 2 or more show it
 	gw_check "$name: refreshes showing pid $GW_PID >= 2" \
 		"$([ "$(wc -l <$TOP.rows)" -ge 2 ] && echo yes)" yes
-	gw_check "$name: rows with PAGES BYTES R/O R/W LONGTERM other than $pages $bytes $ro $rw $lt" \
+	gw_check "$name: rows with HELD BYTES HELD-R/O HELD-R/W HELD-LT other than $pages $bytes $ro $rw $lt" \
 		"$(awk -v w="$pages $bytes $ro $rw $lt" '$2 " " $3 " " $4 " " $5 " " $6 != w' $TOP.rows)" ""
-	gw_check "$name: OLDEST grows from refresh to refresh" \
+	gw_check "$name: AGE grows from refresh to refresh" \
 		"$(awk '$7 < 0 || (NR > 1 && $7 <= last) { bad++ } { last = $7 } END { print bad + 0 }' $TOP.rows)" 0
 	gw_check "$name: PINS/s in the first refresh showing it > 0" \
 		"$(awk 'NR == 1 { print ($8 > 0) ? "yes" : "no" }' $TOP.rows)" yes
@@ -119,5 +119,5 @@ gw_check "storm: its R/W and long-term refs held" "$(awk '$5 != 0 || $6 != 0' $T
 # the syscall: none is left over from the attach (hooks attach one by one).
 gw_check "storm: refreshes showing more than 256 refs held" \
 	"$(awk '/^gupwatch top/ { sub(/.*held: /, ""); if ($1 + 0 > 256) n++ } END { print n + 0 }' $TOP.out)" 0
-gw_check "storm: refreshes with OLDEST of 1 s or more" "$(awk '$7 >= 1000' $TOP.rows | wc -l)" 0
+gw_check "storm: refreshes with AGE of 1 s or more" "$(awk '$7 >= 1000' $TOP.rows | wc -l)" 0
 gw_done

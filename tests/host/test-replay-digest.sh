@@ -31,9 +31,9 @@ while IFS='|' read -r opts want; do
 	[ "$got" = "$want" ] || fail "report $opts: output changed ($got)"
 	echo "ok: report $opts: $(printf '%s\n' "$out" | wc -l) lines as before"
 done <<'DIGESTS'
-|d10ba3e5793c235b57078388e143c3187eb9dd112f8fdd5ec0647f474b7a70e2
+|aa9fe70c74b681d0f79ace12554d79c6887074724002823ae085c6d40bcd41e6
 --json|987d8397836e270c5e30ab510bfbbf25cb60fbf0aac7734b1d86fff04d30545f
---max-folios 3000|108cc367ce5fd7d0605835944c4017e1071a428e3b5e00e7eaaf08b4d34d5f65
---sort pin-seconds --min-age 1ms|7a3a7b6026a41cc3d8ed439b54b25790ac23965a67b87f305e8c361a6a86e27a
--c gdb --no-stacks|ecef7d372379877b550a3f633aa0ee9697e6de63de87919f8e75c8ef298924f7
+--max-folios 3000|247a1343f9f2cb1787b0165fa99fee18446e83a6809ce7e9044f06278cd433df
+--sort pin-seconds --min-age 1ms|6eacb18021fb86b2fb0bd92210857ef6f99d409f1defbce6c58f8a085024afce
+-c gdb --no-stacks|7b09d72451707d465eef9136201c46409f488d1dc2aefdafb6ea0bf6c0fda0cc
 DIGESTS

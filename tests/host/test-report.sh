@@ -85,7 +85,7 @@ o=$("$gw" report -i "$rec" --min-age 10ms | awk '/^Outstanding pins at the end/ 
 [ "$o" = "Outstanding pins at the end, oldest first (held at least 10.0ms)
   (none)" ] || fail "--min-age 10ms: $o"
 "$gw" report -i "$rec" --min-age 5ms | grep -q '^      110 fio .*6.0ms' || fail "--min-age 5ms hides fio's 6 ms pin"
-e=$("$gw" report -i "$rec" --sort bogus 2>&1); [ $? = 64 ] && printf '%s\n' "$e" | grep -q "unknown sort key 'bogus' (keys: pins, pin-seconds" ||
+e=$("$gw" report -i "$rec" --sort bogus 2>&1); [ $? = 64 ] && printf '%s\n' "$e" | grep -q "unknown sort key 'bogus' (keys are column names: pid, comm, .*, pin-seconds, held," ||
 	fail "--sort bogus: $e"
 e=$("$gw" report -i "$rec" --min-age 5parsecs 2>&1); [ $? = 64 ] && printf '%s\n' "$e" | grep -q "invalid --min-age '5parsecs'" ||
 	fail "--min-age 5parsecs: $e"

@@ -1236,7 +1236,7 @@ static void test_summary_render(void **state)
 	fclose(m);
 	assert_contains(s, "gupwatch summary: 3.000 s, 5 events");
 	assert_contains(s, "    100 dd                        1          0          0          1          0");
-	assert_contains(s, "    100 dd                        1        0-1      3.00s");
+	assert_contains(s, "    100 dd                        1         0-1      3.00s");
 	assert_contains(s, "  STALE-PIN               1          1");
 	assert_contains(s, "  unpin refs                                1            2");
 	assert_contains(s, "  copies: pinned COW + unshare              2            2");

@@ -66,6 +66,20 @@ static void bytes(void **state)
 	assert_string_equal(fmt_bytes(2 << 20, b, sizeof(b)), "2.0M");
 }
 
+static void printable(void **state)
+{
+	char b[FMT_COMM_LEN];
+
+	(void)state;
+	assert_string_equal(fmt_printable("\033[2Jx\tz\x9b", 16, b, sizeof(b)), "\\x1b[2Jx\\x09z\\x9b");
+	assert_string_equal(fmt_printable("kworker/0:1", 4, b, sizeof(b)), "kwor");
+	assert_string_equal(fmt_printable(NULL, 16, b, sizeof(b)), "");
+	/* a comm of 16 control bytes still fits */
+	assert_string_equal(fmt_printable("\001\001\001\001\001\001\001\001\001\001\001\001\001\001\001\001", 16, b,
+				       sizeof(b)),
+			    "\\x01\\x01\\x01\\x01\\x01\\x01\\x01\\x01\\x01\\x01\\x01\\x01\\x01\\x01\\x01\\x01");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -73,6 +87,7 @@ int main(void)
 		cmocka_unit_test(pin_seconds),
 		cmocka_unit_test(pin_kinds),
 		cmocka_unit_test(bytes),
+		cmocka_unit_test(printable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
