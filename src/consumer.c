@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format.h"
 #include "json.h"
 #include "ksyms.h"
 #include "stacks.h"
@@ -27,11 +28,13 @@ struct consumer {
 /* The stacks of both sides under a finding line. */
 static void print_finding_stacks(const struct consumer *c, const struct engine_finding *f)
 {
+	char comm[FMT_COMM_LEN];
 	uint32_t nr, i;
 
 	if ((stacks_get(c->stacks, f->kstack_id, &nr) || stacks_get(c->stacks, f->ustack_id, &nr)) &&
 	    f->kind != ENGINE_HELD_AT_EXIT) {
-		printf("    %s %u/%.16s:\n", engine_kind_side(f->kind), f->task.pid, f->task.comm);
+		printf("    %s %u/%s:\n", engine_kind_side(f->kind), f->task.pid,
+		       fmt_printable(f->task.comm, GW_COMM_LEN, comm, sizeof(comm)));
 		stacks_print(stdout, c->stacks, "      ", f->task.pid, f->kstack_id);
 		stacks_print(stdout, c->stacks, "      ", f->task.pid, f->ustack_id);
 	}
@@ -40,8 +43,9 @@ static void print_finding_stacks(const struct consumer *c, const struct engine_f
 
 		if (!stacks_get(c->stacks, p->kstack_id, &nr) && !stacks_get(c->stacks, p->ustack_id, &nr))
 			continue;
-		printf("    %s %u/%.16s (%s pin):\n", f->kind == ENGINE_HELD_AT_EXIT ? "oldest pin of" :
-		       "pinner", p->task.pid, p->task.comm, p->flags & GW_PIN_WRITE ? "R/W" : "R/O");
+		printf("    %s %u/%s (%s pin):\n", f->kind == ENGINE_HELD_AT_EXIT ? "oldest pin of" :
+		       "pinner", p->task.pid, fmt_printable(p->task.comm, GW_COMM_LEN, comm, sizeof(comm)),
+		       p->flags & GW_PIN_WRITE ? "R/W" : "R/O");
 		stacks_print(stdout, c->stacks, "      ", p->task.pid, p->kstack_id);
 		stacks_print(stdout, c->stacks, "      ", p->task.pid, p->ustack_id);
 	}
@@ -108,10 +112,11 @@ static void print_event(const struct consumer *c, const struct gw_event *e)
 	};
 	const char *name = e->type < sizeof(names) / sizeof(names[0]) && names[e->type] ?
 		names[e->type] : "?";
+	char comm[FMT_COMM_LEN];
 
 	printf("event %-9s %llu.%06llu %d/%d %-16s %s", name, e->ts_ns / 1000000000ULL,
-	       (e->ts_ns / 1000) % 1000000, e->task.pid, e->task.tid, e->task.comm,
-	       e->in_irq ? "irq " : "");
+	       (e->ts_ns / 1000) % 1000000, e->task.pid, e->task.tid,
+	       fmt_printable(e->task.comm, GW_COMM_LEN, comm, sizeof(comm)), e->in_irq ? "irq " : "");
 	switch (e->type) {
 	case GW_EV_PIN:
 	case GW_EV_UNPIN:

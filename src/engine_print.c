@@ -89,7 +89,9 @@ static void refs(struct buf *b, uint32_t lo, uint32_t hi)
 
 static void task(struct buf *b, const struct gw_task *t)
 {
-	bprintf(b, "%u/%.*s", t->pid, GW_COMM_LEN, t->comm);
+	char comm[FMT_COMM_LEN];
+
+	bprintf(b, "%u/%s", t->pid, fmt_printable(t->comm, GW_COMM_LEN, comm, sizeof(comm)));
 }
 
 static void pinner_text(struct buf *b, const struct engine_finding *fd, bool lost)

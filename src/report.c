@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "consumer.h"
+#include "format.h"
 #include "recfile.h"
 
 static struct report_env {
@@ -99,18 +100,24 @@ static const struct argp report_argp = {
 static void print_header(const struct rec_header *h, const struct rec_trailer *t)
 {
 	time_t secs = h->start_realtime_ns / 1000000000ULL;
-	char when[64] = "?";
+	char when[64] = "?", host[4 * REC_HOSTNAME_LEN + 1], release[4 * REC_RELEASE_LEN + 1];
+	char boot_id[4 * sizeof(h->boot_id) + 1], command[4 * REC_COMMAND_LEN + 1];
 	struct tm tm;
 
 	if (localtime_r(&secs, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm);
-	printf("# gupwatch record of %s, kernel %s, started %s\n", h->hostname, h->release, when);
+	/* the file's strings, whoever wrote it: escaped */
+	printf("# gupwatch record of %s, kernel %s, started %s\n",
+	       fmt_printable(h->hostname, REC_HOSTNAME_LEN, host, sizeof(host)),
+	       fmt_printable(h->release, REC_RELEASE_LEN, release, sizeof(release)), when);
 	printf("# %" PRIu64 " events, %.3f s; boot id %s; attach %s%s; FOLL_PIN=0x%x%s\n",
-	       t->events, (int64_t)(t->end_mono_ns - h->start_mono_ns) / 1e9, h->boot_id,
+	       t->events, (int64_t)(t->end_mono_ns - h->start_mono_ns) / 1e9,
+	       fmt_printable(h->boot_id, sizeof(h->boot_id), boot_id, sizeof(boot_id)),
 	       rec_attach_mode_name(h->attach_mode), h->trace_get ? ", --get" : "", h->foll_pin,
 	       h->foll_from_btf ? "" : " (#defined up to 6.1)");
 	if (h->command[0])
-		printf("# command (pid %u): %s\n", h->command_pid, h->command);
+		printf("# command (pid %u): %s\n", h->command_pid,
+		       fmt_printable(h->command, REC_COMMAND_LEN, command, sizeof(command)));
 	printf("\n");
 }
 

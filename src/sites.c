@@ -217,8 +217,11 @@ static void print_call_sites(FILE *f, const struct engine *e, const struct stack
 	for (i = 0; o->histograms && i < n; i++) {
 		if (!g[i].released)
 			continue;
+		char site[4 * sizeof(g[i].key) + 1];
+
 		fprintf(f, "\nHold times of pins taken at %s (%" PRIu64 " released; %" PRIu64
-			" still held)\n", g[i].key, g[i].released, g[i].held);
+			" still held)\n", fmt_printable(g[i].key, sizeof(g[i].key), site, sizeof(site)),
+			g[i].released, g[i].held);
 		sites_print_hist(f, g[i].hold);
 	}
 	free(g);
@@ -304,13 +307,15 @@ static void print_pairs(FILE *f, const struct engine *e)
 	for (i = 0; i < n;) {
 		size_t j = i + 1;
 		enum engine_severity sev = p[i].sev;
-		char who[40], pin[64] = "-", kind[FMT_LEN];
+		char who[80], pin[112] = "-", kind[FMT_LEN], comm[FMT_COMM_LEN];
 
 		for (; j < n && !pair_cmp(&p[i], &p[j]); j++)
 			sev = p[j].sev > sev ? p[j].sev : sev;
-		snprintf(who, sizeof(who), "%u/%.16s", p[i].who.pid, p[i].who.comm);
+		snprintf(who, sizeof(who), "%u/%s", p[i].who.pid,
+			 fmt_printable(p[i].who.comm, GW_COMM_LEN, comm, sizeof(comm)));
 		if (p[i].has_pinner)
-			snprintf(pin, sizeof(pin), "%u/%.16s %s", p[i].pinner.pid, p[i].pinner.comm,
+			snprintf(pin, sizeof(pin), "%u/%s %s", p[i].pinner.pid,
+				 fmt_printable(p[i].pinner.comm, GW_COMM_LEN, comm, sizeof(comm)),
 				 fmt_pin_kind(p[i].pinner_flags & (GW_PIN_WRITE | GW_PIN_LONGTERM), kind,
 					      sizeof(kind)));
 		fprintf(f, "  %-13s %6zu %-8s %-12s %-23s %s\n", engine_kind_name(p[i].kind), j - i,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format.h"
 #include "ksyms.h"
 #include "usyms.h"
 
@@ -103,11 +104,13 @@ void stacks_print(FILE *f, const struct stacks *s, const char *indent, uint32_t 
 	uint64_t fr[STACKS_MAX_FRAMES];
 	bool user;
 	uint32_t nr = stacks_shown(s, id, fr, &user), i;
-	char name[512];
+	char name[512], shown[4 * sizeof(name) + 1];
 
+	/* symbol and path names come from the traced machine (or a file): escaped */
 	for (i = 0; i < nr; i++)
 		fprintf(f, "%s%s %s\n", indent, user ? "u" : "k",
-			stacks_frame(s, user, pid, fr[i], name, sizeof(name)));
+			fmt_printable(stacks_frame(s, user, pid, fr[i], name, sizeof(name)), sizeof(name),
+				      shown, sizeof(shown)));
 }
 
 /* The function of a kernel frame without its offset; false if unnamed. */

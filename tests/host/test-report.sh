@@ -37,6 +37,9 @@ sum_row() {
 [ "$(sum_row 'copies: pinned COW + unshare')" = "2 5" ] || fail "page copies row"
 printf '%s\n' "$out" | grep -q '^# gupwatch record of testhost, kernel 6.12.0-test-amd64' || fail "no file header"
 printf '%s\n' "$out" | grep -q '^# command (pid 4242): gwload file-stale --pages 1$' || fail "no command line"
+# a process may name itself with terminal escapes: text output shows them as \xNN
+printf '%s\n' "$out" | LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f-\xff]' && fail "control bytes in the text report"
+[ "$(findings UNSHARE | awk '{ print $4 }')" = '300/we"ird\c\xff\x09' ] || fail "escaped comm: $(findings UNSHARE)"
 echo "ok: text report has the 4 findings, the totals against the kernel counters and the file header"
 
 # --- stacks: named from the file's kernel symbols; user frames whose ELF is
