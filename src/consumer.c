@@ -17,11 +17,11 @@ struct consumer {
 	struct consumer_opts o;
 	struct engine *engine;
 	struct stacks *stacks;
-	/* text: a fork's copies of consecutive pages, printed as one line */
+	/* text: one fork's or GUP call's findings at consecutive pages, printed as one line */
 	struct engine_finding run;
 	uint32_t run_n;
 	uint64_t run_last;   /* address of its last page */
-	uint64_t folded;     /* findings printed in runs of more than one */
+	uint64_t folded[ENGINE_KIND__MAX]; /* findings printed in runs of more than one */
 	uint64_t fold_lines; /* ... as so many lines */
 };
 
@@ -61,27 +61,55 @@ static void run_flush(struct consumer *c)
 	if (c->o.finding_stacks)
 		print_finding_stacks(c, &c->run);
 	if (c->run_n > 1) {
-		c->folded += c->run_n;
+		c->folded[c->run.kind] += c->run_n;
 		c->fold_lines++;
 	}
 	c->run_n = 0;
 }
 
-/* The next page of the run, copied by the same fork for the same parent's pins? */
+/* Same pinners, of the same kind, refs and stacks (their times differ page by page). */
+static bool same_pinners(const struct engine_finding *a, const struct engine_finding *b)
+{
+	if (a->nr_pinners != b->nr_pinners)
+		return false;
+	for (uint32_t i = 0; i < a->nr_pinners && i < ENGINE_MAX_PINNERS; i++) {
+		const struct engine_pinner *p = &a->pinners[i], *q = &b->pinners[i];
+
+		if (p->task.pid != q->task.pid || p->task.tid != q->task.tid || p->flags != q->flags ||
+		    p->refs != q->refs || p->refs_min != q->refs_min || p->folios != q->folios ||
+		    p->kstack_id != q->kstack_id || p->ustack_id != q->ustack_id)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The next page of the run: the same kind by the same thread for the same
+ * pinners, one page on. A fork copies page after page, a GUP call unshares
+ * or "pins" the zero page page after page; the events carry no call id, so a
+ * run is as long as nothing else is found in between.
+ */
 static bool run_continues(const struct consumer *c, const struct engine_finding *f)
 {
 	const struct engine_finding *r = &c->run;
 
 	return c->run_n && f->kind == r->kind && f->task.tid == r->task.tid &&
 	       f->address == c->run_last + PAGE_SIZE_4K && f->sev == r->sev && f->who == r->who &&
-	       f->nr_pinners == r->nr_pinners &&
-	       !memcmp(f->pinners, r->pinners, r->nr_pinners * sizeof(r->pinners[0]));
+	       same_pinners(f, r);
+}
+
+/* A fork's copies of base pages, a GUP call's unshares and zero-page "pins". */
+static bool foldable(const struct engine_finding *f)
+{
+	return (f->kind == ENGINE_FORK_COPY && !(f->wp_flags & GW_WP_HUGETLB)) ||
+	       f->kind == ENGINE_UNSHARE || f->kind == ENGINE_ZERO_PIN;
 }
 
 /*
- * One fork copies every pinned page of the parent: one line per page floods
- * the output (a pinned THP alone makes 512). The text output folds a fork's
- * copies of consecutive base pages into one line; -v and JSON list each.
+ * One fork copies every pinned page of the parent, and one GUP call unshares
+ * every page of its range: one line per page floods the output (a pinned THP
+ * alone makes 512). The text output folds such a run into one line; -v and
+ * JSON list each page.
  */
 static void on_finding(const struct engine_finding *f, void *ctx)
 {
@@ -97,7 +125,7 @@ static void on_finding(const struct engine_finding *f, void *ctx)
 		c->run = *f;
 		c->run_n = 1;
 		c->run_last = f->address;
-		if (c->o.events || f->kind != ENGINE_FORK_COPY || (f->wp_flags & GW_WP_HUGETLB))
+		if (c->o.events || !foldable(f))
 			run_flush(c);
 	}
 	if (c->o.live)
@@ -223,9 +251,17 @@ void consumer_end(struct consumer *c, const uint64_t counters[GW_CNT__MAX], uint
 	}
 	printf("\n");
 	engine_print_summary(stdout, c->engine, sort);
-	if (c->folded)
-		printf("\nFolded: %" PRIu64 " FORK-COPY findings of consecutive pages printed as %" PRIu64
-		       " lines (-v or --json lists each page)\n", c->folded, c->fold_lines);
+	if (c->fold_lines) {
+		const char *sep = "\nFolded: ";
+
+		for (int k = 0; k < ENGINE_KIND__MAX; k++) {
+			if (c->folded[k])
+				printf("%s%" PRIu64 " %s", sep, c->folded[k], engine_kind_name(k));
+			sep = c->folded[k] ? ", " : sep;
+		}
+		printf(" findings of consecutive pages printed as %" PRIu64
+		       " lines (-v or --json lists each page)\n", c->fold_lines);
+	}
 	if (sites)
 		sites_print(stdout, c->engine, c->stacks, sites);
 }
