@@ -10,11 +10,13 @@
 struct ksym {
 	uint64_t addr;
 	char *name;
+	size_t seq; /* while being merged: input order among equal addresses */
 };
 
 struct ksyms {
 	struct ksym *syms;
-	size_t n;
+	size_t n, cap;
+	size_t sorted; /* syms[0..sorted) are in order; ksyms_add appends after them */
 };
 
 static int by_addr(const void *a, const void *b)
@@ -63,6 +65,8 @@ struct ksyms *ksyms_load(const char *path)
 	}
 	fclose(f);
 	qsort(ks->syms, ks->n, sizeof(*ks->syms), by_addr);
+	ks->cap = cap;
+	ks->sorted = ks->n;
 	return ks;
 }
 
@@ -76,11 +80,51 @@ void ksyms_free(struct ksyms *ks)
 	free(ks);
 }
 
+/*
+ * Symbols added since the last lookup, merged in: sorted by address, the
+ * first added kept among equal addresses (a stable sort by address, then
+ * the duplicates dropped). A lookup after every add would be quadratic.
+ */
+static int by_addr_seq(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static void settle(struct ksyms *ks)
+{
+	size_t out = 0;
+
+	if (ks->sorted == ks->n)
+		return;
+	/* already sorted ones first among equal addresses, then the added in input order */
+	for (size_t i = ks->sorted; i < ks->n; i++)
+		ks->syms[i].seq = i;
+	for (size_t i = 0; i < ks->sorted; i++)
+		ks->syms[i].seq = 0;
+	qsort(ks->syms, ks->n, sizeof(*ks->syms), by_addr_seq);
+	for (size_t i = 0; i < ks->n; i++) {
+		if (out && ks->syms[out - 1].addr == ks->syms[i].addr) {
+			free(ks->syms[i].name);
+			continue;
+		}
+		ks->syms[out++] = ks->syms[i];
+	}
+	ks->n = ks->sorted = out;
+}
+
 /* The last symbol at or below addr, or -1. */
 long ksyms_find(const struct ksyms *ks, uint64_t addr)
 {
-	size_t lo = 0, hi = ks ? ks->n : 0;
+	size_t lo = 0, hi;
 
+	if (!ks)
+		return -1;
+	settle((struct ksyms *)ks); /* logically const: the same symbols, in order */
+	hi = ks->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -108,27 +152,24 @@ struct ksyms *ksyms_new(void)
 	return calloc(1, sizeof(struct ksyms));
 }
 
-/* Kept in order on insertion: tables built this way are small (recorded symbols). */
+/* Appended; put in order at the next lookup (report adds a recording's symbols, then names). */
 int ksyms_add(struct ksyms *ks, uint64_t start, const char *name)
 {
-	long at = ksyms_find(ks, start) + 1;
-	struct ksym *more;
 	char *copy;
 
-	if (at > 0 && ks->syms[at - 1].addr == start)
-		return 0;
-	more = realloc(ks->syms, (ks->n + 1) * sizeof(*more));
-	copy = strdup(name);
-	if (!more || !copy) {
-		if (more)
-			ks->syms = more;
-		free(copy);
-		return -ENOMEM;
+	if (ks->n == ks->cap) {
+		size_t cap = ks->cap ? 2 * ks->cap : 1024;
+		struct ksym *more = realloc(ks->syms, cap * sizeof(*more));
+
+		if (!more)
+			return -ENOMEM;
+		ks->syms = more;
+		ks->cap = cap;
 	}
-	ks->syms = more;
-	memmove(&ks->syms[at + 1], &ks->syms[at], (ks->n - at) * sizeof(*more));
-	ks->syms[at] = (struct ksym){ .addr = start, .name = copy };
-	ks->n++;
+	copy = strdup(name);
+	if (!copy)
+		return -ENOMEM;
+	ks->syms[ks->n++] = (struct ksym){ .addr = start, .name = copy };
 	return 0;
 }
 

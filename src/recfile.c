@@ -446,6 +446,10 @@ static int check_optional(const struct vctx *v, size_t off, uint32_t type, const
 			return bad(v, off, "corrupt stack record (%u bytes)", len);
 		if (get32(p + 4) & ~REC_STACK_USER || get32(p + 12))
 			return bad(v, payload + 4, "corrupt stack record: unknown flags");
+		/* the BPF stack map hands out ids below its size */
+		if (get32(p) >= GW_STACK_MAP_SIZE)
+			return bad(v, payload, "corrupt stack record: id %u (stack ids are below %u)",
+				   get32(p), GW_STACK_MAP_SIZE);
 		return 0;
 	case REC_KSYM:
 		if (len < 10 || len > 8 + 1024 || p[len - 1] || memchr(p + 8, 0, len - 9))
