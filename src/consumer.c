@@ -242,7 +242,8 @@ void consumer_tick(struct consumer *c, uint64_t now_ns)
 void consumer_end(struct consumer *c, const uint64_t counters[GW_CNT__MAX], uint64_t end_ns,
 		  const struct sort_spec *sort, const struct sites_opts *sites)
 {
-	engine_set_counters(c->engine, counters);
+	if (counters)
+		engine_set_counters(c->engine, counters);
 	engine_finish(c->engine, end_ns);
 	run_flush(c);
 	if (c->o.json) {

@@ -36,7 +36,8 @@ int consumer_item(const struct rec_item *it, void *consumer);
 void consumer_begin(struct consumer *c, const struct rec_header *h, const char *source,
 		    const char *file);
 void consumer_tick(struct consumer *c, uint64_t now_ns);
-/* After the last item: the summary; sites (report) adds the call-site tables. */
+/* After the last item: the summary (counters NULL: the kernel's unknown, a recording cut
+ * short); sites (report) adds the call-site tables. */
 void consumer_end(struct consumer *c, const uint64_t counters[GW_CNT__MAX], uint64_t end_ns,
 		  const struct sort_spec *sort, const struct sites_opts *sites);
 

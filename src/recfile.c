@@ -190,59 +190,155 @@ const char *rec_attach_mode_name(uint32_t mode)
 
 /* ---- writer ---- */
 
+/*
+ * Records collect in a buffer that goes to the file with a CHECKPOINT record
+ * at its end (rec_writer_sync): everything that reaches the disk is followed
+ * by a CRC covering it, so a recording cut short by kill -9, a power cut or a
+ * full disk is read up to its last checkpoint and no further.
+ */
+#define WR_BUF_SIZE (64 * 1024)
+#define CHECKPOINT_SIZE 16 /* u64 events, u32 CRC of every byte before the record, u32 0 */
+
+static void wr_out(struct rec_writer *w, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	while (!w->err && len) {
+		ssize_t n = write(w->fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			w->err = n < 0 ? errno : EIO;
+			return;
+		}
+		p += n;
+		len -= n;
+	}
+}
+
 static void wr(struct rec_writer *w, const void *buf, size_t len)
 {
 	if (w->err)
 		return;
-	if (fwrite(buf, 1, len, w->f) != len) {
-		w->err = errno ?: EIO;
-		return;
-	}
 	w->crc = rec_crc32(w->crc, buf, len);
 	w->off += len;
+	if (w->len + len > WR_BUF_SIZE) {
+		/* a record larger than the buffer (process maps): straight through */
+		wr_out(w, w->buf, w->len);
+		w->len = 0;
+		if (len > WR_BUF_SIZE) {
+			wr_out(w, buf, len);
+			return;
+		}
+	}
+	memcpy(w->buf + w->len, buf, len);
+	w->len += len;
 }
 
 static void wr_rec(struct rec_writer *w, uint32_t type, const void *payload, uint32_t len)
 {
 	unsigned char hdr[REC_HDR_SIZE];
 
+	/* whole records before each checkpoint: the buffer goes out before it overflows */
+	if (w->len && w->len + REC_HDR_SIZE + len + REC_HDR_SIZE + CHECKPOINT_SIZE > WR_BUF_SIZE)
+		rec_writer_sync(w);
 	put32(hdr, type);
 	put32(hdr + 4, len);
 	wr(w, hdr, sizeof(hdr));
 	wr(w, payload, len);
 }
 
+int rec_writer_sync(struct rec_writer *w)
+{
+	unsigned char cp[REC_HDR_SIZE + CHECKPOINT_SIZE] = { 0 };
+
+	if (w->fd < 0 || w->err)
+		return w->err ? -1 : 0;
+	/* nothing new, no header yet (the first record must be the header), or the trailer out */
+	if (w->off == w->checkpoint_off || w->off == REC_PREAMBLE_SIZE || w->finished)
+		return 0;
+	put32(cp, REC_CHECKPOINT);
+	put32(cp + 4, CHECKPOINT_SIZE);
+	put64(cp + 8, w->events);
+	put32(cp + 16, w->crc);
+	wr(w, cp, sizeof(cp));
+	wr_out(w, w->buf, w->len);
+	w->len = 0;
+	if (w->err)
+		return -1;
+	w->checkpoint_off = w->off;
+	w->checkpoint_events = w->events;
+	return 0;
+}
+
+int rec_writer_check(const char *path, char *err, size_t errlen)
+{
+	char *dir = strdup(path), *slash;
+	struct stat st;
+	int fd;
+
+	if (!dir) {
+		snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
+		return -1;
+	}
+	slash = strrchr(dir, '/');
+	if (!slash)
+		strcpy(dir, ".");
+	else
+		slash[slash == dir] = 0;
+	if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: is a directory; fix: give -o a file name, e.g. %s/gupwatch.data",
+			 path, path);
+		free(dir);
+		return -1;
+	}
+	/* Can a file be created there? An unnamed one answers without leaving any behind. */
+	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		close(fd);
+	} else if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) {
+		if (access(dir, W_OK | X_OK))
+			fd = -2;
+	} else {
+		fd = -2;
+	}
+	if (fd == -2) {
+		snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+		free(dir);
+		return -1;
+	}
+	free(dir);
+	if (!stat(path, &st) && !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file; fix: give -o a file name", path);
+		return -1;
+	}
+	return 0;
+}
+
 int rec_writer_open(struct rec_writer *w, const char *path, char *err, size_t errlen)
 {
 	unsigned char pre[REC_PREAMBLE_SIZE] = REC_MAGIC;
-	int fd;
 
 	memset(w, 0, sizeof(*w));
+	w->fd = -1;
 	w->path = strdup(path);
-	if (!w->path || asprintf(&w->tmp, "%s.XXXXXX", path) < 0) {
-		w->tmp = NULL;
+	w->buf = malloc(WR_BUF_SIZE);
+	if (!w->path || !w->buf) {
 		snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
-		rec_writer_abort(w);
+		rec_writer_close(w);
 		return -1;
 	}
-	fd = mkstemp(w->tmp);
-	if (fd < 0) {
+	/* 0600: the file holds kernel addresses and command lines */
+	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (w->fd < 0) {
 		snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
-		free(w->tmp);
-		w->tmp = NULL;
-		rec_writer_abort(w);
-		return -1;
-	}
-	w->f = fdopen(fd, "w");
-	if (!w->f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		close(fd);
-		rec_writer_abort(w);
+		rec_writer_close(w);
 		return -1;
 	}
 	put32(pre + 8, REC_FORMAT_VERSION);
 	wr(w, pre, sizeof(pre));
-	return w->err ? -1 : 0;
+	return 0;
 }
 
 int rec_writer_header(struct rec_writer *w, const struct rec_header *h)
@@ -352,8 +448,9 @@ int rec_writer_finish(struct rec_writer *w, const uint64_t counters[GW_CNT__MAX]
 {
 	unsigned char p[REC_TRAILER_V1_SIZE + 8 * GW_CNT__MAX + 8] = { 0 }, hdr[REC_HDR_SIZE];
 	size_t crc_at = REC_TRAILER_V1_SIZE + 8 * GW_CNT__MAX;
-	int fd;
 
+	/* a checkpoint first: a trailer cut short still leaves every event readable */
+	rec_writer_sync(w);
 	put64(p, w->events);
 	put64(p + 8, end_mono_ns);
 	put32(p + 16, GW_CNT__MAX);
@@ -366,37 +463,39 @@ int rec_writer_finish(struct rec_writer *w, const uint64_t counters[GW_CNT__MAX]
 	/* The CRC covers every byte before it. */
 	put32(p + crc_at, w->crc);
 	wr(w, p + crc_at, 8);
-	if (!w->err && fflush(w->f))
-		w->err = errno;
-	fd = fileno(w->f);
-	if (!w->err && fsync(fd) && errno != EINVAL)
-		w->err = errno;
-	if (fclose(w->f) && !w->err)
-		w->err = errno;
-	w->f = NULL;
-	if (!w->err && rename(w->tmp, w->path))
+	wr_out(w, w->buf, w->len);
+	w->len = 0;
+	w->finished = true;
+	if (!w->err && fsync(w->fd) && errno != EINVAL)
 		w->err = errno;
 	if (w->err) {
-		snprintf(err, errlen, "%s: cannot write: %s", w->path, strerror(w->err));
-		rec_writer_abort(w);
+		rec_writer_error(w, err, errlen);
+		rec_writer_close(w);
 		return -1;
 	}
-	free(w->tmp);
-	w->tmp = NULL;
-	rec_writer_abort(w);
+	rec_writer_close(w);
 	return 0;
 }
 
-void rec_writer_abort(struct rec_writer *w)
+const char *rec_writer_error(const struct rec_writer *w, char *err, size_t errlen)
 {
-	if (w->f)
-		fclose(w->f);
-	w->f = NULL;
-	if (w->tmp)
-		unlink(w->tmp);
-	free(w->tmp);
+	snprintf(err, errlen, "%s: cannot write: %s; the file keeps the first %llu events (to byte "
+		 "%llu): gupwatch report reads it", w->path, strerror(w->err),
+		 (unsigned long long)w->checkpoint_events, (unsigned long long)w->checkpoint_off);
+	return err;
+}
+
+void rec_writer_close(struct rec_writer *w)
+{
+	if (w->fd >= 0) {
+		rec_writer_sync(w);
+		close(w->fd);
+	}
+	w->fd = -1;
+	free(w->buf);
 	free(w->path);
-	w->tmp = w->path = NULL;
+	w->buf = NULL;
+	w->path = NULL;
 }
 
 /* ---- reader ---- */
@@ -454,6 +553,10 @@ static int check_optional(const struct vctx *v, size_t off, uint32_t type, const
 	case REC_KSYM:
 		if (len < 10 || len > 8 + 1024 || p[len - 1] || memchr(p + 8, 0, len - 9))
 			return bad(v, off, "corrupt kernel symbol record (%u bytes)", len);
+		return 0;
+	case REC_CHECKPOINT:
+		if (len != 16 || get32(p + 12))
+			return bad(v, off, "corrupt checkpoint record (%u bytes)", len);
 		return 0;
 	case REC_MAPS:
 		if (len < 8 || get32(p + 4) > REC_MAX_MODULES ||
@@ -557,12 +660,42 @@ static int parse_trailer(const struct vctx *v, const unsigned char *map, size_t 
 	return 0;
 }
 
+/* The last checkpoint passed: what a recording cut after it can be read up to. */
+struct checkpoint {
+	size_t end;        /* offset after it; 0: none yet */
+	uint64_t events;
+	uint64_t last_ts;  /* time of the last event before it */
+};
+
+/*
+ * A recording cut short (kill -9, a power cut, a full disk) at off: read up to
+ * its last checkpoint, whose CRC vouches for every byte before it; nothing
+ * after it is trusted. No trailer: no kernel counters.
+ */
+static int cut_short(struct rec_reader *r, const struct vctx *v, const unsigned char *map,
+		     size_t off, const struct checkpoint *cp, const char *what)
+{
+	if (!cp->end)
+		return bad(v, off, "truncated file: %s, and no checkpoint before it", what);
+	snprintf(v->err, v->errlen, "%s: truncated at byte %zu (%s; recording interrupted?): "
+		 "reporting the first %llu events, up to the last checkpoint at byte %zu", v->name,
+		 off, what, (unsigned long long)cp->events, cp->end);
+	r->truncated = true;
+	r->trl.events = cp->events;
+	r->trl.end_mono_ns = cp->last_ts;
+	r->map = map;
+	r->size = cp->end;
+	r->pos = r->first;
+	return 0;
+}
+
 int rec_reader_open_mem(struct rec_reader *r, const void *buf, size_t size, const char *name,
 			char *err, size_t errlen)
 {
 	const struct vctx v = { name, size, err, errlen };
 	const unsigned char *map = buf;
-	uint64_t events = 0;
+	struct checkpoint cp = { 0 };
+	uint64_t events = 0, last_ts = 0;
 	uint32_t version, crc = 0;
 	size_t off, crc_off = 0;
 
@@ -593,10 +726,13 @@ int rec_reader_open_mem(struct rec_reader *r, const void *buf, size_t size, cons
 		if (off == size) {
 			if (off == REC_PREAMBLE_SIZE)
 				return bad(&v, off, "truncated file: no header record");
-			return bad(&v, off, "truncated file: no trailer (recording interrupted?)");
+			return cut_short(r, &v, map, off, &cp, "no trailer");
 		}
-		if (size - off < REC_HDR_SIZE)
-			return bad(&v, off, "truncated record header");
+		if (size - off < REC_HDR_SIZE) {
+			if (off == REC_PREAMBLE_SIZE)
+				return bad(&v, off, "truncated record header");
+			return cut_short(r, &v, map, off, &cp, "a partial record header");
+		}
 		type = get32(map + off);
 		len = get32(map + off + 4);
 		payload = off + REC_HDR_SIZE;
@@ -607,8 +743,14 @@ int rec_reader_open_mem(struct rec_reader *r, const void *buf, size_t size, cons
 		    !(type & REC_OPTIONAL))
 			return bad(&v, off, "unknown record type 0x%x (written by a newer gupwatch?)",
 				   type);
-		if (len > size - payload)
-			return bad(&v, off, "truncated %s record (%u bytes)", rec_name(type), len);
+		if (len > size - payload) {
+			char what[64];
+
+			if (type == REC_HEADER)
+				return bad(&v, off, "truncated %s record (%u bytes)", rec_name(type), len);
+			snprintf(what, sizeof(what), "a partial %s record", rec_name(type));
+			return cut_short(r, &v, map, off, &cp, what);
+		}
 		if (type & REC_OPTIONAL && check_optional(&v, off, type, map + payload, len))
 			return -1;
 		switch (type) {
@@ -623,7 +765,20 @@ int rec_reader_open_mem(struct rec_reader *r, const void *buf, size_t size, cons
 			if (len != r->hdr.event_size)
 				return bad(&v, off, "corrupt event record: %u bytes, %u expected", len,
 					   r->hdr.event_size);
+			memcpy(&last_ts, map + payload + offsetof(struct gw_event, ts_ns), sizeof(last_ts));
 			events++;
+			break;
+		case REC_CHECKPOINT:
+			crc = rec_crc32(crc, map + crc_off, off - crc_off);
+			crc_off = off;
+			if (get32(map + payload + 8) != crc)
+				return bad(&v, payload + 8, "corrupt file: CRC-32 mismatch at a checkpoint "
+					   "(stored 0x%08x, computed 0x%08x)", get32(map + payload + 8), crc);
+			if (get64(map + payload) != events)
+				return bad(&v, payload, "corrupt checkpoint: it counts %llu events, the file "
+					   "has %llu", (unsigned long long)get64(map + payload),
+					   (unsigned long long)events);
+			cp = (struct checkpoint){ payload + len, events, last_ts };
 			break;
 		case REC_TRAILER:
 			if (parse_trailer(&v, map, payload, len, events, crc, crc_off, &r->trl))
@@ -679,9 +834,11 @@ int rec_reader_open(struct rec_reader *r, const char *path, char *err, size_t er
 	}
 	if (rec_reader_open_mem(r, map, st.st_size, path, err, errlen)) {
 		munmap(map, st.st_size);
+		memset(r, 0, sizeof(*r));
 		return -1;
 	}
 	r->mapped = true;
+	r->map_size = st.st_size;
 	return 0;
 }
 
@@ -753,7 +910,7 @@ int rec_reader_next(struct rec_reader *r, struct rec_item *it)
 void rec_reader_close(struct rec_reader *r)
 {
 	if (r->mapped)
-		munmap((void *)r->map, r->size);
+		munmap((void *)r->map, r->map_size);
 	free(r->modules);
 	memset(r, 0, sizeof(*r));
 }

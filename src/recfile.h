@@ -19,6 +19,9 @@
  *               count x (u64 start, end, base, u32 build id length, 64 bytes
  *               build id, 256 bytes NUL-terminated path); a later MAPS of
  *               the same pid replaces it (exec, dlopen)
+ *             - CHECKPOINT (optional): after each batch the writer put on disk,
+ *               and before the trailer: u64 events so far, u32 CRC-32 of every
+ *               byte before the record, u32 0
  *             - TRAILER (last, exactly once): kernel counters, event count,
  *               end time, CRC-32 of every byte before its CRC field
  *
@@ -29,8 +32,9 @@
  * readers take the fields they know and ignore the rest.
  *
  * Reading validates the whole file first (every length, the order of the
- * records, the counts, the CRC); a missing, truncated, corrupt or newer file
- * yields one line naming the problem and its byte offset.
+ * records, the counts, the CRCs); a missing, corrupt or newer file yields one
+ * line naming the problem and its byte offset. A file cut short (no trailer)
+ * is read up to its last checkpoint, whose CRC vouches for what precedes it.
  */
 #ifndef GUPWATCH_RECFILE_H
 #define GUPWATCH_RECFILE_H
@@ -58,6 +62,7 @@ enum rec_type {
 	REC_STACK = REC_OPTIONAL | 4,
 	REC_KSYM = REC_OPTIONAL | 5,
 	REC_MAPS = REC_OPTIONAL | 6,
+	REC_CHECKPOINT = REC_OPTIONAL | 7,
 };
 
 #define REC_MAX_FRAMES GW_STACK_DEPTH
@@ -113,17 +118,28 @@ void rec_header_set_tracer(struct rec_header *h, const struct tracer *t,
 			   const struct tracer_opts *o);
 const char *rec_attach_mode_name(uint32_t mode);
 
-/* Writer: to PATH.XXXXXX next to path, renamed to path by rec_writer_finish. */
+/*
+ * Writer: straight to path, in 64 KiB batches each ended by a CHECKPOINT
+ * record, so that a recording cut short (kill -9, a full disk) keeps every
+ * event up to its last checkpoint.
+ */
 struct rec_writer {
-	FILE *f;
-	char *path, *tmp;
-	uint32_t crc;
+	int fd;
+	char *path;
+	unsigned char *buf;        /* records not written yet */
+	size_t len;
+	uint32_t crc;              /* of every byte so far */
 	uint64_t events;
-	uint64_t off;
+	uint64_t off;              /* bytes so far */
+	uint64_t checkpoint_off, checkpoint_events; /* the last checkpoint on disk */
 	int err;                   /* first write error (errno), sticky */
+	bool finished;             /* the trailer is written */
 };
 
-/* 0, or -1 with a one-line cause in err. */
+/* Before a session: can path be created (not a directory, its directory writable)?
+ * 0, or -1 with a one-line cause and fix in err. Leaves nothing behind. */
+int rec_writer_check(const char *path, char *err, size_t errlen);
+/* Creates (truncates) path: 0, or -1 with a one-line cause in err. */
 int rec_writer_open(struct rec_writer *w, const char *path, char *err, size_t errlen);
 int rec_writer_header(struct rec_writer *w, const struct rec_header *h);
 int rec_writer_event(struct rec_writer *w, const struct gw_event *e);
@@ -133,28 +149,37 @@ int rec_writer_maps(struct rec_writer *w, uint32_t pid, const struct usym_module
 struct rec_item;
 /* Any of the four above, as a source delivers it. */
 int rec_writer_item(struct rec_writer *w, const struct rec_item *it);
-/* Writes the trailer, flushes, syncs, renames; 0 or -1 with the cause in err. */
+/* What is buffered to the file, ended by a checkpoint: 0, or -1 (w->err). */
+int rec_writer_sync(struct rec_writer *w);
+/* Writes the trailer, syncs and closes; 0 or -1 with the cause in err. */
 int rec_writer_finish(struct rec_writer *w, const uint64_t counters[GW_CNT__MAX],
 		      uint64_t end_mono_ns, char *err, size_t errlen);
-/* Removes the temporary file; safe after finish (then a no-op) or a failed open. */
-void rec_writer_abort(struct rec_writer *w);
+/* "PATH: cannot write: CAUSE; the file keeps the first K events ...", after an error. */
+const char *rec_writer_error(const struct rec_writer *w, char *err, size_t errlen);
+/* Closes without a trailer (after a sync): the file reads as cut short. Safe twice. */
+void rec_writer_close(struct rec_writer *w);
 
 /* Reader over a validated, memory-mapped file. */
 struct rec_reader {
 	const unsigned char *map;
-	size_t size;
+	size_t size;               /* of the records read: the file's, or where it was cut */
+	size_t map_size;
 	size_t first;              /* offset of the first record after the header */
 	size_t pos;                /* iteration */
 	bool mapped;
 	struct usym_module *modules; /* the last MAPS record's, decoded */
 	uint32_t modules_cap;
 	struct rec_header hdr;
-	struct rec_trailer trl;
+	struct rec_trailer trl;    /* truncated: events read, the last one's time, no counters */
+	bool truncated;            /* cut short: no trailer; err says where */
 };
 
 /*
  * Opens and validates path. 0, or -1 with one line in err:
  * "PATH: PROBLEM at byte N (file ends at M)" or "PATH: cannot open: ERRNO".
+ * A file cut short after its header (no trailer, a partial last record) is
+ * read up to its last complete record: 0 with r->truncated set and err
+ * saying "PATH: truncated at byte N (...): reporting the first K events".
  */
 int rec_reader_open(struct rec_reader *r, const char *path, char *err, size_t errlen);
 /* Validates a file image in memory (the unit tests); the reader borrows buf. */

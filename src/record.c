@@ -7,7 +7,11 @@
  *
  * The file keeps the live source's items as they come (session.h): with
  * stacks (unless --no-stacks), each stack once, before the first event that
- * carries it, with what names it later on any machine (capture.h).
+ * carries it, with what names it later on any machine (capture.h). Its path
+ * is checked before anything is attached and created once the tracer is:
+ * a failed start leaves no file and an existing one untouched. From then on
+ * it is written as it goes, a checkpoint after each batch, so that a record
+ * killed by -9 or stopped by a full disk leaves a readable recording.
  */
 #include <argp.h>
 #include <errno.h>
@@ -94,6 +98,7 @@ static const struct argp record_argp = {
 
 struct record_ctx {
 	struct rec_writer w;
+	bool opened;     /* the file exists: from on_start on */
 	struct rec_header hdr;
 	int go_fd;       /* write end of the child's start pipe; -1: none */
 	pid_t child;     /* COMMAND, 0 when none or reaped */
@@ -103,9 +108,17 @@ struct record_ctx {
 static void on_start(const struct tracer *t, void *ctx)
 {
 	struct record_ctx *c = ctx;
+	char err[512];
 
+	if (rec_writer_open(&c->w, env.output, err, sizeof(err))) {
+		fprintf(stderr, "gupwatch: %s\n", err);
+		session_stop();
+		return; /* the command never runs */
+	}
+	c->opened = true;
 	rec_header_set_tracer(&c->hdr, t, &env.tracer);
 	rec_writer_header(&c->w, &c->hdr);
+	rec_writer_sync(&c->w);
 	if (c->go_fd >= 0) {
 		/* Attached: let the command run. */
 		if (write(c->go_fd, "g", 1) != 1)
@@ -127,6 +140,8 @@ static void on_idle(uint64_t now_ns, void *ctx)
 	struct record_ctx *c = ctx;
 
 	(void)now_ns;
+	if (rec_writer_sync(&c->w))
+		session_stop();
 	if (c->child && waitpid(c->child, &c->child_status, WNOHANG) == c->child) {
 		c->child = 0;
 		session_stop();
@@ -182,10 +197,11 @@ int cmd_record(int argc, char **argv)
 
 	if (argp_parse(&record_argp, argc, argv, ARGP_IN_ORDER, NULL, NULL))
 		return 2;
-	if (rec_writer_open(&c.w, env.output, err, sizeof(err))) {
+	if (rec_writer_check(env.output, err, sizeof(err))) {
 		fprintf(stderr, "gupwatch: %s\n", err);
 		return 1;
 	}
+	c.w.fd = -1;
 	rec_header_init(&c.hdr);
 	c.hdr.filter_pid = env.filter.filter_pid;
 	if (env.filter.filter_comm)
@@ -200,7 +216,6 @@ int cmd_record(int argc, char **argv)
 		if (c.child < 0) {
 			fprintf(stderr, "gupwatch: cannot fork for '%s': %s\n", env.command[0],
 				strerror(errno));
-			rec_writer_abort(&c.w);
 			return 1;
 		}
 		c.hdr.command_pid = c.child;
@@ -223,8 +238,18 @@ int cmd_record(int argc, char **argv)
 		}
 		c.child = 0;
 	}
+	if (!c.opened)
+		return 1;
+	if (c.w.err) {
+		/* a full disk: what reached it stays readable */
+		fprintf(stderr, "gupwatch: %s\n", rec_writer_error(&c.w, err, sizeof(err)));
+		rec_writer_close(&c.w);
+		return 1;
+	}
 	if (ret) {
-		rec_writer_abort(&c.w);
+		rec_writer_close(&c.w);
+		fprintf(stderr, "gupwatch: %s: the recording ends without a trailer; gupwatch report "
+			"reads its %llu events\n", env.output, (unsigned long long)c.w.checkpoint_events);
 		return ret;
 	}
 	if (rec_writer_finish(&c.w, counters, end_ns, err, sizeof(err))) {

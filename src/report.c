@@ -97,7 +97,7 @@ static const struct argp report_argp = {
 	       "  gupwatch report --json | jq -c 'select(.type == \"finding\" and .kind == \"STALE-PIN\")'\n",
 };
 
-static void print_header(const struct rec_header *h, const struct rec_trailer *t)
+static void print_header(const struct rec_header *h, const struct rec_trailer *t, bool cut)
 {
 	time_t secs = h->start_realtime_ns / 1000000000ULL;
 	char when[64] = "?", host[4 * REC_HOSTNAME_LEN + 1], release[4 * REC_RELEASE_LEN + 1];
@@ -110,8 +110,8 @@ static void print_header(const struct rec_header *h, const struct rec_trailer *t
 	printf("# gupwatch record of %s, kernel %s, started %s\n",
 	       fmt_printable(h->hostname, REC_HOSTNAME_LEN, host, sizeof(host)),
 	       fmt_printable(h->release, REC_RELEASE_LEN, release, sizeof(release)), when);
-	printf("# %" PRIu64 " events, %.3f s; boot id %s; attach %s%s; FOLL_PIN=0x%x%s\n",
-	       t->events, (int64_t)(t->end_mono_ns - h->start_mono_ns) / 1e9,
+	printf("# %" PRIu64 " events%s, %.3f s; boot id %s; attach %s%s; FOLL_PIN=0x%x%s\n",
+	       t->events, cut ? " (cut short: no trailer)" : "", (int64_t)(t->end_mono_ns - h->start_mono_ns) / 1e9,
 	       fmt_printable(h->boot_id, sizeof(h->boot_id), boot_id, sizeof(boot_id)),
 	       rec_attach_mode_name(h->attach_mode), h->trace_get ? ", --get" : "", h->foll_pin,
 	       h->foll_from_btf ? "" : " (#defined up to 6.1)");
@@ -135,6 +135,8 @@ int cmd_report(int argc, char **argv)
 		fprintf(stderr, "gupwatch: %s\n", err);
 		return 1;
 	}
+	if (r.truncated)
+		fprintf(stderr, "gupwatch: %s\n", err);
 	/* The filters recorded, unless given here. */
 	if (!env.consumer.engine.filter_pid && !env.consumer.engine.filter_comm) {
 		env.consumer.engine.filter_pid = r.hdr.filter_pid;
@@ -149,7 +151,7 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	}
 	if (!env.consumer.json)
-		print_header(&r.hdr, &r.trl);
+		print_header(&r.hdr, &r.trl, r.truncated);
 	consumer_begin(consumer, &r.hdr, "report", env.input);
 	while ((ret = rec_reader_next(&r, it)) > 0 && !(ret = consumer_item(it, consumer)))
 		;
@@ -158,7 +160,9 @@ int cmd_report(int argc, char **argv)
 		ret = 1;
 		goto out;
 	}
-	consumer_end(consumer, r.trl.counters, r.trl.end_mono_ns, &env.sort, &env.sites);
+	/* a recording cut short has no kernel counters */
+	consumer_end(consumer, r.truncated ? NULL : r.trl.counters, r.trl.end_mono_ns, &env.sort,
+		     &env.sites);
 	if (fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, "gupwatch: writing the report failed: %s\n", strerror(errno));
 		ret = 1;

@@ -71,6 +71,7 @@ static uint32_t below(uint32_t n)
 }
 
 static struct rec_writer w;
+static const char *out_path;
 static uint64_t now = T0, written, next_pfn = 0x100000;
 static uint64_t cnt[GW_CNT__MAX];
 static uint64_t *tpfn;   /* target page -> its PFN (changes on COW) */
@@ -89,7 +90,8 @@ static void put(struct gw_event *e)
 {
 	if (rec_writer_event(&w, e)) {
 		fprintf(stderr, "gwgen: %s\n", strerror(w.err));
-		rec_writer_abort(&w);
+		rec_writer_close(&w);
+		unlink(out_path); /* a partial file must not pass for a generated one */
 		exit(1);
 	}
 	written++;
@@ -419,6 +421,7 @@ int main(int argc, char **argv)
 	h.attach_mode = 1;
 	snprintf(h.command, sizeof(h.command), "gwgen -n %llu -s %llu", (unsigned long long)n,
 		 (unsigned long long)seed);
+	out_path = out;
 	if (rec_writer_open(&w, out, err, sizeof(err))) {
 		fprintf(stderr, "gwgen: %s\n", err);
 		return 1;

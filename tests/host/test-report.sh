@@ -198,12 +198,25 @@ expect_bad() { # description, file, pattern
 }
 expect_bad "missing file" "$tmp/nonexistent.gw" "^gupwatch: $tmp/nonexistent.gw: cannot open: No such file or directory$"
 size=$(stat -c %s "$rec")
-head -c $((size - 100)) "$rec" >"$tmp/cut.gw"
-expect_bad "truncated file" "$tmp/cut.gw" "truncated trailer record .* at byte [0-9]+ \(file ends at $((size - 100))\)$"
-# the last event record (8 + 96 bytes) sits before the 136-byte trailer (12 counters)
-head -c $((size - 146)) "$rec" >"$tmp/cut.gw"
-expect_bad "truncated event" "$tmp/cut.gw" \
-	"truncated event record .* at byte $((size - 136 - 104)) \(file ends at $((size - 146))\)$"
+# a recording cut short (kill -9, power cut, full disk): read up to its last checkpoint
+# (the sample has one after each 104-byte event record, then the 136-byte trailer),
+# one line saying so, no kernel counters
+expect_cut() { # description, bytes kept, cut at, events, what, last checkpoint
+	local out rc
+	head -c "$2" "$rec" >"$tmp/cut.gw"
+	out=$("$gw" report -i "$tmp/cut.gw" 2>"$tmp/cut.err"); rc=$?
+	[ $rc -eq 0 ] || fail "$1: exit $rc: $(cat "$tmp/cut.err")"
+	[ "$(cat "$tmp/cut.err")" = "gupwatch: $tmp/cut.gw: truncated at byte $3 ($5; recording interrupted?): reporting the first $4 events, up to the last checkpoint at byte $6" ] ||
+		fail "$1: $(cat "$tmp/cut.err")"
+	printf '%s\n' "$out" | grep -q "^# $4 events (cut short: no trailer)" || fail "$1: header: $out"
+	printf '%s\n' "$out" | awk '$1 == "pin" && $2 == "refs" { print $4 }' | grep -qx -- - ||
+		fail "$1: kernel counters shown for a cut recording"
+	echo "ok: $1 -> $(cat "$tmp/cut.err")"
+}
+t=$((size - 136)) e9=$((size - 136 - 24 - 104))
+expect_cut "cut in the trailer" $((size - 100)) $t 9 "a partial trailer record" $t
+expect_cut "cut in the last event" $((e9 + 50)) $e9 8 "a partial event record" $e9
+expect_cut "cut after a checkpoint" $t $t 9 "no trailer" $t
 : >"$tmp/empty.gw"
 expect_bad "empty file" "$tmp/empty.gw" "empty file at byte 0"
 printf 'not a recording\n' >"$tmp/text.gw"
@@ -212,7 +225,7 @@ expect_bad "not a record file" "$tmp/text.gw" "not a gupwatch record file \(bad 
 expect_bad "newer format" "$tmp/newer.gw" "format version 2 is newer than this gupwatch reads \(1\) at byte 8"
 cp "$rec" "$tmp/flip.gw"
 printf '\377' | dd of="$tmp/flip.gw" bs=1 seek=700 conv=notrunc status=none
-expect_bad "corrupt event" "$tmp/flip.gw" "corrupt file: CRC-32 mismatch .* at byte $((size - 8))"
+expect_bad "corrupt event" "$tmp/flip.gw" "corrupt file: CRC-32 mismatch at a checkpoint .* at byte [0-9]+ \(file ends at $size\)"
 expect_bad "a directory" "$tmp" "not a regular file"
 
 # --- usage errors
@@ -222,6 +235,13 @@ expect_bad "a directory" "$tmp" "not a regular file"
 "$gw" report --help | grep -q Examples || fail "report --help has no examples"
 "$gw" record --help | grep -q Examples || fail "record --help has no examples"
 echo "ok: usage errors and help texts"
+
+# --- record checks its output before it attaches: a directory is refused at once
+out=$(timeout 60 "$gw" record -o "$tmp" -- touch "$tmp/ran" 2>&1); rc=$?
+[ $rc -eq 1 ] && [ "$out" = "gupwatch: $tmp: is a directory; fix: give -o a file name, e.g. $tmp/gupwatch.data" ] ||
+	fail "record -o DIR: exit $rc: $out"
+[ ! -e "$tmp/ran" ] || fail "record -o DIR ran the command"
+echo "ok: record -o DIR -> $out"
 
 # --- record where nothing can attach: exit 1, no file, command never run
 if ! "$gw" check >/dev/null 2>&1; then

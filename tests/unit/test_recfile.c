@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Record files: a round trip of hand-made events, then every way a file can
- * be bad (truncated at every byte, every byte flipped, wrong magic, version,
- * sizes, unknown records, a missing file): each rejected with one line
- * naming the problem and the byte offset.
+ * be bad (every byte flipped, wrong magic, version, sizes, unknown records, a
+ * missing file): each rejected with one line naming the problem and the byte
+ * offset; and every way it can be cut short (at every byte, by a full disk):
+ * read up to its last checkpoint, never beyond.
  *
  * `test_recfile --write FILE` writes the sample recording instead (for
  * tests/host/test-report.sh): a STALE-PIN, an UNSHARE linked to its pin, a
@@ -13,6 +14,8 @@
  * not exist: user frames stay addresses with their module and offset).
  */
 #include <errno.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +30,7 @@
 #include "recfile.h"
 
 #define MS(x) ((uint64_t)(x) * 1000 * 1000)
+#define CP_SIZE (REC_HDR_SIZE + 16) /* a checkpoint record */
 #define T0 (MS(1000) * 3600) /* monotonic start: one hour after boot */
 #define VMEMMAP 0xffffea0000000000ull
 #define FOLIO(pfn) (VMEMMAP + (uint64_t)(pfn) * 64)
@@ -149,7 +153,8 @@ static void write_symbols(struct rec_writer *w)
 	}
 }
 
-static int write_sample(const char *path, bool symbols, char *err, size_t errlen)
+/* sync_each: a checkpoint after every event, as a recording flushed that often */
+static int write_sample(const char *path, bool symbols, bool sync_each, char *err, size_t errlen)
 {
 	struct gw_event evs[16];
 	size_t n = sample_events(evs);
@@ -164,8 +169,11 @@ static int write_sample(const char *path, bool symbols, char *err, size_t errlen
 	rec_writer_header(&w, &h);
 	if (symbols)
 		write_symbols(&w);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		rec_writer_event(&w, &evs[i]);
+		if (sync_each)
+			rec_writer_sync(&w);
+	}
 	return rec_writer_finish(&w, counters, T0 + MS(10), err, errlen);
 }
 
@@ -181,7 +189,7 @@ static int setup(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "/tmp/test_recfile.%d.gw", getpid());
-	if (write_sample(path, false, err, sizeof(err))) {
+	if (write_sample(path, false, false, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
@@ -252,7 +260,7 @@ static void test_round_trip(void **state)
 	assert_true(r.trl.end_mono_ns == T0 + MS(10));
 	assert_memory_equal(r.trl.counters, counters, sizeof(counters));
 	assert_int_equal(img_size, REC_PREAMBLE_SIZE + REC_HDR_SIZE + REC_HEADER_V1_SIZE +
-			 n * (REC_HDR_SIZE + sizeof(struct gw_event)) + REC_HDR_SIZE +
+			 n * (REC_HDR_SIZE + sizeof(struct gw_event)) + CP_SIZE + REC_HDR_SIZE +
 			 REC_TRAILER_V1_SIZE + 8 * GW_CNT__MAX + 8);
 	rec_reader_close(&r);
 }
@@ -272,7 +280,7 @@ static void expect_bad(const void *buf, size_t size, const char *want, size_t of
 		fail_msg("size %zu: '%s' does not end in '%s'", size, err, tail);
 }
 
-/* Offsets of the records of the sample: 0 header, 1..n events, n + 1 trailer. */
+/* Offsets of the records of the sample: 0 header, 1..n events, n + 1 checkpoint, n + 2 trailer. */
 static size_t rec_off(size_t i)
 {
 	size_t off = REC_PREAMBLE_SIZE;
@@ -284,15 +292,34 @@ static size_t rec_off(size_t i)
 	return off;
 }
 
+/* Accepted as cut short: every one of the first events records, then the end. */
+static void expect_cut(const void *buf, size_t size, uint64_t events)
+{
+	char err[512] = "";
+	struct rec_reader r;
+	struct rec_item it;
+	uint64_t n = 0;
+
+	if (rec_reader_open_mem(&r, buf, size, "t.gw", err, sizeof(err)))
+		fail_msg("cut at %zu: rejected: %s", size, err);
+	if (!r.truncated || !strstr(err, "truncated at byte ") || strchr(err, '\n'))
+		fail_msg("cut at %zu: '%s'", size, err);
+	while (rec_reader_next(&r, &it) > 0)
+		n += it.type == REC_EVENT;
+	assert_int_equal(n, events);
+	assert_int_equal(r.trl.events, events);
+	rec_reader_close(&r);
+}
+
 static void test_truncated_everywhere(void **state)
 {
 	struct gw_event evs[16];
-	size_t n = sample_events(evs), trailer = rec_off(n + 1);
+	size_t n = sample_events(evs), cp = rec_off(n + 1), trailer = cp + CP_SIZE;
 
 	(void)state;
 	expect_bad(img, 0, "empty file", 0);
 	for (size_t len = 1; len < img_size; len++) {
-		size_t rec = len < rec_off(1) ? 0 : len >= trailer ? n + 1 :
+		size_t rec = len < rec_off(1) ? 0 : len >= cp ? n + 1 :
 			     1 + (len - rec_off(1)) / (REC_HDR_SIZE + sizeof(struct gw_event));
 		size_t start = rec_off(rec);
 
@@ -300,14 +327,17 @@ static void test_truncated_everywhere(void **state)
 			expect_bad(img, len, "truncated preamble", len);
 		else if (len == REC_PREAMBLE_SIZE)
 			expect_bad(img, len, "no header record", len);
+		else if (len >= trailer) /* the checkpoint before the trailer vouches for all */
+			expect_cut(img, len, n);
 		else if (len == start)
-			expect_bad(img, len, "no trailer", len);
+			expect_bad(img, len, "no trailer, and no checkpoint before it", len);
 		else if (len - start < REC_HDR_SIZE)
-			expect_bad(img, len, "truncated record header", start);
+			expect_bad(img, len, start == REC_PREAMBLE_SIZE ? "truncated record header" :
+				   "a partial record header, and no checkpoint", start);
 		else
 			expect_bad(img, len, rec == 0 ? "truncated header record" :
-				   rec == n + 1 ? "truncated trailer record" : "truncated event record",
-				   start);
+				   rec == n + 1 ? "a partial optional record, and no checkpoint" :
+				   "a partial event record, and no checkpoint", start);
 	}
 }
 
@@ -316,6 +346,7 @@ static void test_truncated_files(void **state)
 {
 	char tpath[80], err[512];
 	struct rec_reader r;
+	size_t trailer = img_size - (REC_HDR_SIZE + REC_TRAILER_V1_SIZE + 8 * GW_CNT__MAX + 8);
 
 	(void)state;
 	snprintf(tpath, sizeof(tpath), "%s.cut", path);
@@ -325,7 +356,13 @@ static void test_truncated_files(void **state)
 		assert_non_null(f);
 		assert_int_equal(fwrite(img, 1, len, f), len);
 		fclose(f);
-		assert_int_equal(rec_reader_open(&r, tpath, err, sizeof(err)), -1);
+		if (len >= trailer) {
+			assert_int_equal(rec_reader_open(&r, tpath, err, sizeof(err)), 0);
+			assert_true(r.truncated);
+			rec_reader_close(&r);
+		} else {
+			assert_int_equal(rec_reader_open(&r, tpath, err, sizeof(err)), -1);
+		}
 		assert_non_null(strstr(err, tpath));
 		assert_non_null(strstr(err, " at byte "));
 	}
@@ -336,21 +373,45 @@ static void test_truncated_files(void **state)
 	assert_non_null(strstr(err, "not a regular file"));
 }
 
-/* Flipping any byte makes the file unreadable: a field check or the CRC. */
+/*
+ * A file with a flipped byte is refused, or, when the flip makes a record
+ * look cut (a length past the end), read as cut short: only what the last
+ * checkpoint before it vouches for.
+ */
+static void expect_refused_or_vouched(const unsigned char *b, size_t size, const char *what, size_t i,
+				      const size_t *cps, const uint64_t *cp_events, size_t ncps)
+{
+	char err[512];
+	struct rec_reader r;
+	uint64_t vouched = 0;
+
+	if (rec_reader_open_mem(&r, b, size, "t.gw", err, sizeof(err))) {
+		assert_non_null(strstr(err, " at byte "));
+		return;
+	}
+	for (size_t k = 0; k < ncps; k++)
+		if (cps[k] <= i)
+			vouched = cp_events[k];
+	if (!r.truncated || r.trl.events > vouched)
+		fail_msg("%s %zu: accepted with %llu events (%s)", what, i,
+			 (unsigned long long)r.trl.events, err);
+	rec_reader_close(&r);
+}
+
+/* Flipping any byte: refused, or read as cut short no further than a checkpoint vouches. */
 static void test_every_byte_flipped(void **state)
 {
 	unsigned char *b = malloc(img_size);
-	char err[512];
-	struct rec_reader r;
+	struct gw_event evs[16];
+	size_t n = sample_events(evs), cp = rec_off(n + 1) + CP_SIZE;
+	uint64_t cp_events = n;
 
 	(void)state;
 	assert_non_null(b);
 	for (size_t i = 0; i < img_size; i++) {
 		memcpy(b, img, img_size);
 		b[i] ^= 0x5a;
-		if (!rec_reader_open_mem(&r, b, img_size, "t.gw", err, sizeof(err)))
-			fail_msg("byte %zu flipped: accepted", i);
-		assert_non_null(strstr(err, " at byte "));
+		expect_refused_or_vouched(b, img_size, "byte flipped", i, &cp, &cp_events, 1);
 	}
 	free(b);
 }
@@ -379,12 +440,11 @@ static void fix_crc(unsigned char *b, size_t size)
 
 static void test_bad_fields(void **state)
 {
-	size_t hdr = rec_off(0) + REC_HDR_SIZE, ev1 = rec_off(1), trl = rec_off(10);
+	size_t hdr = rec_off(0) + REC_HDR_SIZE, ev1 = rec_off(1), trl = rec_off(10) + CP_SIZE;
 	unsigned char *b;
 
 	(void)state;
-	assert_int_equal(rec_off(10) + REC_HDR_SIZE + REC_TRAILER_V1_SIZE + 8 * GW_CNT__MAX + 8,
-			 img_size);
+	assert_int_equal(trl + REC_HDR_SIZE + REC_TRAILER_V1_SIZE + 8 * GW_CNT__MAX + 8, img_size);
 
 	b = copy();
 	b[0] = 'g';
@@ -424,7 +484,7 @@ static void test_bad_fields(void **state)
 	expect_bad(b, img_size, "corrupt event record", ev1);
 	b = memcpy(b, img, img_size);
 	put32(b + ev1 + 4, 0x7fffffff);
-	expect_bad(b, img_size, "truncated event record", ev1);
+	expect_bad(b, img_size, "a partial event record, and no checkpoint before it", ev1);
 	b = memcpy(b, img, img_size);
 	put32(b + ev1, 77);
 	expect_bad(b, img_size, "unknown record type 0x4d (written by a newer gupwatch?)", ev1);
@@ -438,10 +498,20 @@ static void test_bad_fields(void **state)
 	fix_crc(b, img_size);
 	expect_bad(b, img_size, "unterminated kernel release", hdr + 72);
 
-	/* Event payload corrupted: only the CRC can tell. */
+	/* Event payload corrupted: only a CRC can tell, the checkpoint's first. */
 	b = memcpy(b, img, img_size);
 	b[ev1 + REC_HDR_SIZE + 20] ^= 1;
-	expect_bad(b, img_size, "corrupt file: CRC-32 mismatch", img_size - 8);
+	expect_bad(b, img_size, "corrupt file: CRC-32 mismatch at a checkpoint", trl - 16 + 8);
+	/* ... and the trailer's for what follows the checkpoint */
+	b = memcpy(b, img, img_size);
+	b[trl + REC_HDR_SIZE + 8] ^= 1;
+	expect_bad(b, img_size, "corrupt file: CRC-32 mismatch (stored", img_size - 8);
+	/* a checkpoint counting other events, its CRC right */
+	b = memcpy(b, img, img_size);
+	put32(b + trl - 16, 3);
+	put32(b + trl - 8, rec_crc32(0, b, trl - CP_SIZE));
+	fix_crc(b, img_size);
+	expect_bad(b, img_size, "corrupt checkpoint: it counts 3 events, the file has 9", trl - 16);
 
 	/* The trailer's event count, with a correct CRC. */
 	b = memcpy(b, img, img_size);
@@ -459,7 +529,8 @@ static void test_bad_fields(void **state)
 /* A record type with REC_OPTIONAL set is skipped (later sections). */
 static void test_optional_record_skipped(void **state)
 {
-	size_t ev1 = rec_off(1), n = 0;
+	/* after the checkpoint, whose CRC it would break: before the trailer */
+	size_t ev1 = img_size - (REC_HDR_SIZE + REC_TRAILER_V1_SIZE + 8 * GW_CNT__MAX + 8), n = 0;
 	unsigned char *b = malloc(img_size + 24);
 	struct rec_reader r;
 	struct rec_item e;
@@ -488,20 +559,134 @@ static void test_writer_files(void **state)
 	char p[96], err[256];
 	struct rec_writer w;
 	uint64_t c[GW_CNT__MAX] = { 0 };
+	struct rec_reader r;
 
 	(void)state;
+	assert_int_equal(rec_writer_check("/nonexistent-dir/x.gw", err, sizeof(err)), -1);
+	assert_string_equal(err, "/nonexistent-dir/x.gw: cannot create: No such file or directory");
 	assert_int_equal(rec_writer_open(&w, "/nonexistent-dir/x.gw", err, sizeof(err)), -1);
 	assert_string_equal(err, "/nonexistent-dir/x.gw: cannot create: No such file or directory");
+	assert_int_equal(rec_writer_check("/tmp", err, sizeof(err)), -1);
+	assert_string_equal(err, "/tmp: is a directory; fix: give -o a file name, e.g. /tmp/gupwatch.data");
+	assert_int_equal(rec_writer_check("/dev/null", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "/dev/null: not a regular file"));
+	/* the check creates nothing */
 	snprintf(p, sizeof(p), "%s.w", path);
+	assert_int_equal(rec_writer_check(p, err, sizeof(err)), 0);
+	assert_int_equal(access(p, F_OK), -1);
+	/* a writer closed before its header leaves a file a reader refuses */
 	assert_int_equal(rec_writer_open(&w, p, err, sizeof(err)), 0);
-	assert_int_equal(access(p, F_OK), -1);
-	rec_writer_abort(&w);
-	assert_int_equal(access(p, F_OK), -1);
+	rec_writer_close(&w);
+	rec_writer_close(&w);
+	assert_int_equal(rec_reader_open(&r, p, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "empty file"));
 	assert_int_equal(rec_writer_open(&w, p, err, sizeof(err)), 0);
 	assert_int_equal(rec_writer_finish(&w, c, 1, err, sizeof(err)), 0);
-	/* No header record: the file exists but a reader refuses it. */
 	assert_int_equal(access(p, F_OK), 0);
 	unlink(p);
+}
+
+/* Cut at every byte, a recording checkpointed after each event reads its first events. */
+static void test_cut_every_byte(void **state)
+{
+	char cpath[80], err[256];
+	unsigned char *b;
+	size_t size, ncps = 0, cps[32] = { 0 };
+	uint64_t cp_events[32];
+	struct rec_reader r;
+	FILE *f;
+
+	(void)state;
+	snprintf(cpath, sizeof(cpath), "%s.each", path);
+	if (write_sample(cpath, true, true, err, sizeof(err)))
+		fail_msg("%s", err);
+	f = fopen(cpath, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	rewind(f);
+	b = malloc(size);
+	assert_non_null(b);
+	assert_int_equal(fread(b, 1, size, f), size);
+	fclose(f);
+	unlink(cpath);
+	/* where the checkpoints end, and the events each vouches for */
+	for (size_t off = REC_PREAMBLE_SIZE, events = 0; off + REC_HDR_SIZE <= size;) {
+		uint32_t type, len;
+
+		memcpy(&type, b + off, 4);
+		memcpy(&len, b + off + 4, 4);
+		off += REC_HDR_SIZE + len;
+		events += type == REC_EVENT;
+		if (type == REC_CHECKPOINT && ncps < 32) {
+			cps[ncps] = off;
+			cp_events[ncps++] = events;
+		}
+	}
+	assert_true(ncps >= 9);
+	for (size_t len = cps[0]; len < size; len++) {
+		uint64_t want = 0;
+
+		for (size_t k = 0; k < ncps; k++)
+			if (cps[k] <= len)
+				want = cp_events[k];
+		expect_cut(b, len, want);
+	}
+	expect_bad(b, cps[0] - 1, "and no checkpoint before it", cps[0] - CP_SIZE);
+	for (size_t i = 0; i < size; i++) {
+		b[i] ^= 0x5a;
+		expect_refused_or_vouched(b, size, "byte flipped", i, cps, cp_events, ncps);
+		b[i] ^= 0x5a;
+	}
+	assert_int_equal(rec_reader_open_mem(&r, b, size, "t.gw", err, sizeof(err)), 0);
+	assert_false(r.truncated);
+	free(b);
+}
+
+/* A full disk (here: a file size limit) ends the recording at its last checkpoint, readable. */
+static void test_full_disk(void **state)
+{
+	struct rlimit old, lim = { 64 * 1024, 64 * 1024 };
+	char fpath[80], err[512];
+	struct gw_event evs[16];
+	size_t n = sample_events(evs), written = 0;
+	struct rec_header h;
+	struct rec_writer w;
+	struct rec_reader r;
+	struct rec_item it;
+	uint64_t read = 0;
+
+	(void)state;
+	snprintf(fpath, sizeof(fpath), "%s.full", path);
+	sample_header(&h);
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, &old);
+	lim.rlim_max = old.rlim_max;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_equal(rec_writer_open(&w, fpath, err, sizeof(err)), 0);
+	rec_writer_header(&w, &h);
+	for (size_t i = 0; i < 100000 && !w.err; i++) {
+		if (!rec_writer_event(&w, &evs[i % n]))
+			written++;
+		if (i % 50 == 49)
+			rec_writer_sync(&w);
+	}
+	setrlimit(RLIMIT_FSIZE, &old);
+	assert_int_equal(w.err, EFBIG);
+	rec_writer_error(&w, err, sizeof(err));
+	assert_non_null(strstr(err, ": cannot write: File too large; the file keeps the first "));
+	assert_true(w.checkpoint_events > 0 && w.checkpoint_events < written);
+	assert_true(w.checkpoint_off <= 64 * 1024);
+	rec_writer_close(&w);
+	assert_int_equal(rec_reader_open(&r, fpath, err, sizeof(err)), 0);
+	assert_true(r.truncated);
+	while (rec_reader_next(&r, &it) > 0) {
+		assert_memory_equal(&it.event, &evs[read % n], sizeof(it.event));
+		read++;
+	}
+	assert_int_equal(read, w.checkpoint_events);
+	rec_reader_close(&r);
+	unlink(fpath);
 }
 
 /*
@@ -519,7 +704,7 @@ static void test_symbols_round_trip(void **state)
 
 	(void)state;
 	snprintf(spath, sizeof(spath), "%s.sym", path);
-	if (write_sample(spath, true, err, sizeof(err)))
+	if (write_sample(spath, true, false, err, sizeof(err)))
 		fail_msg("%s", err);
 	if (rec_reader_open(&r, spath, err, sizeof(err)))
 		fail_msg("%s", err);
@@ -568,16 +753,19 @@ static void test_symbols_round_trip(void **state)
 	assert_int_equal(fread(b, 1, size, f), size);
 	fclose(f);
 	unlink(spath);
-	for (size_t len = 0; len < size; len++) {
+	/* one checkpoint, before the trailer: cut before it, nothing vouched for */
+	for (size_t len = 0; len < size - (REC_HDR_SIZE + REC_TRAILER_V1_SIZE + 8 * GW_CNT__MAX + 8);
+	     len++) {
 		if (!rec_reader_open_mem(&r, b, len, "t.gw", err, sizeof(err)))
 			fail_msg("cut at %zu: accepted", len);
 		assert_non_null(strstr(err, " at byte "));
 	}
 	for (size_t i = 0; i < size; i++) {
+		size_t cp = size - (REC_HDR_SIZE + REC_TRAILER_V1_SIZE + 8 * GW_CNT__MAX + 8);
+		uint64_t cp_events = events;
+
 		b[i] ^= 0x5a;
-		if (!rec_reader_open_mem(&r, b, size, "t.gw", err, sizeof(err)))
-			fail_msg("byte %zu flipped: accepted", i);
-		assert_non_null(strstr(err, " at byte "));
+		expect_refused_or_vouched(b, size, "byte flipped", i, &cp, &cp_events, 1);
 		b[i] ^= 0x5a;
 	}
 	free(b);
@@ -620,13 +808,15 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bad_fields),
 		cmocka_unit_test(test_optional_record_skipped),
 		cmocka_unit_test(test_writer_files),
+		cmocka_unit_test(test_cut_every_byte),
+		cmocka_unit_test(test_full_disk),
 		cmocka_unit_test(test_symbols_round_trip),
 	};
 
 	if (argc == 3 && !strcmp(argv[1], "--write")) {
 		char err[256];
 
-		if (write_sample(argv[2], true, err, sizeof(err))) {
+		if (write_sample(argv[2], true, true, err, sizeof(err))) {
 			fprintf(stderr, "%s\n", err);
 			return 1;
 		}
