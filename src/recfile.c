@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -800,6 +801,62 @@ int rec_reader_open_mem(struct rec_reader *r, const void *buf, size_t size, cons
 	}
 }
 
+/*
+ * The mapped file of the open reader. Someone truncating it while we read
+ * would make the next access SIGBUS: the handler maps zeros over what is gone
+ * and says so in map_shrank, which the reader checks (one reader at a time).
+ */
+static const unsigned char *bus_map;
+static size_t bus_size;
+static volatile sig_atomic_t map_shrank;
+static struct sigaction bus_saved;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	uintptr_t at = (uintptr_t)si->si_addr, base = (uintptr_t)bus_map;
+	long page = sysconf(_SC_PAGESIZE);
+
+	(void)uc;
+	if (bus_map && at >= base && at < base + bus_size) {
+		uintptr_t from = at & ~(uintptr_t)(page - 1);
+
+		if (mmap((void *)from, base + bus_size - from, PROT_READ,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED) {
+			map_shrank = 1;
+			return;
+		}
+	}
+	/* not ours: the default action */
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void watch_map(const void *map, size_t size)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
+
+	bus_map = map;
+	bus_size = size;
+	map_shrank = 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &bus_saved);
+}
+
+static void unwatch_map(void)
+{
+	if (bus_map)
+		sigaction(SIGBUS, &bus_saved, NULL);
+	bus_map = NULL;
+	bus_size = 0;
+}
+
+static int shrank(const char *path, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: the file shrank while being read (is it being truncated or "
+		 "rewritten?)", path);
+	return -1;
+}
+
 int rec_reader_open(struct rec_reader *r, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
@@ -807,7 +864,8 @@ int rec_reader_open(struct rec_reader *r, const char *path, char *err, size_t er
 	int fd;
 
 	memset(r, 0, sizeof(*r));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO without a writer must not block the open */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return -1;
@@ -818,7 +876,8 @@ int rec_reader_open(struct rec_reader *r, const char *path, char *err, size_t er
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
+		snprintf(err, errlen, "%s: not a regular file (a record file is read in place: "
+			 "copy it to a file first)", path);
 		close(fd);
 		return -1;
 	}
@@ -832,7 +891,11 @@ int rec_reader_open(struct rec_reader *r, const char *path, char *err, size_t er
 		snprintf(err, errlen, "%s: cannot map: %s", path, strerror(errno));
 		return -1;
 	}
-	if (rec_reader_open_mem(r, map, st.st_size, path, err, errlen)) {
+	watch_map(map, st.st_size);
+	if (rec_reader_open_mem(r, map, st.st_size, path, err, errlen) || map_shrank) {
+		if (map_shrank)
+			shrank(path, err, errlen);
+		unwatch_map();
 		munmap(map, st.st_size);
 		memset(r, 0, sizeof(*r));
 		return -1;
@@ -871,6 +934,8 @@ int rec_reader_next(struct rec_reader *r, struct rec_item *it)
 {
 	/* Validated: every record fits and the trailer is last. */
 	while (r->map && r->pos + REC_HDR_SIZE <= r->size) {
+		if (map_shrank && r->mapped)
+			return -EIO;
 		uint32_t type = get32(r->map + r->pos), len = get32(r->map + r->pos + 4);
 		const unsigned char *p = r->map + r->pos + REC_HDR_SIZE;
 
@@ -907,10 +972,21 @@ int rec_reader_next(struct rec_reader *r, struct rec_item *it)
 	return 0;
 }
 
+const char *rec_reader_error(int ret, const char *path, char *err, size_t errlen)
+{
+	if (ret == -EIO)
+		shrank(path, err, errlen);
+	else
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+	return err;
+}
+
 void rec_reader_close(struct rec_reader *r)
 {
-	if (r->mapped)
+	if (r->mapped) {
+		unwatch_map();
 		munmap((void *)r->map, r->map_size);
+	}
 	free(r->modules);
 	memset(r, 0, sizeof(*r));
 }

@@ -205,9 +205,12 @@ struct rec_item {
 };
 
 /* Next record in file order (optional ones this gupwatch does not know are skipped): 1, 0 at
- * the end, or -ENOMEM (a MAPS record's modules could not be decoded). */
+ * the end, -ENOMEM (a MAPS record's modules could not be decoded) or -EIO (the file shrank
+ * while being read: rec_reader_error says so). */
 int rec_reader_next(struct rec_reader *r, struct rec_item *it);
 void rec_reader_close(struct rec_reader *r);
+/* The one line for an error rec_reader_next returned. */
+const char *rec_reader_error(int ret, const char *path, char *err, size_t errlen);
 
 uint32_t rec_crc32(uint32_t crc, const void *buf, size_t len);
 

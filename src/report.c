@@ -156,7 +156,7 @@ int cmd_report(int argc, char **argv)
 	while ((ret = rec_reader_next(&r, it)) > 0 && !(ret = consumer_item(it, consumer)))
 		;
 	if (ret) {
-		fprintf(stderr, "gupwatch: %s: out of memory\n", env.input);
+		fprintf(stderr, "gupwatch: %s\n", rec_reader_error(ret, env.input, err, sizeof(err)));
 		ret = 1;
 		goto out;
 	}

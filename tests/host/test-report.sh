@@ -217,6 +217,10 @@ t=$((size - 136)) e9=$((size - 136 - 24 - 104))
 expect_cut "cut in the trailer" $((size - 100)) $t 9 "a partial trailer record" $t
 expect_cut "cut in the last event" $((e9 + 50)) $e9 8 "a partial event record" $e9
 expect_cut "cut after a checkpoint" $t $t 9 "no trailer" $t
+mkfifo "$tmp/fifo"
+out=$(timeout 10 "$gw" report -i "$tmp/fifo" 2>&1); rc=$?
+[ $rc -eq 1 ] && printf '%s\n' "$out" | grep -q "fifo: not a regular file" || fail "FIFO without a writer: exit $rc: $out"
+echo "ok: a FIFO without a writer -> $out"
 : >"$tmp/empty.gw"
 expect_bad "empty file" "$tmp/empty.gw" "empty file at byte 0"
 printf 'not a recording\n' >"$tmp/text.gw"

@@ -3,8 +3,8 @@
  * Record files: a round trip of hand-made events, then every way a file can
  * be bad (every byte flipped, wrong magic, version, sizes, unknown records, a
  * missing file): each rejected with one line naming the problem and the byte
- * offset; and every way it can be cut short (at every byte, by a full disk):
- * read up to its last checkpoint, never beyond.
+ * offset; and every way it can be cut short (at every byte, by a full disk,
+ * shrinking while read): read up to its last checkpoint, never beyond.
  *
  * `test_recfile --write FILE` writes the sample recording instead (for
  * tests/host/test-report.sh): a STALE-PIN, an UNSHARE linked to its pin, a
@@ -689,6 +689,38 @@ static void test_full_disk(void **state)
 	unlink(fpath);
 }
 
+/* A file truncated while being read: an error from the reader, not SIGBUS. */
+static void test_file_shrinks(void **state)
+{
+	char spath[80], err[512];
+	struct gw_event evs[16];
+	size_t n = sample_events(evs);
+	struct rec_header h;
+	struct rec_writer w;
+	struct rec_reader r;
+	struct rec_item it;
+	uint64_t c[GW_CNT__MAX] = { 0 };
+	int ret;
+
+	(void)state;
+	snprintf(spath, sizeof(spath), "%s.shrink", path);
+	sample_header(&h);
+	assert_int_equal(rec_writer_open(&w, spath, err, sizeof(err)), 0);
+	rec_writer_header(&w, &h);
+	for (size_t i = 0; i < 20000; i++)
+		rec_writer_event(&w, &evs[i % n]);
+	assert_int_equal(rec_writer_finish(&w, c, 1, err, sizeof(err)), 0);
+	assert_int_equal(rec_reader_open(&r, spath, err, sizeof(err)), 0);
+	assert_int_equal(truncate(spath, 4096), 0);
+	while ((ret = rec_reader_next(&r, &it)) > 0)
+		;
+	assert_int_equal(ret, -EIO);
+	assert_non_null(strstr(rec_reader_error(ret, spath, err, sizeof(err)),
+			       ".shrink: the file shrank while being read"));
+	rec_reader_close(&r);
+	unlink(spath);
+}
+
 /*
  * Stacks, kernel symbols and process maps: read back in file order, and a
  * file with them cut at any byte or with any byte flipped is rejected.
@@ -810,6 +842,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_writer_files),
 		cmocka_unit_test(test_cut_every_byte),
 		cmocka_unit_test(test_full_disk),
+		cmocka_unit_test(test_file_shrinks),
 		cmocka_unit_test(test_symbols_round_trip),
 	};
 
