@@ -265,8 +265,8 @@ int tracer_open(struct tracer *t, const struct tracer_opts *opts, char *err, siz
 	memset(t, 0, sizeof(*t));
 	probe_env_init(&env);
 	if (!env.vmlinux_btf) {
-		snprintf(err, errlen, "the kernel has no BTF (/sys/kernel/btf/vmlinux: %s); "
-			 "gupwatch needs CONFIG_DEBUG_INFO_BTF=y", strerror(env.btf_err));
+		snprintf(err, errlen, "the kernel has no BTF (/sys/kernel/btf/vmlinux: %s); fix: a "
+			 "kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian's are)", strerror(env.btf_err));
 		ret = -ENOENT;
 		goto out;
 	}
@@ -300,7 +300,11 @@ int tracer_open(struct tracer *t, const struct tracer_opts *opts, char *err, siz
 		break;
 	}
 	if (ret) {
-		if (fentry_load_err || opts->mode == ATTACH_FENTRY)
+		if (ret == -EPERM && !probe_privileged())
+			snprintf(err, errlen, "the kernel refused gupwatch's BPF programs (EPERM at load): "
+				 "tracing needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN); fix: run it as "
+				 "root, e.g. sudo gupwatch");
+		else if (fentry_load_err || opts->mode == ATTACH_FENTRY)
 			snprintf(err, errlen, "the kernel refused gupwatch's BPF programs (%s at load%s); "
 				 "run 'gupwatch check'", probe_errname(-ret),
 				 fentry_load_err ? ", after fentry was refused too" : "");

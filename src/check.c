@@ -112,8 +112,7 @@ int cmd_check(int argc, char **argv)
 
 	uname(&uts);
 	probe_env_init(&env);
-	privileged = probe_has_cap(CAP_SYS_ADMIN) ||
-		     (probe_has_cap(CAP_BPF) && probe_has_cap(CAP_PERFMON));
+	privileged = probe_privileged();
 	lockdown = probe_lockdown(lockbuf, sizeof(lockbuf));
 	if (check_hooks) {
 		skel = gupwatch_bpf__open(); /* opened, not loaded: its section names */

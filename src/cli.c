@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "gupwatch.h"
 #include "columns.h"
+#include "engine.h"
 
 long cli_positive(const char *arg, const char *what, struct argp_state *state)
 {
@@ -20,6 +22,23 @@ long cli_positive(const char *arg, const char *what, struct argp_state *state)
 	if (errno || *end || v <= 0 || v > INT_MAX)
 		argp_error(state, "invalid %s '%s': expected a positive integer", what, arg);
 	return v;
+}
+
+static uint32_t cli_max_folios(const char *arg, struct argp_state *state)
+{
+	long v = cli_positive(arg, "--max-folios", state);
+
+	if (v > ENGINE_MAX_FOLIOS)
+		argp_error(state, "invalid --max-folios '%s': at most %u (a TiB of 4 KiB pages)", arg,
+			   ENGINE_MAX_FOLIOS);
+	return v;
+}
+
+void cli_engine_failed(const struct engine_opts *o)
+{
+	fprintf(stderr, "gupwatch: cannot set up the correlation engine for --max-folios %u: %s; "
+		"fix: a smaller --max-folios (each costs %zu bytes of address space)\n", o->max_folios,
+		strerror(errno), engine_bytes_per_folio());
 }
 
 const char *cli_comm(const char *arg, struct argp_state *state)
@@ -38,7 +57,7 @@ error_t cli_parse_common(int key, char *arg, struct argp_state *state, struct en
 	else if (eng && key == 'c')
 		eng->filter_comm = cli_comm(arg, state);
 	else if (eng && key == CLI_OPT_MAX_FOLIOS)
-		eng->max_folios = cli_positive(arg, "--max-folios", state);
+		eng->max_folios = cli_max_folios(arg, state);
 	else if (tr && key == CLI_OPT_ATTACH)
 		tr->mode = cli_attach_mode(arg, state);
 	else if (tr && key == CLI_OPT_PROG_STATS)
@@ -70,9 +89,14 @@ uint64_t cli_duration_ns(const char *arg, const char *what, struct argp_state *s
 	errno = 0;
 	v = strtod(arg, &end);
 	if (!errno && end != arg && v >= 0 && v < 1e9)
-		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if (!strcmp(end, units[i].unit))
-				return (uint64_t)(v * units[i].ns);
+		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+			if (strcmp(end, units[i].unit))
+				continue;
+			/* a uint64_t of ns holds 584 years: 100 is plenty, and no overflow */
+			if (v * units[i].ns > 100 * 365.25 * 86400e9)
+				argp_error(state, "invalid %s '%s': at most 100 years", what, arg);
+			return (uint64_t)(v * units[i].ns);
+		}
 	argp_error(state, "invalid %s '%s': expected a duration such as 30s, 500ms, 5m (plain number: seconds)",
 		   what, arg);
 	return 0;

@@ -30,6 +30,9 @@ error_t cli_parse_common(int key, char *arg, struct argp_state *state, struct en
 
 /* A positive int, else an argp usage error naming WHAT. */
 long cli_positive(const char *arg, const char *what, struct argp_state *state);
+struct engine_opts;
+/* "cannot set up the correlation engine for --max-folios N: ERRNO; fix: ..." on stderr. */
+void cli_engine_failed(const struct engine_opts *o);
 /* A comm the kernel can have (shorter than TASK_COMM_LEN), else a usage error. */
 const char *cli_comm(const char *arg, struct argp_state *state);
 enum attach_mode cli_attach_mode(const char *arg, struct argp_state *state);

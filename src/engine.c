@@ -1213,6 +1213,14 @@ void engine_mem(const struct engine *e, struct engine_mem *m)
 			 e->opts.max_findings * sizeof(*e->found) + sizeof(*e);
 }
 
+size_t engine_bytes_per_folio(void)
+{
+	struct engine e;
+
+	/* two table slots (the table is a power of two >= 2 x), two rows and their scratch */
+	return 2 * sizeof(*e.slots) + 2 * (sizeof(*e.rows) + sizeof(*e.held));
+}
+
 const struct engine_finding *engine_findings(const struct engine *e, size_t *n)
 {
 	*n = e->nfound;
@@ -1223,7 +1231,7 @@ struct engine *engine_new(const struct engine_opts *opts)
 {
 	struct engine *e;
 
-	if (!opts->max_folios || opts->max_folios > UINT32_MAX / 4 || opts->max_procs > UINT32_MAX / 4 ||
+	if (!opts->max_folios || opts->max_folios > ENGINE_MAX_FOLIOS || opts->max_procs > UINT32_MAX / 4 ||
 	    opts->max_sites > UINT32_MAX / 4) {
 		errno = EINVAL;
 		return NULL;

@@ -117,7 +117,7 @@ struct engine_finding {
 typedef void (*engine_finding_fn)(const struct engine_finding *f, void *ctx);
 
 struct engine_opts {
-	uint32_t max_folios;   /* folios tracked at once (> 0); holder rows: twice that */
+	uint32_t max_folios;   /* folios tracked at once (> 0, <= ENGINE_MAX_FOLIOS); holder rows: twice that */
 	uint32_t max_procs;    /* per-process rows, then one "(other)" row; 0: 4096 */
 	uint32_t max_findings; /* reported findings kept for engine_findings(); 0: 4096 */
 	uint32_t max_sites;    /* pin sites, then one "(other)" site; 0: 16384 */
@@ -205,6 +205,9 @@ struct engine_totals {
 struct engine;
 
 /* NULL with errno set (EINVAL, ENOMEM) on failure. */
+/* The most --max-folios can ask: a TiB of 4 KiB pages (their rows: ~100 GB of address space). */
+#define ENGINE_MAX_FOLIOS (1u << 28)
+
 struct engine *engine_new(const struct engine_opts *opts);
 void engine_free(struct engine *e);
 
@@ -246,6 +249,8 @@ struct engine_mem {
 	size_t total_bytes;          /* ... + processes, sites, findings, the engine itself */
 };
 void engine_mem(const struct engine *e, struct engine_mem *m);
+/* Address space one unit of max_folios costs (at least: the table rounds up). */
+size_t engine_bytes_per_folio(void);
 
 /* Rendering (engine_print.c). */
 const char *engine_kind_name(enum engine_kind k);

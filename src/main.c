@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* gupwatch: make Linux page pinning (FOLL_PIN) and its COW hazards visible. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <bpf/libbpf.h>
 
 #include "commands.h"
 
@@ -32,8 +35,18 @@ static void usage(FILE *out)
 /* argp gives every command --version (-V) from this. */
 const char *argp_program_version = "gupwatch " GW_VERSION;
 
+/* libbpf's messages repeat, less clearly, the one-line errors gupwatch prints (--debug shows them). */
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	(void)level;
+	(void)fmt;
+	(void)args;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	libbpf_set_print(libbpf_quiet);
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout);
 		return 0;

@@ -38,7 +38,8 @@ void probe_env_init(struct probe_env *env)
 	memset(env, 0, sizeof(*env));
 	env->vmlinux_btf = btf__load_vmlinux_btf();
 	env->btf_err = env->vmlinux_btf ? 0 : errno;
-	if (!env->vmlinux_btf && !env->btf_err)
+	/* libbpf says ESRCH when it found no BTF anywhere it looks */
+	if (!env->vmlinux_btf && (!env->btf_err || env->btf_err == ESRCH))
 		env->btf_err = ENOENT;
 	/* The kprobe PMU (4.17) is how libbpf creates kprobes; no PMU: no kprobes. */
 	if (read_int_file("/sys/bus/event_source/devices/kprobe/type", &env->kprobe_pmu_type))
@@ -154,6 +155,13 @@ bool probe_has_cap(int cap)
 	if (syscall(SYS_capget, &hdr, data))
 		return false;
 	return data[cap / 32].effective & (1u << (cap % 32));
+}
+
+bool probe_privileged(void)
+{
+	/* CAP_BPF and CAP_PERFMON split from CAP_SYS_ADMIN in 5.8 ("bpf, capability: Introduce
+	 * CAP_BPF"); tracing programs need both */
+	return probe_has_cap(CAP_SYS_ADMIN) || (probe_has_cap(CAP_BPF) && probe_has_cap(CAP_PERFMON));
 }
 
 const char *probe_lockdown(char *buf, size_t len)

@@ -39,6 +39,8 @@ const char *probe_errname(int err);
 
 /* Effective capability bit (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN...). */
 bool probe_has_cap(int cap);
+/* Allowed to load and attach tracing programs: CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON. */
+bool probe_privileged(void);
 /* Active lockdown mode ("none", "integrity", "confidentiality") or NULL if unknown. */
 const char *probe_lockdown(char *buf, size_t len);
 

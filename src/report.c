@@ -146,7 +146,7 @@ int cmd_report(int argc, char **argv)
 	consumer = consumer_new(&env.consumer);
 	it = malloc(sizeof(*it));
 	if (!consumer || !it) {
-		fprintf(stderr, "gupwatch: cannot set up the correlation engine: %s\n", strerror(errno));
+		cli_engine_failed(&env.consumer.engine);
 		ret = 1;
 		goto out;
 	}

@@ -133,14 +133,6 @@ static int libbpf_print_all(enum libbpf_print_level level, const char *fmt, va_l
 	return vfprintf(stderr, fmt, args);
 }
 
-/* libbpf's messages repeat, less clearly, the one-line errors gupwatch prints. */
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
-{
-	(void)level;
-	(void)fmt;
-	(void)args;
-	return 0;
-}
 
 void session_counters(uint64_t counters[GW_CNT__MAX])
 {
@@ -193,7 +185,8 @@ int session_run(const struct tracer_opts *opts, long duration_s, const struct se
 	}
 	rbc->ops = ops;
 	rbc->ctx = ctx;
-	libbpf_set_print(opts->debug ? libbpf_print_all : libbpf_quiet);
+	if (opts->debug) /* quiet otherwise (main) */
+		libbpf_set_print(libbpf_print_all);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 

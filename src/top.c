@@ -360,7 +360,7 @@ int cmd_top(int argc, char **argv)
 	env.engine.t0_ns = session_now_ns();
 	engine = engine_new(&env.engine);
 	if (!engine) {
-		fprintf(stderr, "gupwatch: cannot set up the correlation engine: %s\n", strerror(errno));
+		cli_engine_failed(&env.engine);
 		return 1;
 	}
 	ret = session_run(&env.tracer, 0, &ops, NULL, counters);

@@ -120,7 +120,7 @@ int cmd_trace(int argc, char **argv)
 	env.consumer.finding_stacks = env.consumer.events = env.tracer.stacks;
 	consumer = consumer_new(&env.consumer);
 	if (!consumer) {
-		fprintf(stderr, "gupwatch: cannot set up the correlation engine: %s\n", strerror(errno));
+		cli_engine_failed(&env.consumer.engine);
 		return 1;
 	}
 	ret = session_run(&env.tracer, env.duration_s, &ops, consumer, counters);

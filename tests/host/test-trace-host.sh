@@ -8,6 +8,31 @@ gw=${GUPWATCH:-./gupwatch}
 fail() { echo "FAIL: $*"; exit 1; }
 progs() { bpftool prog show 2>/dev/null | grep -c '^[0-9]*:'; }
 
+# one line naming the cause and the fix, on any host: no privileges, no BTF
+one_line() { # description, expected line, command...
+	local what=$1 want=$2 out rc; shift 2
+	out=$(timeout 60 "$@" 2>&1 >/dev/null); rc=$?
+	[ $rc -eq 1 ] && [ "$out" = "$want" ] || fail "$what: exit $rc: $out"
+	echo "ok: $what -> $out"
+}
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	bin=$(mktemp -d)
+	cp "$gw" "$bin/gupwatch" && chmod 755 "$bin" "$bin/gupwatch"
+	for cmd in trace top; do
+		one_line "$cmd as nobody" "gupwatch: the kernel refused gupwatch's BPF programs (EPERM at load): tracing needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN); fix: run it as root, e.g. sudo gupwatch" \
+			setpriv --reuid=65534 --regid=65534 --clear-groups "$bin/gupwatch" $cmd
+	done
+	rm -rf "$bin"
+fi
+if unshare -m true 2>/dev/null; then
+	nobtf="gupwatch: the kernel has no BTF (/sys/kernel/btf/vmlinux: No such file or directory); fix: a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian's are)"
+	one_line "trace without BTF" "$nobtf" unshare -m sh -c "mount -t tmpfs none /sys/kernel/btf && exec $gw trace -d 1"
+	out=$(unshare -m sh -c "mount -t tmpfs none /sys/kernel/btf && exec $gw check" 2>&1)
+	printf '%s\n' "$out" | grep -q '^libbpf' && fail "check without BTF passes libbpf's messages: $out"
+	printf '%s\n' "$out" | grep -q '^btf *NO: /sys/kernel/btf/vmlinux is missing' || fail "check without BTF: $out"
+	echo "ok: check without BTF says so, without libbpf's messages"
+fi
+
 if "$gw" check >/dev/null 2>&1; then
 	echo "this host can trace: the cannot-attach path is tested in no guest; skipping"
 	exit 0

@@ -22,6 +22,21 @@ expect_error "trace: bad sort key" trace --sort bogus
 expect_error "report: bad sort key" report --sort pins,bogus
 expect_error "report: bad --min-age" report --min-age soon
 expect_error "record: stray option" record --sort pins
+# values that would overflow or cannot be allocated: the option named, its limit
+expect_exact() { # description, message, args...
+	local what=$1 want=$2 out rc; shift 2
+	out=$("$gw" "$@" 2>&1 >/dev/null); rc=$?
+	[ $rc -eq 64 ] && [ "$(printf '%s\n' "$out" | head -n 1)" = "$want" ] || fail "$what: exit $rc: $out"
+	echo "ok: $what -> exit $rc: $want"
+}
+expect_exact "report: --min-age of 584 years" \
+	"gupwatch report: invalid --min-age '5124096h': at most 100 years" report --min-age 5124096h
+expect_exact "report: --max-folios of 2^31" \
+	"gupwatch report: invalid --max-folios '2147483647': at most 268435456 (a TiB of 4 KiB pages)" \
+	report --max-folios 2147483647
+expect_exact "top: --max-folios of 2^31" \
+	"gupwatch top: invalid --max-folios '2147483647': at most 268435456 (a TiB of 4 KiB pages)" \
+	top --max-folios 2147483647
 expect_error "top: bad delay" top -d abc
 expect_error "top: zero delay" top -d 0
 expect_error "top: bad iterations" top -n 0
