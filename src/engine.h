@@ -204,10 +204,10 @@ struct engine_totals {
 
 struct engine;
 
-/* NULL with errno set (EINVAL, ENOMEM) on failure. */
 /* The most --max-folios can ask: a TiB of 4 KiB pages (their rows: ~100 GB of address space). */
 #define ENGINE_MAX_FOLIOS (1u << 28)
 
+/* NULL with errno set (EINVAL, ENOMEM) on failure. */
 struct engine *engine_new(const struct engine_opts *opts);
 void engine_free(struct engine *e);
 
