@@ -322,7 +322,8 @@ int usyms_set_process(struct usyms *u, uint32_t pid, const struct usym_module *m
 			return -ENOMEM;
 		}
 	}
-	qsort(mods, n, sizeof(*mods), by_mod_start);
+	if (n) /* qsort(NULL, 0, ...) is undefined */
+		qsort(mods, n, sizeof(*mods), by_mod_start);
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
