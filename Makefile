@@ -8,6 +8,7 @@
 #   make bench        gupwatch's overhead next to bpftrace's (instruction-counted guests)
 #   make bench-progs  instructions per run of each BPF program, per kernel and attach mode
 #   make bench-replay engine and report speed replaying a synthetic recording (host only)
+#   make fuzz         libFuzzer on the report path and the engine (FUZZ_SECONDS=N each, default 60)
 #   make vmlinux      regenerate vmlinux.h from a Debian kernel's BTF
 
 CC       ?= gcc
@@ -26,6 +27,11 @@ OUT      := build/static
 LDFLAGS  += -static
 # libdw.a's debuginfod client dlopens libdebuginfod.so: src/usyms.c stubs it out (see there).
 CPPFLAGS += -DUSYMS_NO_DEBUGINFOD
+else ifeq ($(SANITIZE),1)
+# make SANITIZE=1: gupwatch and the unit tests under ASan and UBSan, in build/asan/
+OUT      := build/asan
+CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+LDFLAGS  += -fsanitize=address,undefined
 else
 OUT      := build
 endif
@@ -48,13 +54,13 @@ WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
 WORKLOAD_OBJS := $(patsubst tests/workloads/%.c,$(OUT)/obj/workloads/%.o,$(WORKLOAD_SRCS))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
-UNIT_BINS := $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRCS))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/unit/%,$(UNIT_SRCS))
 
-.PHONY: all workloads deps check unit vmtest demo bench bench-progs bench-replay vmlinux install clean
+.PHONY: all workloads deps check unit vmtest demo bench bench-progs bench-replay fuzz vmlinux install clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-ifeq ($(STATIC),1)
+ifneq ($(STATIC)$(SANITIZE),)
 all: $(OUT)/gupwatch workloads
 else
 all: gupwatch workloads
@@ -90,9 +96,9 @@ $(OUT)/gwload: $(WORKLOAD_OBJS)
 $(OUT):
 	mkdir -p $@
 
-build/unit/%: tests/unit/%.c $(CORE_OBJS)
+$(OUT)/unit/%: tests/unit/%.c $(CORE_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Isrc -I$(OUT) $(CFLAGS) $^ $(LIBDW_LIBS) $(LIBBPF_LIBS) -lcmocka -o $@
+	$(CC) $(CPPFLAGS) -Isrc -I$(OUT) $(CFLAGS) $(LDFLAGS) $^ $(LIBDW_LIBS) $(LIBBPF_LIBS) -lcmocka -o $@
 
 deps:
 	@scripts/deps.sh
@@ -108,7 +114,8 @@ vmtest:
 check: deps
 	$(MAKE) all
 	$(MAKE) STATIC=1 all
-	$(MAKE) $(UNIT_BINS) build/gwgen
+	$(MAKE) $(UNIT_BINS) build/gwgen $(FUZZ_TARGETS)
+	$(MAKE) SANITIZE=1 all $(patsubst tests/unit/%.c,build/asan/unit/%,$(UNIT_SRCS))
 	tests/check.sh
 
 demo: deps
@@ -144,6 +151,23 @@ build/gwgen: tests/bench/gwgen.c build/obj/recfile.o
 
 build/gwbench: tests/bench/gwbench.c build/obj/engine.o build/obj/recfile.o
 	$(CC) $(CPPFLAGS) -Isrc $(CFLAGS) $^ -lz -o $@
+
+# libFuzzer targets (tests/fuzz/): the record-file reader with the whole report path, and
+# the engine with its invariants; clang's fuzzer runtime with ASan and UBSan. Only the
+# BPF-free sources: nothing here loads or attaches anything.
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS := $(filter-out src/main.c src/session.c src/attach.c src/capture.c src/check.c \
+	src/probe.c src/hooks.c src/record.c src/trace.c src/top.c src/report.c src/cli.c, \
+	$(wildcard src/*.c))
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard src/*.h include/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		$(CPPFLAGS) -Isrc $< $(FUZZ_SRCS) $(LIBDW_LIBS) -lz -o $@
+
+fuzz: deps $(FUZZ_TARGETS)
+	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # vmlinux.h is committed: a build needs no BTF on the build machine.
 vmlinux:

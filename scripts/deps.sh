@@ -13,6 +13,7 @@ PKGS=(
 	qemu-system-x86 busybox-static cpio  # guest kernels
 	xz-utils zstd lz4                    # kernel modules and vmlinuz payloads
 	gcc-12 pahole                        # test modules (tests/vm/modules.sh: Debian's kbuild)
+	libclang-rt-dev valgrind             # make fuzz (libFuzzer, ASan, UBSan); report under valgrind
 )
 
 missing=()

@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The whole suite (`make check`): host unit tests, host behaviour tests, then
-# the guest suite on real Debian kernels. Ends with one summary line:
-# "N passed, N failed, N skipped".
+# The whole suite (`make check`): host unit tests, host behaviour tests (also
+# under ASan+UBSan), libFuzzer runs, then the guest suite on real Debian
+# kernels. Ends with one summary line: "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 results=build/results.txt
@@ -12,15 +12,31 @@ mkdir -p build
 echo "== host unit tests"
 RESULTS=$results tests/run-unit.sh build/unit/test_* || true
 
+# host_tests LABEL: every tests/host script, its result as "PASS|FAIL LABEL NAME"
+host_tests() {
+	for t in tests/host/test-*.sh; do
+		name=$(basename "$t" .sh); name=${name#test-}
+		if out=$("$t" 2>&1); then
+			echo "PASS $1 $name" >> "$results"; echo "PASS $name"
+		else
+			echo "FAIL $1 $name" >> "$results"; echo "FAIL $name"; printf '%s\n' "$out" | sed 's/^/    /'
+		fi
+	done
+}
+
 echo "== host tests ($(uname -r))"
-for t in tests/host/test-*.sh; do
-	name=$(basename "$t" .sh); name=${name#test-}
-	if out=$("$t" 2>&1); then
-		echo "PASS host $name" >> "$results"; echo "PASS $name"
-	else
-		echo "FAIL host $name" >> "$results"; echo "FAIL $name"; printf '%s\n' "$out" | sed 's/^/    /'
-	fi
-done
+host_tests host
+
+# The same under AddressSanitizer and UBSan (make SANITIZE=1: build/asan/), without
+# test-hostile's CPU and memory limits, which the sanitizers' own costs would break.
+echo "== host unit tests and host tests under ASan+UBSan"
+LABEL=host-asan RESULTS=$results tests/run-unit.sh build/asan/unit/test_* >/dev/null || true
+GUPWATCH=build/asan/gupwatch GW_RECFILE_WRITER=build/asan/unit/test_recfile GW_COST_LIMITS=0 \
+	host_tests host-asan
+
+# libFuzzer with ASan and UBSan: the report path and the engine, FUZZ_SECONDS each
+echo "== fuzz (${FUZZ_SECONDS:-60} s each)"
+tests/fuzz/run.sh "${FUZZ_SECONDS:-60}" build/fuzz/fuzz_* | tee -a "$results"
 
 # collect WHAT: the last guest run's results, or one failure if there are none.
 collect() {

@@ -5,7 +5,8 @@
 # "GWREC END") are read by this host's gupwatch report. With --symfs pointing
 # /gw/bin (the guest's binaries) at build/static, user frames name gwload's
 # own functions; without it they stay addresses with module and offset, and
-# no frame vanishes. Prints one "PASS|FAIL host-report KVER NAME" per check
+# no frame vanishes; valgrind finds no memory error and no definite leak in
+# report reading them. Prints one "PASS|FAIL host-report KVER NAME" per check
 # group and exits non-zero if any failed.
 #   tests/report-guest.sh [LOG...]   (default: .cache/vm/logs/*.log)
 set -uo pipefail
@@ -101,6 +102,20 @@ iouring_reg() { # KVER FILE
 	result "$1" iouring-reg
 }
 
+# the same recording under valgrind, as text and as JSON: no memory error, no definite leak
+under_valgrind() { # KVER NAME FILE
+	local opts rc
+	for opts in "" --json; do
+		# shellcheck disable=SC2086 # no option or one
+		valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+			"$gw" report -i "$3" --symfs "$tmp/symfs" $opts >/dev/null 2>"$tmp/vg.err"
+		rc=$?
+		check "valgrind, report ${opts:-(text)}: exit $rc: $(head -c 400 "$tmp/vg.err")" \
+			"$([ $rc = 0 ] && echo 1)"
+	done
+	result "$1" "$2 under valgrind"
+}
+
 logs=("$@")
 [ ${#logs[@]} -gt 0 ] || logs=(.cache/vm/logs/*.log)
 for log in "${logs[@]}"; do
@@ -117,6 +132,7 @@ for log in "${logs[@]}"; do
 		iouring-reg) iouring_reg "$kver" "$f" ;;
 		*) echo "FAIL host-report $kver $name: no checks for this recording"; status=1 ;;
 		esac
+		under_valgrind "$kver" "$name" "$f"
 	done < <(awk '$1 == "GWREC" && $2 == "BEGIN" { sub(/\r$/, ""); print $3, $4 }' "$log")
 	if [ $found = 0 ]; then
 		echo "FAIL host-report $(basename "$log" .log): no recordings in its log (did test-record run?)"

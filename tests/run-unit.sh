@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Run the cmocka unit-test binaries given as arguments; print one result line
-# per test case ("PASS|FAIL host <binary>:<case>") to the file in $RESULTS
-# (default: stdout only) and exit non-zero if any case failed.
+# per test case ("PASS|FAIL $LABEL <binary>:<case>", LABEL default host) to the
+# file in $RESULTS (default: stdout only) and exit non-zero if any case failed.
 set -uo pipefail
 results=${RESULTS:-/dev/null}
 rc=0
@@ -10,7 +10,7 @@ for bin in "$@"; do
 	out=$("$bin" 2>&1) || rc=1
 	printf '%s\n' "$out"
 	# cmocka prints "[       OK ] name" and "[  FAILED  ] name" per case.
-	printf '%s\n' "$out" | sed -n "s/^\[       OK \] \(.*\)/PASS host $(basename "$bin"):\1/p;
-		s/^\[  FAILED  \] \([^ ]*\)$/FAIL host $(basename "$bin"):\1/p" >> "$results"
+	printf '%s\n' "$out" | sed -n "s/^\[       OK \] \(.*\)/PASS ${LABEL:-host} $(basename "$bin"):\1/p;
+		s/^\[  FAILED  \] \([^ ]*\)$/FAIL ${LABEL:-host} $(basename "$bin"):\1/p" >> "$results"
 done
 exit $rc
