@@ -164,4 +164,32 @@ gw_check "trace -v: a pin's user stack named down to gwload's main" \
 	"$(awk '/^event PIN .* gwload / { p = 1; next } /^event / { p = 0 }
 		p && /^    u process_vm_readv[+]0x[0-9a-f]+ \[gwload\]$/ { a = 1 }
 		p && /^    u main[+]0x[0-9a-f]+ \[gwload\]$/ { b = 1 } END { print a + b }' $GW_TRACE.out)" 2
+# kill -9 in the middle of a pin storm: the file keeps what reached it, up to
+# its last checkpoint, and reads; no other file is left next to it
+echo "+ gupwatch record -o /tmp/gw-kill/k.gw --no-stacks, a pin storm, kill -9"
+mkdir -p /tmp/gw-kill
+gupwatch record -o /tmp/gw-kill/k.gw --no-stacks 2>/tmp/gw-kill.err &
+rp=$!
+i=0
+until grep -q '^gupwatch: tracing' /tmp/gw-kill.err || [ $i -ge 600 ]; do sleep 0.1; i=$((i + 1)); done
+gwload pvm-read --pages 256 --no-hold --repeat 200 >"$GW_OUT" 2>&1
+# record has caught up when its file stops growing (it writes at least every 100 ms)
+last=-1 i=0
+while [ $i -lt 120 ]; do
+	size=$(stat -c %s /tmp/gw-kill/k.gw 2>/dev/null || echo 0)
+	[ "$size" = "$last" ] && break
+	last=$size i=$((i + 1))
+	sleep 1
+done
+kill -9 $rp
+wait $rp 2>/dev/null
+gw_check "files left by record killed with -9" "$(ls /tmp/gw-kill)" "k.gw"
+gupwatch report -i /tmp/gw-kill/k.gw >/tmp/gw-kill.txt 2>/tmp/gw-kill.rep
+gw_check "report of the killed recording: exit status" $? 0
+sed 's/^/  2> /' /tmp/gw-kill.rep
+gw_check "report says where it was cut" \
+	"$(grep -c '^gupwatch: /tmp/gw-kill/k.gw: truncated at byte [0-9]* (.*): reporting the first [0-9]* events, up to the last checkpoint' /tmp/gw-kill.rep)" 1
+# every pin of the storm reached the file before the kill: as many as vmstat counted
+refs=$(awk '{ r = $0; sub(/^ +/, "", r) } index(r, "pin refs ") == 1 { print $(NF - 1); exit }' /tmp/gw-kill.txt)
+gw_check "the killed recording's pin refs = the storm's vmstat acquired" "$refs" "$(gw_get phase after acquired)"
 gw_done
