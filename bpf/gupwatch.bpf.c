@@ -32,6 +32,13 @@ const volatile bool stacks = false;     /* capture kernel and user stacks (costl
  * completion, and a stack walk per unpin (every O_DIRECT completion) is costly. */
 const volatile bool unpin_details = false;
 
+/*
+ * Set by user space when the session stops: every hook returns at once, so
+ * that the ring buffer and the counters stay still while they are read and
+ * while the (slow) detach runs after gupwatch has gone.
+ */
+bool stopped = false;
+
 #define RINGBUF_BYTES (8 << 20)
 
 struct {
@@ -480,7 +487,7 @@ static __always_inline int on_grab(void *ctx, bool btf, struct folio *folio, str
 	unsigned long flags;
 	__u64 mm, address;
 
-	if (refs <= 0)
+	if (refs <= 0 || stopped)
 		return 0;
 	if (!(gup_flags & foll_pin) && !(trace_get && (gup_flags & foll_get)))
 		return 0;
@@ -541,16 +548,16 @@ static __always_inline int on_put(void *ctx, bool btf, struct folio *folio, int 
 #define ENTRY_HOOK(func, variant, call, ...)                                        \
 	SEC("fentry/" #func)                                                        \
 	int BPF_PROG(fentry_##func##variant, ##__VA_ARGS__)                         \
-	{ const bool BTF_ARGS __attribute__((unused)) = true; return call; }        \
+	{ const bool BTF_ARGS __attribute__((unused)) = true; return stopped ? 0 : call; } \
 	SEC("kprobe/" #func)                                                        \
 	int BPF_KPROBE(kprobe_##func##variant, ##__VA_ARGS__)                       \
-	{ const bool BTF_ARGS __attribute__((unused)) = false; return call; }
+	{ const bool BTF_ARGS __attribute__((unused)) = false; return stopped ? 0 : call; }
 
 #define EXIT_HOOK(func, call)                                                       \
 	SEC("fexit/" #func)                                                         \
-	int BPF_PROG(fexit_##func) { return call; }                                 \
+	int BPF_PROG(fexit_##func) { return stopped ? 0 : call; }                   \
 	SEC("kretprobe/" #func)                                                     \
-	int BPF_KRETPROBE(kretprobe_##func) { return call; }
+	int BPF_KRETPROBE(kretprobe_##func) { return stopped ? 0 : call; }
 
 /* ---- pins: fexit ---- */
 
@@ -591,9 +598,12 @@ ENTRY_HOOK(folio_add_pin, , on_add_pin(ctx, BTF_ARGS, folio), struct folio *foli
 
 static __always_inline int save_args(void *ptr, int refs, __u32 flags)
 {
-	struct grab_args *args = bpf_task_storage_get(&kprobe_args, bpf_get_current_task_btf(), NULL,
-						      BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct grab_args *args;
 
+	if (stopped)
+		return 0;
+	args = bpf_task_storage_get(&kprobe_args, bpf_get_current_task_btf(), NULL,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!args) {
 		count(GW_CNT_MAP_FULL, 1);
 		return 0;

@@ -360,6 +360,11 @@ out:
 	return ret;
 }
 
+void tracer_quiesce(struct tracer *t)
+{
+	t->skel->bss->stopped = true;
+}
+
 void tracer_close(struct tracer *t)
 {
 	while (t->nr_links > 0)

@@ -41,6 +41,8 @@ struct tracer_opts {
 
 /* On failure returns -errno and writes a one-line cause with its fix into err. */
 int tracer_open(struct tracer *t, const struct tracer_opts *opts, char *err, size_t errlen);
+/* Every hook returns at once from now on: no new events, the counters stay still. */
+void tracer_quiesce(struct tracer *t);
 void tracer_close(struct tracer *t);
 /* "none", "entry", "exit" or "entry+exit": the sides of func that skel's fentry/fexit
  * (kprobe: kprobe/kretprobe) programs hook, from their section names. */

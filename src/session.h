@@ -19,6 +19,8 @@
 
 /* The ring buffer is read at least this often: on_idle runs after every read. */
 #define SESSION_POLL_MS 100
+/* After the stop, what the ring buffer holds is read for at most this long. */
+#define SESSION_DRAIN_MS 500
 
 struct session_ops {
 	void (*on_start)(const struct tracer *t, void *ctx); /* attached, before any item */
@@ -27,8 +29,9 @@ struct session_ops {
 };
 
 /*
- * Runs until duration_s (0: no limit), SIGINT or SIGTERM; a signal during the
- * attach still ends in a clean detach. On return the kernel's counters are in
+ * Runs until duration_s (0: no limit), SIGINT, SIGTERM or SIGHUP; a signal
+ * during the attach still ends in a clean detach, a second signal exits the
+ * process at once. On return the kernel's counters are in
  * counters[]. Returns 0, or 1 after printing the cause (one line, stderr).
  * With opts->load_only it loads, reports and returns without attaching.
  */

@@ -1,0 +1,63 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Stopping gupwatch trace while a pin storm fills its ring buffer
+# (process_vm_readv of 256 pages, over and over): SIGTERM ends it within
+# a second with its summary (the hooks fall silent first, the buffer is read
+# for at most 500 ms and what is left is said, the kernel's slow detach runs
+# in a child after gupwatch exits); SIGHUP (a dropped ssh session) stops it
+# the same way; a second signal exits at once. With -v every event is
+# printed: the storm outruns it, so that its stop meets a full buffer.
+. /gw/tests/lib.sh
+. /gw/tests/trace.sh
+
+uptime_cs() { awk '{ sub(/\./, "", $1); print $1 + 0 }' /proc/uptime; }
+
+storm_start() {
+	gwload pvm-read --pages 256 --no-hold --repeat 100000000 >"$GW_OUT" 2>&1 &
+	GW_PID=$!
+	# niced, so that gupwatch gets the CPU (one host thread runs a TCG guest)
+	renice -n 19 -p $GW_PID >/dev/null
+}
+
+storm_stop() {
+	kill $GW_PID 2>/dev/null || { echo "FAIL: the storm ended early:"; cat "$GW_OUT"; GW_FAILS=$((GW_FAILS + 1)); }
+	wait $GW_PID 2>/dev/null
+}
+
+for case in "TERM" "HUP" "TERM -v"; do
+	set -- $case
+	sig=$1 args=${2:-}
+	what="SIG$sig${args:+ $args}"
+	echo "+ gupwatch trace${args:+ $args} under a pin storm, then SIG$sig"
+	storm_start
+	gw_start $GW_TRACE $args
+	sleep 2
+	t0=$(uptime_cs)
+	kill -$sig $GW_TRACER
+	wait $GW_TRACER
+	rc=$? t1=$(uptime_cs)
+	storm_stop
+	grep -v '^gupwatch: tracing' $GW_TRACE.err | sed 's/^/  2> /'
+	gw_check "$what: exit status" $rc 0
+	gw_check "$what: summary printed" "$(grep -c '^gupwatch summary:' $GW_TRACE.out)" 1
+	ms=$(((t1 - t0) * 10))
+	[ $ms -le 1500 ] && echo "ok   $what: exited ${ms} ms after the signal (at most 1500 in this TCG guest)" ||
+		gw_check "$what: ms from the signal to the exit" $ms "<= 1500"
+	[ -n "$args" ] && gw_check "$what: says what it left unread" \
+		"$(grep -c '^gupwatch: stopped reading the ring buffer 500 ms after the stop: about [0-9]* events ([0-9]* KiB) left unread$' $GW_TRACE.err)" 1
+done
+
+echo "+ gupwatch trace -v under a pin storm, then SIGINT twice"
+storm_start
+gw_start $GW_TRACE -v
+sleep 2
+kill -INT $GW_TRACER
+sleep 0.1 # two signals sent together merge into one pending signal
+kill -INT $GW_TRACER
+wait $GW_TRACER
+rc=$?
+storm_stop
+grep -v '^gupwatch: tracing' $GW_TRACE.err | sed 's/^/  2> /'
+gw_check "second SIGINT: exit status" $rc 130
+gw_check "second SIGINT: said so" "$(grep -c '^gupwatch: second signal: exiting now$' $GW_TRACE.err)" 1
+gw_done
