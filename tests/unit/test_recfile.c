@@ -586,6 +586,24 @@ static void test_writer_files(void **state)
 	unlink(p);
 }
 
+/* The bytes of a file, which is then removed. */
+static unsigned char *take_file(const char *name, size_t *size)
+{
+	FILE *f = fopen(name, "rb");
+	unsigned char *b;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	*size = ftell(f);
+	rewind(f);
+	b = malloc(*size);
+	assert_non_null(b);
+	assert_int_equal(fread(b, 1, *size, f), *size);
+	fclose(f);
+	unlink(name);
+	return b;
+}
+
 /* Cut at every byte, a recording checkpointed after each event reads its first events. */
 static void test_cut_every_byte(void **state)
 {
@@ -594,22 +612,12 @@ static void test_cut_every_byte(void **state)
 	size_t size, ncps = 0, cps[32] = { 0 };
 	uint64_t cp_events[32];
 	struct rec_reader r;
-	FILE *f;
 
 	(void)state;
 	snprintf(cpath, sizeof(cpath), "%s.each", path);
 	if (write_sample(cpath, true, true, err, sizeof(err)))
 		fail_msg("%s", err);
-	f = fopen(cpath, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	size = ftell(f);
-	rewind(f);
-	b = malloc(size);
-	assert_non_null(b);
-	assert_int_equal(fread(b, 1, size, f), size);
-	fclose(f);
-	unlink(cpath);
+	b = take_file(cpath, &size);
 	/* where the checkpoints end, and the events each vouches for */
 	for (size_t off = REC_PREAMBLE_SIZE, events = 0; off + REC_HDR_SIZE <= size;) {
 		uint32_t type, len;
@@ -732,7 +740,6 @@ static void test_symbols_round_trip(void **state)
 	struct rec_reader r;
 	struct rec_item it;
 	size_t size, events = 0, ksyms = 0, maps = 0, stacks = 0;
-	FILE *f;
 
 	(void)state;
 	snprintf(spath, sizeof(spath), "%s.sym", path);
@@ -775,16 +782,7 @@ static void test_symbols_round_trip(void **state)
 	assert_int_equal(events, r.trl.events);
 	rec_reader_close(&r);
 
-	f = fopen(spath, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	size = ftell(f);
-	rewind(f);
-	b = malloc(size);
-	assert_non_null(b);
-	assert_int_equal(fread(b, 1, size, f), size);
-	fclose(f);
-	unlink(spath);
+	b = take_file(spath, &size);
 	/* one checkpoint, before the trailer: cut before it, nothing vouched for */
 	for (size_t len = 0; len < size - (REC_HDR_SIZE + REC_TRAILER_V1_SIZE + 8 * GW_CNT__MAX + 8);
 	     len++) {
