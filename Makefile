@@ -8,6 +8,7 @@
 #   make bench        gupwatch's overhead next to bpftrace's (instruction-counted guests)
 #   make bench-progs  instructions per run of each BPF program, per kernel and attach mode
 #   make bench-replay engine and report speed replaying a synthetic recording (host only)
+#   make soak         trace, record and top under a mixed storm, SOAK_SECONDS each (default 600)
 #   make fuzz         libFuzzer on the report path and the engine (FUZZ_SECONDS=N each, default 60)
 #   make vmlinux      regenerate vmlinux.h from a Debian kernel's BTF
 
@@ -56,7 +57,7 @@ WORKLOAD_OBJS := $(patsubst tests/workloads/%.c,$(OUT)/obj/workloads/%.o,$(WORKL
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/unit/%,$(UNIT_SRCS))
 
-.PHONY: all workloads deps check unit vmtest demo bench bench-progs bench-replay fuzz vmlinux install clean
+.PHONY: all workloads deps check unit vmtest demo bench bench-progs bench-replay soak fuzz vmlinux install clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -140,6 +141,15 @@ bench-progs: deps
 		GW_QEMU_SMP=1 GW_QEMU_OPTS="-icount shift=0,sleep=off" \
 			tests/vm/run.sh --kernels "$(or $(KERNELS),6.1 6.12)" --run $$s || exit 1; \
 	done
+
+# Memory, lost events and stop latency of trace, record and top over a long mixed storm
+# (pins, COW, forks, O_DIRECT), per kernel: figures, one "SOAK" line per command.
+SOAK_SECONDS ?= 600
+soak: deps
+	$(MAKE) STATIC=1 all
+	GW_GUEST_ARGS="gw.soak=$(SOAK_SECONDS)" GW_TEST_TIMEOUT=$$((3 * $(SOAK_SECONDS) + 600)) \
+		GW_BOOT_TIMEOUT=$$((3 * $(SOAK_SECONDS) + 900)) \
+		tests/vm/run.sh --kernels "$(or $(KERNELS),6.1 6.12)" --run soak.sh
 
 # Replay speed on this host, no guests: the engine alone (build/gwbench) and
 # gupwatch report on a synthetic recording (build/gwgen, cached in build/bench/).

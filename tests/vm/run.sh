@@ -15,6 +15,8 @@
 #   (default 2); GW_QEMU_OPTS: more QEMU options (make bench: -icount ...)
 #   env GW_DISK: a raw disk image attached as an NVMe disk (/dev/nvme0n1 in the guest),
 #   writes discarded (snapshot=on); make bench: tests/vm/bpftraceroot.sh's bpftrace image
+#   env GW_GUEST_ARGS: more kernel command line words, for guest scripts to read from
+#   /proc/cmdline (make soak: gw.soak=SECONDS)
 #
 # Serial logs: .cache/vm/logs/<kver>.log. Results: .cache/vm/results.txt, one line per
 # test "<PASS|FAIL|SKIP> <kver> <test>" (pseudo-test "_kernel" fails when the kernel
@@ -140,7 +142,7 @@ for spec in $kernels; do
     "$vm/modules.sh" "$kdir" >/dev/null || echo "run.sh: test modules not built for $kver" >&2
     "$vm/mkinitramfs.sh" "$kdir" "$initrd" >/dev/null
     log=$logs/$kver.log
-    append="console=ttyS0 quiet loglevel=5 panic=-1 printk.time=1 gw.timeout=$test_tmo"
+    append="console=ttyS0 quiet loglevel=5 panic=-1 printk.time=1 gw.timeout=$test_tmo ${GW_GUEST_ARGS:-}"
     if [ -n "$run" ]; then
         append="$append gw.run=$run"
     elif [ -n "$tests" ]; then
