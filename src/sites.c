@@ -20,7 +20,9 @@ static int by_key(const void *a, const void *b)
 	return (x->flags > y->flags) - (x->flags < y->flags);
 }
 
-struct table_row sites_row(const struct site_group *g, enum site_grouping grouping, uint64_t now)
+/* The columns of a group (grouping: what its key is), its AGE counted up to now. */
+static struct table_row sites_row(const struct site_group *g, enum site_grouping grouping,
+				  uint64_t now)
 {
 	return (struct table_row){
 		.pid = g->pid, .procs = g->procs, .kind = g->flags, .comm = g->comm,

@@ -45,9 +45,6 @@ enum site_grouping { GROUP_CALL_SITE, GROUP_USER_STACK, GROUP_OUTSTANDING };
 struct site_group *sites_group(const struct engine *e, const struct stacks *st,
 			       enum site_grouping grouping, const struct sort_spec *sort, size_t *n);
 
-/* The columns of a group (grouping: what its key is), its AGE counted up to now. */
-struct table_row sites_row(const struct site_group *g, enum site_grouping grouping, uint64_t now);
-
 /* The text tables, after engine_print_summary's. */
 void sites_print(FILE *f, const struct engine *e, const struct stacks *st, const struct sites_opts *o);
 
