@@ -21,15 +21,11 @@ static volatile sig_atomic_t exiting, signals;
 static struct gupwatch_bpf *running; /* the session's skeleton, for session_counters */
 
 /*
- * The first SIGINT, SIGTERM or SIGHUP (a dropped ssh session) stops the
- * session cleanly; a second one exits at once: the kernel detaches the hooks
- * when the process's descriptors close.
- */
-/*
- * The kernel detaches a fentry hook only after an RCU-tasks grace period,
- * which waits for every task to pass a voluntary context switch: 20 hooks
- * took 49 s to detach in a 6.1 TCG guest under a pin storm (1.7 s idle; 14 s
- * on KVM in issue 12's probe), whether gupwatch closes them or its exit does.
+ * The kernel detaches a fentry hook only after RCU grace periods (RCU-tasks
+ * among them, which waits for every task to pass a voluntary context
+ * switch), hook after hook: 20 hooks took 49 s to detach in a 6.1 TCG guest
+ * under a pin storm (1.7 s idle; 14 s on KVM in issue 12's probe), whether
+ * gupwatch closes them or its exit does (doc/kernel.md).
  * So a child keeps a reference to every link until gupwatch has exited
  * (PR_SET_PDEATHSIG): the last reference, and the wait, are the child's.
  * Async-signal-safe: the second signal's handler calls it too.
@@ -52,6 +48,10 @@ static void detach_behind(void)
 		pause();
 }
 
+/*
+ * The first SIGINT, SIGTERM or SIGHUP (a dropped ssh session) stops the
+ * session cleanly; a second one exits at once, the detach left to a child.
+ */
 static void on_signal(int sig)
 {
 	static const char msg[] = "gupwatch: second signal: exiting now\n";
@@ -184,7 +184,6 @@ static int libbpf_print_all(enum libbpf_print_level level, const char *fmt, va_l
 	return vfprintf(stderr, fmt, args);
 }
 
-
 void session_counters(uint64_t counters[GW_CNT__MAX])
 {
 	if (running)
@@ -235,8 +234,8 @@ static int on_record(void *data, void *rec, size_t size)
 		}
 		return 0;
 	}
-	/* stopping: the clock every 256 events, a full buffer is about 80,000 */
-	if (!(++c->batch & 255) && session_now_ns() > c->drain_deadline) {
+	/* stopping: the clock after every event (a vDSO read): one event with -v may take ms */
+	if (session_now_ns() > c->drain_deadline) {
 		c->cut = true;
 		return -ECANCELED;
 	}

@@ -50,7 +50,8 @@ pins_are() { # PID R/O|R/W
 
 for mode in $(trace_modes); do
 	for fast in "" --fast; do
-		trace_case "$mode" "" pindrv-stale --pages 4 --hold-ms 50 --file /tmp/gw-trace-pindrv.dat $fast
+		# -v: a finding line per page (text folds one GUP call's unshares into one line)
+		trace_case "$mode" "-v" pindrv-stale --pages 4 --hold-ms 50 --file /tmp/gw-trace-pindrv.dat $fast
 		pid=$(gw_get phase mapped pid) addr=$(gw_get phase mapped addr)
 		pins_are "$pid" R/O
 		if [ $old = 1 ]; then
@@ -79,7 +80,7 @@ for mode in $(trace_modes); do
 		fi
 	done
 
-	trace_case "$mode" "" pindrv-unshare --pages 4 --hold-ms 50
+	trace_case "$mode" "-v" pindrv-unshare --pages 4 --hold-ms 50
 	pid=$(gw_get phase forked pid) addr=$(gw_get phase forked addr)
 	gw_expect phase pinned moved 4
 	gw_expect phase pinned child_same 4
