@@ -198,11 +198,12 @@ struct rb_ctx {
 	struct capture *capture; /* with stacks */
 	struct rec_item it;      /* without */
 	uint64_t drain_deadline; /* stopping: read no longer than this */
-	uint64_t batch;          /* events since consume() was last left */
+	uint64_t batch;          /* events read in this loop round */
+	bool batch_full;         /* the round ended at SESSION_BATCH_EVENTS, not at an empty ring */
 	bool cut;                /* stopped reading at the deadline */
 };
 
-/* Events read before the loop comes round (a stop, on_idle): a few ms of a storm. */
+/* Events read before the loop comes round (a stop, the lost-events line): a few ms of a storm. */
 #define SESSION_BATCH_EVENTS 65536
 
 static int on_record(void *data, void *rec, size_t size)
@@ -224,12 +225,14 @@ static int on_record(void *data, void *rec, size_t size)
 	/*
 	 * Returning < 0 ends ring_buffer__consume() after this event (the ring's
 	 * consumer is past it). A storm refills the ring as fast as it is read:
-	 * a stop must not wait for it to run dry, nor on_idle (checkpoints, the
-	 * lost-events line) for more than a batch.
+	 * a stop must not wait for it to run dry, nor the lost-events line for
+	 * more than a batch.
 	 */
 	if (!c->drain_deadline) {
-		if (exiting || ++c->batch >= SESSION_BATCH_EVENTS) {
-			c->batch = 0;
+		if (exiting)
+			return -EINTR;
+		if (++c->batch >= SESSION_BATCH_EVENTS) {
+			c->batch_full = true;
 			return -EINTR;
 		}
 		return 0;
@@ -330,9 +333,12 @@ int session_run(const struct tracer_opts *opts, long duration_s, const struct se
 	ret = 0;
 	for (uint64_t lost = 0, next_check = 0; !exiting && (!deadline || session_now_ns() < deadline);) {
 		/* the BPF side wakes us only when the buffer fills up: read it on every tick too */
-		int n = ring_buffer__poll(rb, SESSION_POLL_MS);
+		int n;
 
-		if (n >= 0)
+		rbc->batch = 0;
+		rbc->batch_full = false;
+		n = ring_buffer__poll(rb, SESSION_POLL_MS);
+		if (n >= 0 && !rbc->batch_full)
 			n = ring_buffer__consume(rb);
 
 		/* said as it happens: a finding missed now cannot be recovered later */
@@ -351,7 +357,9 @@ int session_run(const struct tracer_opts *opts, long duration_s, const struct se
 			ret = 1;
 			break;
 		}
-		if (ops->on_idle)
+		/* not while events wait: on_idle's clock would run ahead of them (an UNSHARE whose
+		 * pin is still unread would be reported as followed by none) */
+		if (ops->on_idle && !rbc->batch_full)
 			ops->on_idle(session_now_ns(), ctx);
 	}
 	/*
