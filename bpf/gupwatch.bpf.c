@@ -115,6 +115,7 @@ struct gup_call {
 	__s32 ustack_id;   /* later pins share (one stack walk per call, not per page) */
 	__u32 stacks_taken;
 	__u32 _pad;
+	struct gw_pin_batch batch; /* its pins not sent yet (pending_batches counts these) */
 };
 
 struct {
@@ -302,17 +303,88 @@ static __always_inline __u32 folio_pincount(struct folio *folio)
 }
 
 /*
+ * No wakeup per event: the reader polls on a short timer and is woken only
+ * when a quarter of the buffer waits (a pin storm fills it in milliseconds).
+ */
+static __always_inline __u64 wakeup_flag(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > RINGBUF_BYTES / 4 ?
+		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void event_submit(struct gw_event *e)
+{
+	bpf_ringbuf_submit(e, wakeup_flag());
+}
+
+/* A GUP call's stacks: walked at its first pin, shared by the rest (kstack: -1 without stacks). */
+static __always_inline void call_stacks(void *ctx, struct gup_call *call, __s32 *kstack, __s32 *ustack)
+{
+	*kstack = -1;
+	*ustack = -1;
+	if (!stacks)
+		return;
+	if (call && call->stacks_taken) {
+		*kstack = call->kstack_id;
+		*ustack = call->ustack_id;
+		return;
+	}
+	*kstack = bpf_get_stackid(ctx, &stack_traces, 0);
+	*ustack = bpf_get_stackid(ctx, &stack_traces, BPF_F_USER_STACK);
+	if (*kstack < 0)
+		count(GW_CNT_STACK_DROP, 1);
+	if (call) {
+		call->kstack_id = *kstack;
+		call->ustack_id = *ustack;
+		call->stacks_taken = 1;
+	}
+}
+
+/* Threads whose GUP call has pins not sent yet: only then does an event look for them. */
+static __s64 pending_batches;
+
+static __always_inline void batch_flush(struct gup_call *c)
+{
+	__u32 nr = c->batch.nr;
+
+	if (!nr)
+		return;
+	if (nr > GW_PIN_BATCH_MAX)
+		nr = GW_PIN_BATCH_MAX;
+	if (bpf_ringbuf_output(&events, &c->batch, offsetof(struct gw_pin_batch, pins) +
+			       nr * sizeof(struct gw_batch_pin), wakeup_flag()))
+		count(GW_CNT_RINGBUF_DROP, nr);
+	c->batch.nr = 0;
+	__sync_fetch_and_add(&pending_batches, -1);
+}
+
+/* The events of a thread stay in order: its pending pins go before anything else it sends. */
+static __always_inline void flush_pins_of_current(void)
+{
+	struct gup_call *c;
+
+	if (!pending_batches)
+		return;
+	c = gup_call_of_current(0);
+	if (c)
+		batch_flush(c);
+}
+
+/*
  * Pins, copies and forks happen in process context (GUP and page faults never
  * run in interrupt context); only an unpin may come from an interrupt (an
- * O_DIRECT completion), so only its context is looked at.
+ * O_DIRECT completion), so only its context is looked at (irq), and then the
+ * interrupted thread's pending pins, which may be half written, stay put.
  */
-static __always_inline struct gw_event *event_reserve(void *ctx, enum gw_event_type type,
-						      struct gup_call *call)
+static __always_inline struct gw_event *event_reserve(void *ctx, enum gw_event_type type, bool irq)
 {
-	struct gw_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct gw_event *e;
 	__u64 id = bpf_get_current_pid_tgid();
 	bool unpin = type == GW_EV_UNPIN;
 
+	if (!irq)
+		flush_pins_of_current();
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(GW_CNT_RINGBUF_DROP, 1);
 		return NULL;
@@ -325,35 +397,14 @@ static __always_inline struct gw_event *event_reserve(void *ctx, enum gw_event_t
 		__builtin_memset(e->task.comm, 0, sizeof(e->task.comm));
 	else
 		bpf_get_current_comm(e->task.comm, sizeof(e->task.comm));
-	e->in_irq = unpin && in_interrupt_ctx();
+	e->in_irq = irq;
 	e->kstack_id = -1;
 	e->ustack_id = -1;
-	if (stacks && call && call->stacks_taken) {
-		e->kstack_id = call->kstack_id;
-		e->ustack_id = call->ustack_id;
-	} else if (stacks && (!unpin || unpin_details)) {
+	if (!unpin)
+		call_stacks(ctx, NULL, &e->kstack_id, &e->ustack_id);
+	else if (stacks && unpin_details)
 		e->kstack_id = bpf_get_stackid(ctx, &stack_traces, 0);
-		if (!unpin)
-			e->ustack_id = bpf_get_stackid(ctx, &stack_traces, BPF_F_USER_STACK);
-		if (e->kstack_id < 0)
-			count(GW_CNT_STACK_DROP, 1);
-		if (call) {
-			call->kstack_id = e->kstack_id;
-			call->ustack_id = e->ustack_id;
-			call->stacks_taken = 1;
-		}
-	}
 	return e;
-}
-
-/*
- * No wakeup per event: the reader polls on a short timer and is woken only
- * when a quarter of the buffer waits (a pin storm fills it in milliseconds).
- */
-static __always_inline void event_submit(struct gw_event *e)
-{
-	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > RINGBUF_BYTES / 4 ?
-				      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
 static __always_inline __u32 pin_flags(__u32 gup_flags, bool fast)
@@ -368,7 +419,7 @@ static __always_inline __u32 pin_flags(__u32 gup_flags, bool fast)
 /* Threads inside a GUP-fast call, over all: an unpin looks its thread up only if any is. */
 static __s64 fast_calls;
 
-/* In process context inside a GUP-fast call? (An interrupt's unpin is not its undo.) */
+/* Inside a GUP-fast call? Not asked in interrupt context (an interrupt's unpin is not its undo). */
 static __always_inline bool in_gup_fast(void)
 {
 	struct gup_call *c;
@@ -376,9 +427,10 @@ static __always_inline bool in_gup_fast(void)
 	if (!fast_calls)
 		return false;
 	c = gup_call_of_current(0);
-	return c && c->fast_depth && !in_interrupt_ctx();
+	return c && c->fast_depth;
 }
 
+/* A call begins or ends: the pins before it are sent (a nested call walks other stacks). */
 static __always_inline int gup_enter(bool fast, __u64 mm, __u64 start)
 {
 	struct gup_call *c = gup_call_of_current(BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -387,6 +439,7 @@ static __always_inline int gup_enter(bool fast, __u64 mm, __u64 start)
 		count(GW_CNT_MAP_FULL, 1);
 		return 0;
 	}
+	batch_flush(c);
 	if (fast) {
 		if (!c->fast_depth++) {
 			c->fast_next = start;
@@ -407,6 +460,7 @@ static __always_inline int gup_exit(bool fast)
 
 	if (!c)
 		return 0;
+	batch_flush(c);
 	if (fast && c->fast_depth) {
 		if (!--c->fast_depth)
 			__sync_fetch_and_add(&fast_calls, -1);
@@ -441,35 +495,71 @@ static __always_inline struct gup_call *pin_place(int refs, __u64 *mm, __u64 *ad
 }
 
 /*
- * A pin event. Its PFN is page's, the first pinned subpage, when the kernel
- * passed it; given only the folio (6.12's slow path), a large folio's subpage
- * follows from the address where the folio is mapped naturally aligned, as
- * PMD-mapped THPs always are (doc/kernel.md). flags: the folio's flags word.
+ * A pin's or unpin's fields. Its PFN is page's, the first pinned subpage,
+ * when the kernel passed it; given only the folio (6.12's slow path), a large
+ * folio's subpage follows from the address where the folio is mapped
+ * naturally aligned, as PMD-mapped THPs always are (doc/kernel.md). flags:
+ * the folio's flags word.
  */
-static __always_inline void emit_pin(void *ctx, enum gw_event_type type, struct gup_call *call,
-				     struct folio *folio, unsigned long flags, struct page *page,
-				     __u64 mm, __u64 address, __u32 refs, __u32 pin_flags, __u32 gup_flags)
+static __always_inline void fill_pin(struct gw_pin *p, struct folio *folio, unsigned long flags,
+				     struct page *page, __u64 mm, __u64 address, __u32 refs,
+				     __u32 pin_flags, __u32 gup_flags)
 {
-	struct gw_event *e = event_reserve(ctx, type, call);
-	__u64 folio_addr;
-	__u32 nr;
+	__u32 nr = folio_nr_pages_of(folio, flags);
+	__u64 folio_addr = stored_value(&p->folio, folio);
+
+	if (page)
+		store_pfn(&p->pfn, page);
+	else
+		p->pfn = addr_to_pfn(folio_addr) +
+			 (nr > 1 && address ? (address >> PAGE_SHIFT) & (nr - 1) : 0);
+	p->mm = mm;
+	p->address = address;
+	p->refs = refs;
+	p->flags = pin_flags;
+	p->gup_flags = gup_flags;
+	p->nr_pages = nr;
+}
+
+/* A pin outside any GUP call seen, or an unpin (irq: in interrupt context), as an event of its own. */
+static __always_inline void emit_pin(void *ctx, enum gw_event_type type, struct folio *folio,
+				     unsigned long flags, struct page *page, __u32 refs, __u32 pin_flags,
+				     __u32 gup_flags, bool irq)
+{
+	struct gw_event *e = event_reserve(ctx, type, irq);
 
 	if (!e)
 		return;
-	nr = folio_nr_pages_of(folio, flags);
-	folio_addr = stored_value(&e->pin.folio, folio);
-	if (page)
-		store_pfn(&e->pin.pfn, page);
-	else
-		e->pin.pfn = addr_to_pfn(folio_addr) +
-			     (nr > 1 && address ? (address >> PAGE_SHIFT) & (nr - 1) : 0);
-	e->pin.mm = mm;
-	e->pin.address = address;
-	e->pin.refs = refs;
-	e->pin.flags = pin_flags;
-	e->pin.gup_flags = gup_flags;
-	e->pin.nr_pages = nr;
+	fill_pin(&e->pin, folio, flags, page, 0, 0, refs, pin_flags, gup_flags);
 	event_submit(e);
+}
+
+/* A pin taken inside a GUP call joins the call's batch; a full batch is sent first. */
+static __always_inline void batch_pin(void *ctx, struct gup_call *c, enum gw_event_type type,
+				      struct folio *folio, unsigned long flags, struct page *page,
+				      __u64 mm, __u64 address, __u32 refs, __u32 pin_flags, __u32 gup_flags)
+{
+	struct gw_batch_pin *b;
+	__u32 i;
+
+	if (c->batch.nr >= GW_PIN_BATCH_MAX)
+		batch_flush(c);
+	i = c->batch.nr;
+	if (!i) {
+		__u64 id = bpf_get_current_pid_tgid();
+
+		c->batch.type = GW_EV_PIN_BATCH;
+		c->batch.ts_ns = bpf_ktime_get_ns();
+		c->batch.task.pid = id >> 32;
+		c->batch.task.tid = (__u32)id;
+		bpf_get_current_comm(c->batch.task.comm, sizeof(c->batch.task.comm));
+		call_stacks(ctx, c, &c->batch.kstack_id, &c->batch.ustack_id);
+		__sync_fetch_and_add(&pending_batches, 1);
+	}
+	b = &c->batch.pins[i & (GW_PIN_BATCH_MAX - 1)];
+	b->type = type;
+	fill_pin(&b->pin, folio, flags, page, mm, address, refs, pin_flags, gup_flags);
+	c->batch.nr = i + 1;
 }
 
 /*
@@ -499,8 +589,11 @@ static __always_inline int on_grab(void *ctx, bool btf, struct folio *folio, str
 			count(GW_CNT_PIN_REFS, refs);
 	} else if (!(gup_flags & foll_pin) || !(gup_flags & foll_longterm) || (gup_flags & foll_write))
 		return 0;
-	emit_pin(ctx, type, call, folio, flags, page, mm, address, refs, pin_flags(gup_flags, fast),
-		 gup_flags);
+	if (call)
+		batch_pin(ctx, call, type, folio, flags, page, mm, address, refs,
+			  pin_flags(gup_flags, fast), gup_flags);
+	else /* no GUP call seen around it (kprobe mode missed one): its own event */
+		emit_pin(ctx, type, folio, flags, page, refs, pin_flags(gup_flags, fast), gup_flags, false);
 	return 0;
 }
 
@@ -520,13 +613,14 @@ static __always_inline int on_add_pin(void *ctx, bool btf, struct folio *folio)
 	unsigned long flags = folio_flags(btf, folio);
 
 	if (!flags_zero_or_reserved(flags))
-		emit_pin(ctx, GW_EV_PIN, NULL, folio, flags, NULL, 0, 0, 1, GW_PIN_ADDED, foll_pin);
+		emit_pin(ctx, GW_EV_PIN, folio, flags, NULL, 1, GW_PIN_ADDED, foll_pin, false);
 	return 0;
 }
 
 static __always_inline int on_put(void *ctx, bool btf, struct folio *folio, int refs, __u32 gup_flags)
 {
 	unsigned long flags;
+	bool irq;
 
 	if (!(gup_flags & foll_pin) || refs <= 0)
 		return 0;
@@ -534,8 +628,9 @@ static __always_inline int on_put(void *ctx, bool btf, struct folio *folio, int 
 	if (flags_zero_or_reserved(flags))
 		return 0;
 	count(GW_CNT_UNPIN_REFS, refs);
-	emit_pin(ctx, GW_EV_UNPIN, NULL, folio, flags, NULL, 0, 0, refs,
-		 in_gup_fast() ? GW_UNPIN_GUP_UNDO : 0, gup_flags);
+	irq = in_interrupt_ctx();
+	emit_pin(ctx, GW_EV_UNPIN, folio, flags, NULL, refs, !irq && in_gup_fast() ? GW_UNPIN_GUP_UNDO : 0,
+		 gup_flags, irq);
 	return 0;
 }
 
@@ -895,7 +990,7 @@ static __always_inline void emit_wp_copy(void *ctx, __u32 fault_flags, __u64 mm,
 	count(GW_CNT_WP_COPY, 1);
 	if (unshare)
 		count(GW_CNT_UNSHARE_COPY, 1);
-	e = event_reserve(ctx, GW_EV_WP_COPY, NULL);
+	e = event_reserve(ctx, GW_EV_WP_COPY, false);
 	if (!e)
 		return;
 	/* read after the reserve: an unpin that raced with us is ahead of us in the ring */
@@ -922,7 +1017,7 @@ static __always_inline void emit_fork_copy(void *ctx, struct folio *new_folio, _
 	struct gw_event *e;
 
 	count(GW_CNT_FORK_COPY, 1);
-	e = event_reserve(ctx, GW_EV_FORK_COPY, NULL);
+	e = event_reserve(ctx, GW_EV_FORK_COPY, false);
 	if (!e)
 		return;
 	e->fork.address = address;

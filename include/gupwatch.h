@@ -25,6 +25,9 @@ enum gw_event_type {
 	GW_EV_GET,       /* a FOLL_GET reference (opt-in, --get): not a pin */
 	GW_EV_ZERO_PIN,  /* a R/O long-term FOLL_PIN "pin" of the shared zero page: the kernel
 			    takes no pin and the process's writes go to a new page (6.1) */
+	GW_EV_PIN_BATCH, /* ring buffer only (struct gw_pin_batch): a GUP call's pins, which user
+			    space expands into PIN/GET/ZERO_PIN events before anything else sees
+			    them; never in a recording */
 };
 
 /* Pin flags normalised from the kernel's FOLL_* (whose values differ per kernel). */
@@ -102,6 +105,31 @@ struct gw_event {
 		struct gw_wp_copy wp;        /* GW_EV_WP_COPY */
 		struct gw_fork_copy fork;    /* GW_EV_FORK_COPY */
 	};
+};
+
+/*
+ * The pins one thread took in one GUP call, sent as one ring-buffer record
+ * (at the call's end, when full, or before any other event of the thread) so
+ * that a pin costs a few stores instead of a reserve, a submit, the clock and
+ * the comm. The header is gw_event's with in_irq replaced by nr; the entries
+ * share its time (the first pin's), task and stacks.
+ */
+#define GW_PIN_BATCH_MAX 32
+
+struct gw_batch_pin {
+	__u32 type;       /* GW_EV_PIN, GW_EV_GET or GW_EV_ZERO_PIN */
+	__u32 _pad;
+	struct gw_pin pin;
+};
+
+struct gw_pin_batch {
+	__u32 type;       /* GW_EV_PIN_BATCH */
+	__u32 nr;         /* entries used; the record ends after the last */
+	__u64 ts_ns;
+	struct gw_task task;
+	__s32 kstack_id;
+	__s32 ustack_id;
+	struct gw_batch_pin pins[GW_PIN_BATCH_MAX];
 };
 
 /* Per-CPU counters kept in the kernel: totals that need no event each. */

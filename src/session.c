@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,20 +207,45 @@ struct rb_ctx {
 /* Events read before the loop comes round (a stop, the lost-events line): a few ms of a storm. */
 #define SESSION_BATCH_EVENTS 65536
 
+static int dispatch(struct rb_ctx *c, const struct gw_event *ev)
+{
+	if (c->capture)
+		return capture_event(c->capture, ev, c->ops->on_item, c->ctx);
+	c->it.type = REC_EVENT;
+	c->it.event = *ev;
+	return c->ops->on_item(&c->it, c->ctx);
+}
+
+/* A GUP call's pins, sent together (gupwatch.h): one event each from here on. */
+static int dispatch_batch(struct rb_ctx *c, const struct gw_pin_batch *b, size_t size)
+{
+	struct gw_event ev = { .ts_ns = b->ts_ns, .task = b->task, .kstack_id = b->kstack_id,
+			       .ustack_id = b->ustack_id };
+	uint32_t nr = b->nr, i;
+	int err = 0;
+
+	if (size < offsetof(struct gw_pin_batch, pins) ||
+	    nr > (size - offsetof(struct gw_pin_batch, pins)) / sizeof(b->pins[0]))
+		return 0;
+	for (i = 0; i < nr && !err; i++) {
+		ev.type = b->pins[i].type;
+		ev.pin = b->pins[i].pin;
+		err = dispatch(c, &ev);
+	}
+	return err;
+}
+
 static int on_record(void *data, void *rec, size_t size)
 {
 	struct rb_ctx *c = data;
 	int err;
 
-	if (size < sizeof(struct gw_event))
+	if (size >= sizeof(uint32_t) && *(uint32_t *)rec == GW_EV_PIN_BATCH)
+		err = dispatch_batch(c, rec, size);
+	else if (size >= sizeof(struct gw_event))
+		err = dispatch(c, rec);
+	else
 		return 0;
-	if (c->capture) {
-		err = capture_event(c->capture, rec, c->ops->on_item, c->ctx);
-	} else {
-		c->it.type = REC_EVENT;
-		memcpy(&c->it.event, rec, sizeof(c->it.event));
-		err = c->ops->on_item(&c->it, c->ctx);
-	}
 	if (err)
 		session_stop();
 	/*
