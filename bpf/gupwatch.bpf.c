@@ -114,8 +114,8 @@ struct gup_call {
 	__s32 kstack_id;   /* with stacks: the stacks of the call's first pin, which its */
 	__s32 ustack_id;   /* later pins share (one stack walk per call, not per page) */
 	__u32 stacks_taken;
-	__u32 _pad;
-	struct gw_pin_batch batch; /* its pins not sent yet (pending_batches counts these) */
+	__u32 unpin_depth; /* unpin_user_pages*() calls entered: their unpins are batched too */
+	struct gw_pin_batch batch; /* its pins and unpins not sent yet (pending_batches counts these) */
 };
 
 struct {
@@ -416,8 +416,10 @@ static __always_inline __u32 pin_flags(__u32 gup_flags, bool fast)
 	       (fast ? GW_PIN_FAST : 0);
 }
 
-/* Threads inside a GUP-fast call, over all: an unpin looks its thread up only if any is. */
+/* Threads inside a GUP-fast call, and inside an unpin call, over all: an unpin looks its thread
+ * up only if any is. */
 static __s64 fast_calls;
+static __s64 unpin_calls;
 
 /* Inside a GUP-fast call? Not asked in interrupt context (an interrupt's unpin is not its undo). */
 static __always_inline bool in_gup_fast(void)
@@ -534,8 +536,12 @@ static __always_inline void emit_pin(void *ctx, enum gw_event_type type, struct 
 	event_submit(e);
 }
 
-/* A pin taken inside a GUP call joins the call's batch; a full batch is sent first. */
-static __always_inline void batch_pin(void *ctx, struct gup_call *c, enum gw_event_type type,
+/*
+ * A pin taken inside a GUP call, or an unpin inside a GUP-fast or unpin call
+ * (process context), joins the thread's batch; a full batch is sent first.
+ * The batch's stacks are its pins' (unpins carry none).
+ */
+static __always_inline void batch_add(void *ctx, struct gup_call *c, enum gw_event_type type,
 				      struct folio *folio, unsigned long flags, struct page *page,
 				      __u64 mm, __u64 address, __u32 refs, __u32 pin_flags, __u32 gup_flags)
 {
@@ -553,9 +559,12 @@ static __always_inline void batch_pin(void *ctx, struct gup_call *c, enum gw_eve
 		c->batch.task.pid = id >> 32;
 		c->batch.task.tid = (__u32)id;
 		bpf_get_current_comm(c->batch.task.comm, sizeof(c->batch.task.comm));
-		call_stacks(ctx, c, &c->batch.kstack_id, &c->batch.ustack_id);
+		c->batch.kstack_id = -1;
+		c->batch.ustack_id = -1;
 		__sync_fetch_and_add(&pending_batches, 1);
 	}
+	if (stacks && type != GW_EV_UNPIN && c->batch.kstack_id < 0 && c->batch.ustack_id < 0)
+		call_stacks(ctx, c, &c->batch.kstack_id, &c->batch.ustack_id);
 	b = &c->batch.pins[i & (GW_PIN_BATCH_MAX - 1)];
 	b->type = type;
 	fill_pin(&b->pin, folio, flags, page, mm, address, refs, pin_flags, gup_flags);
@@ -590,7 +599,7 @@ static __always_inline int on_grab(void *ctx, bool btf, struct folio *folio, str
 	} else if (!(gup_flags & foll_pin) || !(gup_flags & foll_longterm) || (gup_flags & foll_write))
 		return 0;
 	if (call)
-		batch_pin(ctx, call, type, folio, flags, page, mm, address, refs,
+		batch_add(ctx, call, type, folio, flags, page, mm, address, refs,
 			  pin_flags(gup_flags, fast), gup_flags);
 	else /* no GUP call seen around it (kprobe mode missed one): its own event */
 		emit_pin(ctx, type, folio, flags, page, refs, pin_flags(gup_flags, fast), gup_flags, false);
@@ -629,6 +638,15 @@ static __always_inline int on_put(void *ctx, bool btf, struct folio *folio, int 
 		return 0;
 	count(GW_CNT_UNPIN_REFS, refs);
 	irq = in_interrupt_ctx();
+	if (!irq && !unpin_details && (fast_calls || unpin_calls)) {
+		struct gup_call *c = gup_call_of_current(0);
+
+		if (c && (c->fast_depth || c->unpin_depth)) {
+			batch_add(ctx, c, GW_EV_UNPIN, folio, flags, NULL, 0, 0, refs,
+				  c->fast_depth ? GW_UNPIN_GUP_UNDO : 0, gup_flags);
+			return 0;
+		}
+	}
 	emit_pin(ctx, GW_EV_UNPIN, folio, flags, NULL, refs, !irq && in_gup_fast() ? GW_UNPIN_GUP_UNDO : 0,
 		 gup_flags, irq);
 	return 0;
@@ -776,6 +794,53 @@ int BPF_KRETPROBE(kretprobe_try_grab_folio_fast, struct folio *ret)
 
 ENTRY_HOOK(gup_put_folio, , on_put(ctx, BTF_ARGS, folio, refs, flags),
 	   struct folio *folio, int refs, unsigned int flags)
+
+/*
+ * The unpin calls that release many pages at once (process_vm_*, vfio, RDMA,
+ * AF_XDP): their unpins go out as one batch at the end. Not in interrupt
+ * context, where current is whoever was interrupted, its batch maybe half
+ * written.
+ */
+static __always_inline int unpin_call_enter(void)
+{
+	struct gup_call *c;
+
+	if (unpin_details || in_interrupt_ctx())
+		return 0;
+	c = gup_call_of_current(BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!c) {
+		count(GW_CNT_MAP_FULL, 1);
+		return 0;
+	}
+	if (!c->unpin_depth++)
+		__sync_fetch_and_add(&unpin_calls, 1);
+	return 0;
+}
+
+static __always_inline int unpin_call_exit(void)
+{
+	struct gup_call *c;
+
+	if (!unpin_calls || in_interrupt_ctx())
+		return 0;
+	c = gup_call_of_current(0);
+	if (!c || !c->unpin_depth)
+		return 0;
+	if (!--c->unpin_depth) {
+		batch_flush(c);
+		__sync_fetch_and_add(&unpin_calls, -1);
+	}
+	return 0;
+}
+
+ENTRY_HOOK(unpin_user_pages, , unpin_call_enter())
+EXIT_HOOK(unpin_user_pages, unpin_call_exit())
+ENTRY_HOOK(unpin_user_pages_dirty_lock, , unpin_call_enter())
+EXIT_HOOK(unpin_user_pages_dirty_lock, unpin_call_exit())
+ENTRY_HOOK(unpin_user_page_range_dirty_lock, , unpin_call_enter())
+EXIT_HOOK(unpin_user_page_range_dirty_lock, unpin_call_exit())
+ENTRY_HOOK(unpin_folios, , unpin_call_enter())
+EXIT_HOOK(unpin_folios, unpin_call_exit())
 
 /* The GUP-fast calls (their slow-path fallback included): 6.1 and 6.12 names. */
 ENTRY_HOOK(internal_get_user_pages_fast, , gup_enter(true, 0, start), unsigned long start)

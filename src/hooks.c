@@ -8,7 +8,8 @@
  * and the tracer does not load those (doc/kernel.md, "Kernel facts by
  * version"). Not hooked because a hooked caller covers them: wp_page_copy (6.1, tail-called by do_wp_page),
  * copy_hugetlb_page_range (called inside copy_page_range), the unpin_*()
- * wrappers (they end in gup_put_folio on 6.1 and 6.12).
+ * wrappers of one page (they end in gup_put_folio on 6.1 and 6.12; the
+ * many-page ones frame a batch of unpins).
  * Not covered: kernels that inline gup_put_folio into unpin_user_page,
  * unpin_folio, unpin_user_folio, or try_grab_folio into memfd_pin_folios and
  * folio_add_pins (the 6.18 host build; doc/kernel.md, "Pins" and "Unpins").
@@ -19,6 +20,10 @@ const struct hook hooks[] = {
 	 * gup_put_folio was not yet hooked would look held forever), no GUP-fast
 	 * undo is seen outside its window, no copy signal outside its fault. */
 	{ "gup_put_folio",             ROLE_UNPIN,     "6.1 6.12 6.18" },
+	{ "unpin_user_pages",          ROLE_UNPIN_CALL, "6.1 6.12 6.18" },
+	{ "unpin_user_pages_dirty_lock", ROLE_UNPIN_CALL, "6.1 6.12 6.18" },
+	{ "unpin_user_page_range_dirty_lock", ROLE_UNPIN_CALL, "6.1 6.12 6.18" },
+	{ "unpin_folios",              ROLE_UNPIN_CALL, "6.12 6.18" },
 	{ "internal_get_user_pages_fast", ROLE_GUP_FAST, "6.1" },
 	{ "gup_fast_fallback",         ROLE_GUP_FAST,  "6.12 6.18" },
 	{ "__get_user_pages",          ROLE_GUP_SLOW,  "6.1 6.12 6.18" },
@@ -43,6 +48,7 @@ const char *hook_role_name(enum hook_role role)
 	static const char *const names[ROLE__COUNT] = {
 		[ROLE_PIN] = "pin",
 		[ROLE_UNPIN] = "unpin",
+		[ROLE_UNPIN_CALL] = "unpin-call",
 		[ROLE_GUP_FAST] = "gup-fast",
 		[ROLE_GUP_SLOW] = "gup-slow",
 		[ROLE_WP_FAULT] = "wp-fault",

@@ -216,11 +216,16 @@ static int dispatch(struct rb_ctx *c, const struct gw_event *ev)
 	return c->ops->on_item(&c->it, c->ctx);
 }
 
-/* A GUP call's pins, sent together (gupwatch.h): one event each from here on. */
+/*
+ * A thread's pins and unpins, sent together (gupwatch.h): one event each from
+ * here on, unpins as the BPF side sends them one by one: no comm, no stacks.
+ */
 static int dispatch_batch(struct rb_ctx *c, const struct gw_pin_batch *b, size_t size)
 {
-	struct gw_event ev = { .ts_ns = b->ts_ns, .task = b->task, .kstack_id = b->kstack_id,
-			       .ustack_id = b->ustack_id };
+	struct gw_event pin = { .ts_ns = b->ts_ns, .task = b->task, .kstack_id = b->kstack_id,
+				.ustack_id = b->ustack_id };
+	struct gw_event unpin = { .type = GW_EV_UNPIN, .ts_ns = b->ts_ns, .kstack_id = -1,
+				  .ustack_id = -1, .task = { .pid = b->task.pid, .tid = b->task.tid } };
 	uint32_t nr = b->nr, i;
 	int err = 0;
 
@@ -228,9 +233,11 @@ static int dispatch_batch(struct rb_ctx *c, const struct gw_pin_batch *b, size_t
 	    nr > (size - offsetof(struct gw_pin_batch, pins)) / sizeof(b->pins[0]))
 		return 0;
 	for (i = 0; i < nr && !err; i++) {
-		ev.type = b->pins[i].type;
-		ev.pin = b->pins[i].pin;
-		err = dispatch(c, &ev);
+		struct gw_event *ev = b->pins[i].type == GW_EV_UNPIN ? &unpin : &pin;
+
+		ev->type = b->pins[i].type;
+		ev->pin = b->pins[i].pin;
+		err = dispatch(c, ev);
 	}
 	return err;
 }
