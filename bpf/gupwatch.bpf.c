@@ -114,7 +114,10 @@ struct gup_call {
 	__s32 kstack_id;   /* with stacks: the stacks of the call's first pin, which its */
 	__s32 ustack_id;   /* later pins share (one stack walk per call, not per page) */
 	__u32 stacks_taken;
-	__u32 unpin_depth; /* unpin_user_pages*() calls entered: their unpins are batched too */
+	__u32 batching;    /* the innermost GUP call is for more than one page: batch its pins */
+	__u32 unpin_depth; /* unpin_user_pages*() calls of many pages entered: their unpins are
+			      batched too */
+	__u32 _pad;
 	struct gw_pin_batch batch; /* its pins and unpins not sent yet (pending_batches counts these) */
 };
 
@@ -376,7 +379,8 @@ static __always_inline void flush_pins_of_current(void)
  * O_DIRECT completion), so only its context is looked at (irq), and then the
  * interrupted thread's pending pins, which may be half written, stay put.
  */
-static __always_inline struct gw_event *event_reserve(void *ctx, enum gw_event_type type, bool irq)
+static __always_inline struct gw_event *event_reserve(void *ctx, enum gw_event_type type,
+						      struct gup_call *call, bool irq)
 {
 	struct gw_event *e;
 	__u64 id = bpf_get_current_pid_tgid();
@@ -401,7 +405,7 @@ static __always_inline struct gw_event *event_reserve(void *ctx, enum gw_event_t
 	e->kstack_id = -1;
 	e->ustack_id = -1;
 	if (!unpin)
-		call_stacks(ctx, NULL, &e->kstack_id, &e->ustack_id);
+		call_stacks(ctx, call, &e->kstack_id, &e->ustack_id);
 	else if (stacks && unpin_details)
 		e->kstack_id = bpf_get_stackid(ctx, &stack_traces, 0);
 	return e;
@@ -433,7 +437,7 @@ static __always_inline bool in_gup_fast(void)
 }
 
 /* A call begins or ends: the pins before it are sent (a nested call walks other stacks). */
-static __always_inline int gup_enter(bool fast, __u64 mm, __u64 start)
+static __always_inline int gup_enter(bool fast, __u64 mm, __u64 start, __u64 nr_pages)
 {
 	struct gup_call *c = gup_call_of_current(BPF_LOCAL_STORAGE_GET_F_CREATE);
 
@@ -442,6 +446,7 @@ static __always_inline int gup_enter(bool fast, __u64 mm, __u64 start)
 		return 0;
 	}
 	batch_flush(c);
+	c->batching = nr_pages > 1;
 	if (fast) {
 		if (!c->fast_depth++) {
 			c->fast_next = start;
@@ -523,16 +528,17 @@ static __always_inline void fill_pin(struct gw_pin *p, struct folio *folio, unsi
 	p->nr_pages = nr;
 }
 
-/* A pin outside any GUP call seen, or an unpin (irq: in interrupt context), as an event of its own. */
-static __always_inline void emit_pin(void *ctx, enum gw_event_type type, struct folio *folio,
-				     unsigned long flags, struct page *page, __u32 refs, __u32 pin_flags,
+/* A pin or unpin (irq: in interrupt context) as an event of its own. */
+static __always_inline void emit_pin(void *ctx, enum gw_event_type type, struct gup_call *call,
+				     struct folio *folio, unsigned long flags, struct page *page,
+				     __u64 mm, __u64 address, __u32 refs, __u32 pin_flags,
 				     __u32 gup_flags, bool irq)
 {
-	struct gw_event *e = event_reserve(ctx, type, irq);
+	struct gw_event *e = event_reserve(ctx, type, call, irq);
 
 	if (!e)
 		return;
-	fill_pin(&e->pin, folio, flags, page, 0, 0, refs, pin_flags, gup_flags);
+	fill_pin(&e->pin, folio, flags, page, mm, address, refs, pin_flags, gup_flags);
 	event_submit(e);
 }
 
@@ -598,11 +604,12 @@ static __always_inline int on_grab(void *ctx, bool btf, struct folio *folio, str
 			count(GW_CNT_PIN_REFS, refs);
 	} else if (!(gup_flags & foll_pin) || !(gup_flags & foll_longterm) || (gup_flags & foll_write))
 		return 0;
-	if (call)
+	if (call && call->batching)
 		batch_add(ctx, call, type, folio, flags, page, mm, address, refs,
 			  pin_flags(gup_flags, fast), gup_flags);
-	else /* no GUP call seen around it (kprobe mode missed one): its own event */
-		emit_pin(ctx, type, folio, flags, page, refs, pin_flags(gup_flags, fast), gup_flags, false);
+	else /* a call for one page (an O_DIRECT I/O: staging it would only add a copy), or none seen */
+		emit_pin(ctx, type, call, folio, flags, page, mm, address, refs,
+			 pin_flags(gup_flags, fast), gup_flags, false);
 	return 0;
 }
 
@@ -622,7 +629,7 @@ static __always_inline int on_add_pin(void *ctx, bool btf, struct folio *folio)
 	unsigned long flags = folio_flags(btf, folio);
 
 	if (!flags_zero_or_reserved(flags))
-		emit_pin(ctx, GW_EV_PIN, folio, flags, NULL, 1, GW_PIN_ADDED, foll_pin, false);
+		emit_pin(ctx, GW_EV_PIN, NULL, folio, flags, NULL, 0, 0, 1, GW_PIN_ADDED, foll_pin, false);
 	return 0;
 }
 
@@ -641,14 +648,14 @@ static __always_inline int on_put(void *ctx, bool btf, struct folio *folio, int 
 	if (!irq && !unpin_details && (fast_calls || unpin_calls)) {
 		struct gup_call *c = gup_call_of_current(0);
 
-		if (c && (c->fast_depth || c->unpin_depth)) {
+		if (c && ((c->fast_depth && c->batching) || c->unpin_depth)) {
 			batch_add(ctx, c, GW_EV_UNPIN, folio, flags, NULL, 0, 0, refs,
 				  c->fast_depth ? GW_UNPIN_GUP_UNDO : 0, gup_flags);
 			return 0;
 		}
 	}
-	emit_pin(ctx, GW_EV_UNPIN, folio, flags, NULL, refs, !irq && in_gup_fast() ? GW_UNPIN_GUP_UNDO : 0,
-		 gup_flags, irq);
+	emit_pin(ctx, GW_EV_UNPIN, NULL, folio, flags, NULL, 0, 0, refs,
+		 !irq && in_gup_fast() ? GW_UNPIN_GUP_UNDO : 0, gup_flags, irq);
 	return 0;
 }
 
@@ -801,11 +808,11 @@ ENTRY_HOOK(gup_put_folio, , on_put(ctx, BTF_ARGS, folio, refs, flags),
  * context, where current is whoever was interrupted, its batch maybe half
  * written.
  */
-static __always_inline int unpin_call_enter(void)
+static __always_inline int unpin_call_enter(__u64 npages)
 {
 	struct gup_call *c;
 
-	if (unpin_details || in_interrupt_ctx())
+	if (npages < 2 || unpin_details || in_interrupt_ctx())
 		return 0;
 	c = gup_call_of_current(BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!c) {
@@ -833,23 +840,27 @@ static __always_inline int unpin_call_exit(void)
 	return 0;
 }
 
-ENTRY_HOOK(unpin_user_pages, , unpin_call_enter())
+ENTRY_HOOK(unpin_user_pages, , unpin_call_enter(npages), struct page **pages, unsigned long npages)
 EXIT_HOOK(unpin_user_pages, unpin_call_exit())
-ENTRY_HOOK(unpin_user_pages_dirty_lock, , unpin_call_enter())
+ENTRY_HOOK(unpin_user_pages_dirty_lock, , unpin_call_enter(npages), struct page **pages,
+	   unsigned long npages)
 EXIT_HOOK(unpin_user_pages_dirty_lock, unpin_call_exit())
-ENTRY_HOOK(unpin_user_page_range_dirty_lock, , unpin_call_enter())
+ENTRY_HOOK(unpin_user_page_range_dirty_lock, , unpin_call_enter(npages), struct page *page,
+	   unsigned long npages)
 EXIT_HOOK(unpin_user_page_range_dirty_lock, unpin_call_exit())
-ENTRY_HOOK(unpin_folios, , unpin_call_enter())
+ENTRY_HOOK(unpin_folios, , unpin_call_enter(nfolios), struct folio **folios, unsigned long nfolios)
 EXIT_HOOK(unpin_folios, unpin_call_exit())
 
 /* The GUP-fast calls (their slow-path fallback included): 6.1 and 6.12 names. */
-ENTRY_HOOK(internal_get_user_pages_fast, , gup_enter(true, 0, start), unsigned long start)
+ENTRY_HOOK(internal_get_user_pages_fast, , gup_enter(true, 0, start, nr_pages), unsigned long start,
+	   unsigned long nr_pages)
 EXIT_HOOK(internal_get_user_pages_fast, gup_exit(true))
-ENTRY_HOOK(gup_fast_fallback, , gup_enter(true, 0, start), unsigned long start)
+ENTRY_HOOK(gup_fast_fallback, , gup_enter(true, 0, start, nr_pages), unsigned long start,
+	   unsigned long nr_pages)
 EXIT_HOOK(gup_fast_fallback, gup_exit(true))
 /* Every slow-path pin is taken inside __get_user_pages (6.1 and 6.12): the mm it walks. */
-ENTRY_HOOK(__get_user_pages, , gup_enter(false, (__u64)mm, start),
-	   struct mm_struct *mm, unsigned long start)
+ENTRY_HOOK(__get_user_pages, , gup_enter(false, (__u64)mm, start, nr_pages),
+	   struct mm_struct *mm, unsigned long start, unsigned long nr_pages)
 EXIT_HOOK(__get_user_pages, gup_exit(false))
 
 /* ---- write-protect faults ---- */
@@ -1055,7 +1066,7 @@ static __always_inline void emit_wp_copy(void *ctx, __u32 fault_flags, __u64 mm,
 	count(GW_CNT_WP_COPY, 1);
 	if (unshare)
 		count(GW_CNT_UNSHARE_COPY, 1);
-	e = event_reserve(ctx, GW_EV_WP_COPY, false);
+	e = event_reserve(ctx, GW_EV_WP_COPY, NULL, false);
 	if (!e)
 		return;
 	/* read after the reserve: an unpin that raced with us is ahead of us in the ring */
@@ -1082,7 +1093,7 @@ static __always_inline void emit_fork_copy(void *ctx, struct folio *new_folio, _
 	struct gw_event *e;
 
 	count(GW_CNT_FORK_COPY, 1);
-	e = event_reserve(ctx, GW_EV_FORK_COPY, false);
+	e = event_reserve(ctx, GW_EV_FORK_COPY, NULL, false);
 	if (!e)
 		return;
 	e->fork.address = address;
