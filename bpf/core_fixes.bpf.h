@@ -92,4 +92,20 @@ static __always_inline bool mm_has_pinned(bool btf, struct mm_struct *mm)
 	return flags & (1UL << MMF_HAS_PINNED);
 }
 
+/*
+ * --- PG_slab ---
+ * A page flag up to 6.9; 6.10 made slab a page type kept in _mapcount ("mm:
+ * turn folio_test_slab into a page type"), so PG_slab left enum pageflags
+ * (6.12 has no such enumerator; 6.1 does).
+ */
+enum pageflags___pg_slab {
+	PG_slab___pg_slab = 0,
+};
+
+static __always_inline bool flags_slab(unsigned long flags)
+{
+	return bpf_core_enum_value_exists(enum pageflags___pg_slab, PG_slab___pg_slab) &&
+	       (flags & (1UL << bpf_core_enum_value(enum pageflags___pg_slab, PG_slab___pg_slab)));
+}
+
 #endif

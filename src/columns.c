@@ -75,6 +75,11 @@ static const char *text_held(const struct table_row *r, char *buf, size_t len)
 	return range(r->held_min, r->held, buf, len);
 }
 
+static const char *text_pinned_bytes(const struct table_row *r, char *buf, size_t len)
+{
+	return fmt_bytes(r->pinned_pages * page_size, buf, len);
+}
+
 static const char *text_bytes(const struct table_row *r, char *buf, size_t len)
 {
 	char lo[FMT_LEN], hi[FMT_LEN];
@@ -169,6 +174,9 @@ static const struct column_fmt columns[COL__MAX] = {
 	[COL_FORK_COPY] = NUMBER("fork-copy", "FORK-COPY", 10, fork_copy),
 	[COL_FINDINGS] = NUMBER("findings", "FINDINGS", 10, findings),
 	[COL_PINS_PER_S] = CUSTOM("pins/s", "PINS/s", 7, rate),
+	[COL_PINNED_PAGES] = NUMBER("pinned-pages", "PINNED", 10, pinned_pages),
+	[COL_KERNEL_PINS] = NUMBER("kernel-pins", "KPINS", 10, kernel_pins),
+	[COL_PINNED_BYTES] = SHOWN("pinned-bytes", "BYTES", 11, pinned_pages, pinned_bytes),
 	[COL_SITE] = STRING("site", "CALL SITE", -32, site),
 	[COL_VIA] = STRING("via", "VIA", -24, via),
 	[COL_USTACK] = STRING("ustack", "USER STACK", 0, ustack),

@@ -30,6 +30,8 @@ struct table_row {
 	uint64_t now_ns;              /* the table's clock, for AGE */
 	uint64_t cow, unshare, fork_copy, findings;
 	double pins_per_s;
+	uint64_t pinned_pages;        /* blockers: pinned pages of the range it maps */
+	uint64_t kernel_pins;         /* blockers: the kernel's pin counts of those folios */
 };
 
 enum column {
@@ -37,6 +39,7 @@ enum column {
 	COL_PINS, COL_UNPINS, COL_FAST_UNDO, COL_RO, COL_RW, COL_LONGTERM, COL_GETS,
 	COL_PIN_SECONDS, COL_HELD, COL_BYTES, COL_HELD_RO, COL_HELD_RW, COL_HELD_LONGTERM,
 	COL_FOLIOS, COL_AGE, COL_COW, COL_UNSHARE, COL_FORK_COPY, COL_FINDINGS, COL_PINS_PER_S,
+	COL_PINNED_PAGES, COL_KERNEL_PINS, COL_PINNED_BYTES,
 	COL_SITE, COL_VIA, COL_USTACK,
 	COL__MAX
 };

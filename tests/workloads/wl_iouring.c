@@ -6,6 +6,7 @@
  * it as one iovec (pin_user_pages*(FOLL_WRITE|FOLL_LONGTERM): long-term R/W
  * pins), hold --hold-ms, IORING_UNREGISTER_BUFFERS.
  *   workload=iouring-reg mem=M pages=N huge=H pin=rw longterm=1 hold_ms=T no_hold=0|1 kernel=R
+ *   pfn=I which=registered value=PFN   with --verbose: the buffer's pages after REGISTER
  *   phase=registered acquired= released= outstanding=   right after REGISTER returned
  *   phase=hold       acquired= released= outstanding=   after hold_ms, before UNREGISTER
  *   phase=after      acquired= released= outstanding=   after UNREGISTER returned
@@ -107,6 +108,13 @@ int wl_iouring_reg(const struct opts *o)
 	}
 	c1 = cpu_ms();
 	t1 = now_ms();
+	if (o->verbose) { /* where the pinned pages are, for gupwatch blockers */
+		uint64_t *pfn = pfn_array(o->pages);
+
+		pfns_read(0, buf, o->pages, pfn);
+		pfns_verbose(o, "registered", pfn, o->pages);
+		free(pfn);
+	}
 	out_phase("registered");
 	sleep_ms(o->hold_ms);
 	out_phase("hold");
