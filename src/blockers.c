@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -121,27 +122,16 @@ static void parse_memory_block(const char *arg, struct argp_state *state)
 /* Zones from /proc/zoneinfo: every zone of node (when >= 0) or named zone (when set). */
 static void parse_zones(long node, const char *zone, struct argp_state *state)
 {
-	FILE *f = fopen("/proc/zoneinfo", "r");
-	char line[256], name[32] = "";
-	long cur_node = -1;
-	uint64_t spanned = 0, start;
-	int found = 0;
+	struct zone_span zones[MAX_RANGES];
+	int n = probe_zones(zones, MAX_RANGES), found = 0;
 
-	if (!f)
-		argp_error(state, "cannot read /proc/zoneinfo: %s", strerror(errno));
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "Node %ld, zone %31s", &cur_node, name) == 2)
-			spanned = 0;
-		else if (sscanf(line, " spanned %" SCNu64, &spanned) == 1)
-			;
-		else if (sscanf(line, " start_pfn: %" SCNu64, &start) == 1 && spanned &&
-			 (node < 0 || cur_node == node) && (!zone || !strcasecmp(zone, name))) {
-			if (add_range(start, start + spanned))
-				argp_error(state, "more than %d zones", MAX_RANGES);
+	if (n < 0)
+		argp_error(state, "cannot read /proc/zoneinfo: %s", strerror(-n));
+	for (int i = 0; i < n; i++)
+		if ((node < 0 || zones[i].node == node) && (!zone || !strcasecmp(zone, zones[i].name))) {
+			add_range(zones[i].start, zones[i].end);
 			found++;
 		}
-	}
-	fclose(f);
 	if (!found && zone)
 		argp_error(state, "no zone '%s' with memory in /proc/zoneinfo%s", zone,
 			   !strcasecmp(zone, "movable") ? " (ZONE_MOVABLE exists only with movable "

@@ -9,6 +9,7 @@
 #include <linux/capability.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -93,6 +94,31 @@ static void explain(const char *mode, const struct probe_result *r, bool privile
 		snprintf(buf, len, "%s %s failed: %s", mode, r->stage, probe_errname(r->err));
 }
 
+/*
+ * Where long-term pins must not stay: ZONE_MOVABLE and CMA areas (the kernel
+ * migrates out of them before it pins). struct cma exists only with
+ * CONFIG_CMA, which Debian's amd64 kernels leave unset.
+ */
+static void print_memory(const struct probe_env *env)
+{
+	struct zone_span zones[64];
+	int n = probe_zones(zones, 64);
+	unsigned long long movable = 0;
+
+	for (int i = 0; i < n; i++)
+		if (!strcasecmp(zones[i].name, "Movable"))
+			movable += zones[i].end - zones[i].start;
+	if (n < 0)
+		printf("movable     unknown: /proc/zoneinfo unreadable (%s)\n", strerror(-n));
+	else if (movable)
+		printf("movable     ZONE_MOVABLE, %llu pages\n", movable);
+	else
+		printf("movable     none (kernelcore=, movablecore= or memory onlined movable make one)\n");
+	printf("cma         %s\n", !env->vmlinux_btf ? "unknown (no BTF)" :
+	       probe_has_btf_struct(env, "cma") ? "built in (CONFIG_CMA)" :
+	       "none (CONFIG_CMA unset: no CMA area for long-term pins to avoid)");
+}
+
 int cmd_check(int argc, char **argv)
 {
 	struct hook_status st[nr_hooks];
@@ -128,6 +154,7 @@ int cmd_check(int argc, char **argv)
 	printf("privileges  uid %u; CAP_BPF %s, CAP_PERFMON %s, CAP_SYS_ADMIN %s\n", getuid(),
 	       probe_has_cap(CAP_BPF) ? "yes" : "no", probe_has_cap(CAP_PERFMON) ? "yes" : "no",
 	       probe_has_cap(CAP_SYS_ADMIN) ? "yes" : "no");
+	print_memory(&env);
 	printf("\n%-28s %-10s %-4s %-16s %s\n", "HOOK", "ROLE", "BTF", "FENTRY", "KPROBE");
 hooks:
 	for (i = 0; i < nr_hooks; i++) {

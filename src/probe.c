@@ -56,6 +56,36 @@ void probe_env_free(struct probe_env *env)
 	env->kprobe_prog_fd = -1;
 }
 
+bool probe_has_btf_struct(const struct probe_env *env, const char *name)
+{
+	return env->vmlinux_btf && btf__find_by_name_kind(env->vmlinux_btf, name, BTF_KIND_STRUCT) > 0;
+}
+
+int probe_zones(struct zone_span *zones, int max)
+{
+	FILE *f = fopen("/proc/zoneinfo", "r");
+	char line[256], name[32] = "";
+	unsigned long long spanned = 0, start;
+	long node = -1;
+	int n = 0;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %ld, zone %31s", &node, name) == 2)
+			spanned = 0;
+		else if (sscanf(line, " spanned %llu", &spanned) == 1)
+			;
+		else if (sscanf(line, " start_pfn: %llu", &start) == 1 && spanned && n < max) {
+			zones[n] = (struct zone_span){ .start = start, .end = start + spanned, .node = node };
+			snprintf(zones[n].name, sizeof(zones[n].name), "%s", name);
+			n++;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
 static int btf_func_id(const struct probe_env *env, const char *func)
 {
 	if (!env->vmlinux_btf)

@@ -41,6 +41,19 @@ const char *probe_errname(int err);
 bool probe_has_cap(int cap);
 /* Allowed to load and attach tracing programs: CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON. */
 bool probe_privileged(void);
+/* The kernel has a struct of this name in its BTF (a config option's code is built in). */
+bool probe_has_btf_struct(const struct probe_env *env, const char *name);
+
+/* A zone's PFN span: [start, end). */
+struct zone_span {
+	unsigned long long start, end;
+	long node;
+	char name[32];
+};
+
+/* The zones with memory in /proc/zoneinfo, up to max; -errno when it cannot be read. */
+int probe_zones(struct zone_span *zones, int max);
+
 /* Active lockdown mode ("none", "integrity", "confidentiality") or NULL if unknown. */
 const char *probe_lockdown(char *buf, size_t len);
 

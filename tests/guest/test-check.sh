@@ -58,3 +58,14 @@ for h in $expect; do
 	[ "$t" = "$l" ] || fail "$h: --hooks says '$l', the table '$t'"
 done
 echo "ok: $n hooks attach; kprobe fallback needed for: ${no_fentry:-none}"
+
+# Where long-term pins may not stay, against the kernel's own files: /proc/meminfo
+# has CmaTotal only with CONFIG_CMA; /proc/zoneinfo lists a Movable zone's span.
+if grep -q '^CmaTotal:' /proc/meminfo; then want_cma="built in (CONFIG_CMA)"
+else want_cma="none (CONFIG_CMA unset: no CMA area for long-term pins to avoid)"; fi
+[ "$(echo "$out" | sed -n 's/^cma  *//p')" = "$want_cma" ] || fail "cma line: want '$want_cma'"
+movable=$(awk '/^Node/ { z = $4 } z == "Movable" && $1 == "spanned" { s += $2 } END { print s + 0 }' /proc/zoneinfo)
+if [ "$movable" -gt 0 ]; then want_movable="ZONE_MOVABLE, $movable pages"
+else want_movable="none (kernelcore=, movablecore= or memory onlined movable make one)"; fi
+[ "$(echo "$out" | sed -n 's/^movable  *//p')" = "$want_movable" ] || fail "movable line: want '$want_movable'"
+echo "ok: cma: $want_cma; movable: $want_movable"
