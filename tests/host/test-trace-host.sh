@@ -24,6 +24,21 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	done
 	rm -rf "$bin"
 fi
+
+# blockers attaches nothing: on any host it reads the range (exit 0) or names why it
+# cannot in one line (exit 1: no vmemmap_base in kallsyms), and leaves no program loaded
+before=$(progs)
+out=$(timeout 120 "$gw" blockers --node 0 2>&1); rc=$?
+case $rc in
+0) printf '%s\n' "$out" | grep -q '^gupwatch blockers: node 0: [0-9]* struct pages read' ||
+	fail "blockers exit 0 without its header: $out" ;;
+1) [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] && printf '%s\n' "$out" | grep -q '^gupwatch: .*; blockers needs it$\|fix:' ||
+	fail "blockers exit 1 without a one-line cause: $out" ;;
+*) fail "blockers exit $rc: $out" ;;
+esac
+[ "$(progs)" = "$before" ] || fail "blockers left BPF programs loaded"
+echo "ok: blockers on this host: exit $rc: $(printf '%s\n' "$out" | head -1)"
+
 if unshare -m true 2>/dev/null; then
 	nobtf="gupwatch: the kernel has no BTF (/sys/kernel/btf/vmlinux: No such file or directory); fix: a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian's are)"
 	one_line "trace without BTF" "$nobtf" unshare -m sh -c "mount -t tmpfs none /sys/kernel/btf && exec $gw trace -d 1"
