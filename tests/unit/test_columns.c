@@ -39,7 +39,7 @@ static void sort_keys_are_column_names(void **state)
 	static const char *const names[] = { "pid", "comm", "procs", "kind", "pins", "unpins",
 		"fast-undo", "ro", "rw", "longterm", "gets", "pin-seconds", "held", "bytes", "held-ro",
 		"held-rw", "held-longterm", "folios", "age", "cow", "unshare", "fork-copy", "findings",
-		"pins/s", "site", "via", "ustack" };
+		"pins/s", "pinned-pages", "kernel-pins", "pinned-bytes", "site", "via", "ustack" };
 	struct sort_spec spec;
 	char err[512];
 
