@@ -8,7 +8,8 @@
 #ifndef GUPWATCH_H
 #define GUPWATCH_H
 
-#define GW_EVENT_VERSION 3
+#define GW_EVENT_VERSION 4
+#define GW_EVENT_VERSION_MIN 3 /* readable: 3 has the same layout, without PIN_FAILED events */
 #define GW_COMM_LEN 16
 
 /* Sizes both sides agree on. */
@@ -28,6 +29,7 @@ enum gw_event_type {
 	GW_EV_PIN_BATCH, /* ring buffer only (struct gw_pin_batch): a GUP call's pins, which user
 			    space expands into PIN/GET/ZERO_PIN events before anything else sees
 			    them; never in a recording */
+	GW_EV_PIN_FAILED, /* a pin call (__gup_longterm_locked) returned an error */
 };
 
 /* Pin flags normalised from the kernel's FOLL_* (whose values differ per kernel). */
@@ -93,6 +95,15 @@ struct gw_fork_copy {
 	__u32 _pad;
 };
 
+struct gw_pin_failed {
+	__u64 mm;         /* the mm it pinned in (a remote pin's: the target's) */
+	__u64 address;    /* user address of the first page asked for */
+	__u64 nr_pages;   /* pages asked for */
+	__s64 ret;        /* the negative errno it returned */
+	__u32 flags;      /* GW_PIN_* of the call */
+	__u32 gup_flags;  /* raw FOLL_* */
+};
+
 struct gw_event {
 	__u32 type;       /* enum gw_event_type */
 	__u32 in_irq;     /* happened in interrupt context: task is whoever was running */
@@ -104,6 +115,7 @@ struct gw_event {
 		struct gw_pin pin;           /* GW_EV_PIN, GW_EV_UNPIN, GW_EV_GET, GW_EV_ZERO_PIN */
 		struct gw_wp_copy wp;        /* GW_EV_WP_COPY */
 		struct gw_fork_copy fork;    /* GW_EV_FORK_COPY */
+		struct gw_pin_failed failed; /* GW_EV_PIN_FAILED */
 	};
 };
 

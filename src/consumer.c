@@ -137,6 +137,7 @@ static void print_event(const struct consumer *c, const struct gw_event *e)
 	static const char *const names[] = {
 		[GW_EV_PIN] = "PIN", [GW_EV_UNPIN] = "UNPIN", [GW_EV_WP_COPY] = "WP-COPY",
 		[GW_EV_FORK_COPY] = "FORK-COPY", [GW_EV_GET] = "GET", [GW_EV_ZERO_PIN] = "ZERO-PIN",
+		[GW_EV_PIN_FAILED] = "PIN-FAILED",
 	};
 	const char *name = e->type < sizeof(names) / sizeof(names[0]) && names[e->type] ?
 		names[e->type] : "?";
@@ -162,6 +163,11 @@ static void print_event(const struct consumer *c, const struct gw_event *e)
 	case GW_EV_FORK_COPY:
 		printf("addr=0x%llx new_pfn=0x%llx huge=%u\n", e->fork.address, e->fork.new_pfn,
 		       e->fork.huge);
+		break;
+	case GW_EV_PIN_FAILED:
+		printf("mm=0x%llx addr=0x%llx nr_pages=%llu ret=%lld flags=0x%x gup_flags=0x%x\n",
+		       e->failed.mm, e->failed.address, e->failed.nr_pages, e->failed.ret,
+		       e->failed.flags, e->failed.gup_flags);
 		break;
 	default:
 		printf("\n");

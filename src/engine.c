@@ -941,9 +941,27 @@ static void on_get(struct engine *e, const struct gw_event *ev)
 	e->t.get_refs += ev->pin.refs;
 }
 
+/* A pin call failed: who asked for what, and the error (pins it took before failing were
+ * dropped again, each an unpin event of its own). */
+static void on_pin_failed(struct engine *e, const struct gw_event *ev)
+{
+	const struct gw_pin_failed *pf = &ev->failed;
+	struct engine_finding f = {
+		.kind = ENGINE_PIN_FAILED, .sev = pf->flags & GW_PIN_LONGTERM ? ENGINE_SEV_HIGH :
+		ENGINE_SEV_MEDIUM, .ts_ns = ev->ts_ns, .task = ev->task, .kstack_id = ev->kstack_id,
+		.ustack_id = ev->ustack_id, .address = pf->address, .who = ENGINE_WHO_NONE,
+		.pinners[0] = { .task = ev->task, .flags = pf->flags & ~GW_PIN_FAST },
+		.error = pf->ret, .nr_pages = pf->nr_pages,
+	};
+
+	emit(e, &f, task_match(e, &ev->task));
+}
+
 static bool event_ok(const struct gw_event *ev)
 {
 	switch (ev->type) {
+	case GW_EV_PIN_FAILED:
+		return ev->failed.ret < 0 && ev->failed.nr_pages;
 	case GW_EV_PIN:
 	case GW_EV_UNPIN:
 		return ev->pin.refs && ev->pin.folio;
@@ -992,6 +1010,9 @@ int engine_event(struct engine *e, const struct gw_event *ev)
 		break;
 	case GW_EV_ZERO_PIN:
 		on_zero_pin(e, ev);
+		break;
+	case GW_EV_PIN_FAILED:
+		on_pin_failed(e, ev);
 		break;
 	}
 	pending_flush(e, ev->ts_ns);

@@ -64,6 +64,7 @@ enum engine_kind {
 	ENGINE_UNSHARE,      /* a R/O GUP pin made the kernel copy the page first */
 	ENGINE_FORK_COPY,    /* fork copied a pinned page for the child */
 	ENGINE_ZERO_PIN,     /* a R/O long-term pin was handed the shared zero page */
+	ENGINE_PIN_FAILED,   /* a pin call returned an error */
 	ENGINE_HELD_AT_EXIT, /* pins still outstanding when tracing stopped */
 	ENGINE_KIND__MAX
 };
@@ -112,6 +113,8 @@ struct engine_finding {
 	struct engine_pinner pinners[ENGINE_MAX_PINNERS]; /* certain before "maybe", then oldest first */
 	uint32_t untracked_pins; /* STALE-PIN: pins the kernel saw on the old folio that the table lacks
 				    (taken before tracing started, or lost); >= 1 if only GW_WP_OLD_PINNED says so */
+	int64_t error;         /* PIN-FAILED: the negative errno the pin call returned */
+	uint64_t nr_pages;     /* PIN-FAILED: pages it asked for (pinners[0].flags: the pin's kind) */
 };
 
 typedef void (*engine_finding_fn)(const struct engine_finding *f, void *ctx);
@@ -254,6 +257,8 @@ size_t engine_bytes_per_folio(void);
 
 /* Rendering (engine_print.c). */
 const char *engine_kind_name(enum engine_kind k);
+/* "EFAULT (-14)" for a negative errno. */
+const char *engine_errno_name(int64_t err);
 const char *engine_sev_name(enum engine_severity s);
 /* Who a finding's task is: "writer", "GUP caller", "fork parent", "holder". */
 const char *engine_kind_side(enum engine_kind k);

@@ -3,6 +3,8 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
 
 #include "engine.h"
 #include "format.h"
@@ -14,6 +16,7 @@ const char *engine_kind_name(enum engine_kind k)
 		[ENGINE_UNSHARE] = "UNSHARE",
 		[ENGINE_FORK_COPY] = "FORK-COPY",
 		[ENGINE_ZERO_PIN] = "ZERO-PIN",
+		[ENGINE_PIN_FAILED] = "PIN-FAILED",
 		[ENGINE_HELD_AT_EXIT] = "HELD-AT-EXIT",
 	};
 
@@ -27,10 +30,23 @@ const char *engine_kind_side(enum engine_kind k)
 		[ENGINE_UNSHARE] = "GUP caller",
 		[ENGINE_FORK_COPY] = "fork parent",
 		[ENGINE_ZERO_PIN] = "GUP caller",
+		[ENGINE_PIN_FAILED] = "GUP caller",
 		[ENGINE_HELD_AT_EXIT] = "holder",
 	};
 
 	return k < ENGINE_KIND__MAX ? names[k] : "?";
+}
+
+const char *engine_errno_name(int64_t err)
+{
+	static __thread char buf[32];
+	const char *name = err < 0 && err > -4096 ? strerrorname_np((int)-err) : NULL;
+
+	if (name)
+		snprintf(buf, sizeof(buf), "%s (%" PRId64 ")", name, err);
+	else
+		snprintf(buf, sizeof(buf), "error %" PRId64, err);
+	return buf;
 }
 
 const char *engine_sev_name(enum engine_severity s)
@@ -148,6 +164,11 @@ static void pinner_text(struct buf *b, const struct engine_finding *fd, bool los
 		pin_flags(b, p->flags);
 		bprintf(b, " pin got the zero page: no pin taken, the holder reads zeros, writes map a new page");
 		break;
+	case ENGINE_PIN_FAILED:
+		pin_flags(b, p->flags);
+		bprintf(b, " pin of %" PRIu64 " page%s failed: %s", fd->nr_pages,
+			fd->nr_pages == 1 ? "" : "s", engine_errno_name(fd->error));
+		break;
 	case ENGINE_HELD_AT_EXIT:
 		pin_flags(b, p->flags);
 		bprintf(b, " ");
@@ -185,7 +206,9 @@ void engine_print_finding_run(FILE *f, const struct engine *e, const struct engi
 		bprintf(&addr, "0x%" PRIx64, fd->address);
 	else
 		bprintf(&addr, "-");
-	if (fd->kind == ENGINE_FORK_COPY)
+	if (fd->kind == ENGINE_PIN_FAILED)
+		bprintf(&pfn, "-");
+	else if (fd->kind == ENGINE_FORK_COPY)
 		bprintf(&pfn, "->0x%" PRIx64, fd->new_pfn);
 	else if (fd->kind == ENGINE_HELD_AT_EXIT || fd->kind == ENGINE_ZERO_PIN)
 		bprintf(&pfn, "0x%" PRIx64, fd->old_pfn);

@@ -277,6 +277,17 @@ void json_finding(FILE *f, const struct engine *e, const struct engine_finding *
 	}
 	ENDARR(&w);
 	u64(&w, "untracked_pins", fd->untracked_pins);
+	if (fd->kind == ENGINE_PIN_FAILED) {
+		const char *name = fd->error > -4096 ? strerrorname_np((int)-fd->error) : NULL;
+
+		OBJ(&w, "failed");
+		key(&w, "error");
+		fprintf(w.f, "%" PRId64, fd->error);
+		str(&w, "error_name", name);
+		u64(&w, "nr_pages", fd->nr_pages);
+		pin_kind(&w, fd->pinners[0].flags);
+		END(&w);
+	}
 	stack(&w, "kernel_stack", st, fd->task.pid, fd->kstack_id);
 	stack(&w, "user_stack", st, fd->task.pid, fd->ustack_id);
 	END(&w);

@@ -596,9 +596,9 @@ static int parse_header(const struct vctx *v, size_t base, const unsigned char *
 		return bad(v, base - 4, "corrupt header record: %u bytes, at least %u expected", len,
 			   REC_HEADER_V1_SIZE);
 	h->event_version = get32(p + H_EVENT_VERSION);
-	if (h->event_version != GW_EVENT_VERSION)
+	if (h->event_version < GW_EVENT_VERSION_MIN || h->event_version > GW_EVENT_VERSION)
 		return bad(v, base + H_EVENT_VERSION, "events are version %u, this gupwatch reads "
-			   "version %u%s", h->event_version, GW_EVENT_VERSION,
+			   "versions %u to %u%s", h->event_version, GW_EVENT_VERSION_MIN, GW_EVENT_VERSION,
 			   h->event_version > GW_EVENT_VERSION ? " (written by a newer gupwatch)" : "");
 	h->event_size = get32(p + H_EVENT_SIZE);
 	if (h->event_size != sizeof(struct gw_event))

@@ -17,7 +17,7 @@ trap 'rm -rf "$tmp"' EXIT
 rec=$tmp/replay.gw
 "$gen" -n 200000 -s 7 -o "$rec" || fail "gwgen failed"
 # the recording itself: the generator is deterministic
-want=a799473235e16beccb14a14224eba5d4397029a6f8773013b61e13683fd75d95
+want=a3106d5cea754772ab4d96cb2738ffebfba17866f46c27abc50dab2740b6c068
 got=$(sha256sum <"$rec" | cut -d' ' -f1)
 [ -n "${GW_DIGEST_PRINT:-}" ] && echo "recording $got"
 [ "$got" = "$want" ] || fail "gwgen wrote other bytes: $got"
@@ -31,9 +31,9 @@ while IFS='|' read -r opts want; do
 	[ "$got" = "$want" ] || fail "report $opts: output changed ($got)"
 	echo "ok: report $opts: $(printf '%s\n' "$out" | wc -l) lines as before"
 done <<'DIGESTS'
-|aa9fe70c74b681d0f79ace12554d79c6887074724002823ae085c6d40bcd41e6
---json|987d8397836e270c5e30ab510bfbbf25cb60fbf0aac7734b1d86fff04d30545f
---max-folios 3000|247a1343f9f2cb1787b0165fa99fee18446e83a6809ce7e9044f06278cd433df
---sort pin-seconds --min-age 1ms|6eacb18021fb86b2fb0bd92210857ef6f99d409f1defbce6c58f8a085024afce
--c gdb --no-stacks|7b09d72451707d465eef9136201c46409f488d1dc2aefdafb6ea0bf6c0fda0cc
+|c3f5fb1e140780e8f9dd4565b455abb980b1eda7ef2527c733e76de7198a25f1
+--json|81c8ec2d2f63290debc7e6529720a8014ad90519a18bb833d8bf34d327114dca
+--max-folios 3000|92e8b2de86d0cfbc7696ce88be135845ccd1c30fed80c9fa544e100e80714aa8
+--sort pin-seconds --min-age 1ms|19bc53a4882ab0d6a7a552e873a38c548251c8fa08c515549da2b771ab23592a
+-c gdb --no-stacks|8eed70fd165f96a48be79bab905f8bd0e60cba2b2de716ebf36c97d4979852ec
 DIGESTS

@@ -875,6 +875,38 @@ static void test_zero_page_pin(void **state)
 	engine_free(e);
 }
 
+/* ---- PIN-FAILED ---- */
+
+static void test_pin_failed(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+	struct gw_event ev = ev_base(GW_EV_PIN_FAILED, SEC(2), FIO);
+
+	(void)state;
+	ev.failed = (struct gw_pin_failed){ .address = 0x7000, .nr_pages = 4, .ret = -14,
+					    .flags = GW_PIN_WRITE | GW_PIN_LONGTERM | GW_PIN_FAST };
+	feed(e, ev);
+	assert_int_equal(ngot, 1);
+	assert_int_equal(got[0].kind, ENGINE_PIN_FAILED);
+	assert_int_equal(got[0].sev, ENGINE_SEV_HIGH);
+	assert_int_equal(got[0].error, -14);
+	assert_int_equal(got[0].nr_pages, 4);
+	assert_int_equal(got[0].address, 0x7000);
+	assert_int_equal(got[0].pinners[0].flags, GW_PIN_WRITE | GW_PIN_LONGTERM);
+	char *line = render_finding(e, &got[0]);
+	assert_contains(line, "PIN-FAILED");
+	assert_contains(line, "R/W,longterm pin of 4 pages failed: EFAULT (-14)");
+	free(line);
+	assert_int_equal(totals(e).findings[ENGINE_PIN_FAILED], 1);
+	/* a failure that is not one, or of no pages, is a bad event */
+	ev.failed.ret = 0;
+	assert_int_equal(engine_event(e, &ev), -EINVAL);
+	ev.failed.ret = -14;
+	ev.failed.nr_pages = 0;
+	assert_int_equal(engine_event(e, &ev), -EINVAL);
+	engine_free(e);
+}
+
 /* ---- HELD-AT-EXIT ---- */
 
 static void test_held_at_exit(void **state)
@@ -1277,6 +1309,7 @@ int main(void)
 		cmocka_unit_test(test_cross_mm_copy_is_not_stale),
 		cmocka_unit_test(test_neighbour_subpage_copy_is_not_stale),
 		cmocka_unit_test(test_zero_page_pin),
+		cmocka_unit_test(test_pin_failed),
 		cmocka_unit_test(test_held_at_exit),
 		cmocka_unit_test(test_filter_pid),
 		cmocka_unit_test(test_filter_unshare_and_stored_findings),
