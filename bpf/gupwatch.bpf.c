@@ -118,7 +118,10 @@ struct gup_call {
 	__u32 batching;    /* the innermost GUP call is for more than one page: batch its pins */
 	__u32 unpin_depth; /* unpin_user_pages*() calls of many pages entered: their unpins are
 			      batched too */
-	__u32 _pad;
+	__u32 pin_call_flags; /* __gup_longterm_locked: FOLL_* of the call in progress; 0: none */
+	__u64 pin_call_mm;    /* ... its mm, first address and pages asked for */
+	__u64 pin_call_start;
+	__u64 pin_call_pages;
 	struct gw_pin_batch batch; /* its pins and unpins not sent yet (pending_batches counts these) */
 };
 
@@ -762,6 +765,85 @@ ENTRY_HOOK(unpin_user_page_range_dirty_lock, , unpin_call_enter(npages), struct 
 EXIT_HOOK(unpin_user_page_range_dirty_lock, unpin_call_exit())
 ENTRY_HOOK(unpin_folios, , unpin_call_enter(nfolios), struct folio **folios, unsigned long nfolios)
 EXIT_HOOK(unpin_folios, unpin_call_exit())
+
+/*
+ * Every slow-path pin_user_pages*() call goes through __gup_longterm_locked
+ * (6.1's non-long-term pin_user_pages_remote() excepted): a negative return
+ * is a pin call that failed (EFAULT, ENOMEM when a long-term pin's page could
+ * not be migrated out of ZONE_MOVABLE, EINTR...). A short count is not: the
+ * callers decide what it means.
+ */
+static __always_inline int pin_call_enter(__u64 mm, __u64 start, __u64 nr_pages, __u32 gup_flags)
+{
+	struct gup_call *c;
+
+	if (!(gup_flags & foll_pin))
+		return 0;
+	c = gup_call_of_current(BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!c) {
+		count(GW_CNT_MAP_FULL, 1);
+		return 0;
+	}
+	c->pin_call_flags = gup_flags;
+	c->pin_call_mm = mm;
+	c->pin_call_start = start;
+	c->pin_call_pages = nr_pages;
+	return 0;
+}
+
+static __always_inline int pin_call_exit(void *ctx, long ret)
+{
+	struct gup_call *c = gup_call_of_current(0);
+	struct gw_event *e;
+	__u32 gup_flags;
+
+	if (!c || !c->pin_call_flags)
+		return 0;
+	gup_flags = c->pin_call_flags;
+	c->pin_call_flags = 0;
+	if (ret >= 0)
+		return 0;
+	e = event_reserve(ctx, GW_EV_PIN_FAILED, NULL, false);
+	if (!e)
+		return 0;
+	e->failed.mm = c->pin_call_mm;
+	e->failed.address = c->pin_call_start;
+	e->failed.nr_pages = c->pin_call_pages;
+	e->failed.ret = ret;
+	e->failed.flags = pin_flags(gup_flags, false);
+	e->failed.gup_flags = gup_flags;
+	event_submit(e);
+	return 0;
+}
+
+SEC("fentry/__gup_longterm_locked")
+int BPF_PROG(fentry___gup_longterm_locked, struct mm_struct *mm, unsigned long start,
+	     unsigned long nr_pages, void *pages, void *arg5, unsigned int gup_flags)
+{
+	return stopped ? 0 : pin_call_enter((__u64)mm, start, nr_pages, gup_flags);
+}
+
+/* Six arguments, one more than BPF_KPROBE takes in libbpf 1.1: the sixth is in r9 (x86-64). */
+SEC("kprobe/__gup_longterm_locked")
+int BPF_KPROBE(kprobe___gup_longterm_locked, struct mm_struct *mm, unsigned long start,
+	       unsigned long nr_pages)
+{
+	return stopped ? 0 : pin_call_enter((__u64)mm, start, nr_pages,
+					    (__u32)((struct pt_regs *)ctx)->r9);
+}
+
+SEC("fexit/__gup_longterm_locked")
+int BPF_PROG(fexit___gup_longterm_locked, void *mm, unsigned long start, unsigned long nr_pages,
+	     void *pages, void *arg5, unsigned int gup_flags, long ret)
+{
+	return stopped ? 0 : pin_call_exit(ctx, ret);
+}
+
+SEC("kretprobe/__gup_longterm_locked")
+int BPF_KRETPROBE(kretprobe___gup_longterm_locked, long ret)
+{
+	return stopped ? 0 : pin_call_exit(ctx, ret);
+}
 
 /* The GUP-fast calls (their slow-path fallback included): 6.1 and 6.12 names. */
 ENTRY_HOOK(internal_get_user_pages_fast, , gup_enter(true, 0, start, nr_pages), unsigned long start,

@@ -207,8 +207,7 @@ hooks:
 		return 1;
 	}
 	for (i = 0; i < ROLE__COUNT; i++) {
-		/* unpin calls only batch unpins that gup_put_folio sees anyway */
-		if (!role_present[i] && i != ROLE_UNPIN_CALL) {
+		if (!role_present[i] && !hook_role_optional(i)) {
 			printf("missing     no %s hook exists in this kernel's BTF\n",
 			       hook_role_name(i));
 			ok = false;

@@ -27,6 +27,7 @@ const struct hook hooks[] = {
 	{ "internal_get_user_pages_fast", ROLE_GUP_FAST, "6.1" },
 	{ "gup_fast_fallback",         ROLE_GUP_FAST,  "6.12 6.18" },
 	{ "__get_user_pages",          ROLE_GUP_SLOW,  "6.1 6.12 6.18" },
+	{ "__gup_longterm_locked",     ROLE_PIN_CALL,  "6.1 6.12 6.18" },
 	{ "do_wp_page",                ROLE_WP_FAULT,  "6.1 6.12 6.18" },
 	{ "do_huge_pmd_wp_page",       ROLE_THP_FAULT, "6.1 6.12 6.18" },
 	{ "hugetlb_wp",                ROLE_HUGETLB,   "6.1 6.12 6.18" },
@@ -49,6 +50,7 @@ const char *hook_role_name(enum hook_role role)
 		[ROLE_PIN] = "pin",
 		[ROLE_UNPIN] = "unpin",
 		[ROLE_UNPIN_CALL] = "unpin-call",
+		[ROLE_PIN_CALL] = "pin-call",
 		[ROLE_GUP_FAST] = "gup-fast",
 		[ROLE_GUP_SLOW] = "gup-slow",
 		[ROLE_WP_FAULT] = "wp-fault",
@@ -59,4 +61,11 @@ const char *hook_role_name(enum hook_role role)
 		[ROLE_FORK] = "fork-copy",
 	};
 	return role < ROLE__COUNT ? names[role] : "?";
+}
+
+bool hook_role_optional(enum hook_role role)
+{
+	/* unpin calls only batch unpins gup_put_folio sees anyway; without pin calls
+	 * only failed pins go unseen */
+	return role == ROLE_UNPIN_CALL || role == ROLE_PIN_CALL;
 }

@@ -3,10 +3,13 @@
 #ifndef GUPWATCH_HOOKS_H
 #define GUPWATCH_HOOKS_H
 
+#include <stdbool.h>
+
 enum hook_role {
 	ROLE_PIN,          /* a FOLL_PIN reference is taken */
 	ROLE_UNPIN,        /* a FOLL_PIN reference is dropped */
 	ROLE_UNPIN_CALL,   /* a call that unpins many pages: its unpins go out as one batch */
+	ROLE_PIN_CALL,     /* a slow-path pin call: its failures */
 	ROLE_GUP_FAST,     /* a GUP-fast call: its unpins undo its own pins; its pins are in current->mm */
 	ROLE_GUP_SLOW,     /* a slow-path GUP call: the mm and addresses of its pins */
 	ROLE_WP_FAULT,     /* write-protect fault: COW or unshare */
@@ -28,5 +31,7 @@ extern const struct hook hooks[];
 extern const int nr_hooks;
 
 const char *hook_role_name(enum hook_role role);
+/* Tracing works without any hook of this role (it only adds to what is seen). */
+bool hook_role_optional(enum hook_role role);
 
 #endif

@@ -16,12 +16,14 @@ case $(uname -r) in
 	expect="try_grab_folio try_grab_page gup_put_folio internal_get_user_pages_fast
 	__get_user_pages do_wp_page page_add_new_anon_rmap do_huge_pmd_wp_page hugetlb_wp
 	hugepage_add_new_anon_rmap copy_page_range finish_fault
-	unpin_user_pages unpin_user_pages_dirty_lock unpin_user_page_range_dirty_lock" ;;
+	unpin_user_pages unpin_user_pages_dirty_lock unpin_user_page_range_dirty_lock
+	__gup_longterm_locked" ;;
 6.12.*) no_fentry=""
 	expect="try_grab_folio try_grab_folio_fast folio_add_pin gup_put_folio gup_fast_fallback
 	__get_user_pages do_wp_page folio_add_new_anon_rmap do_huge_pmd_wp_page hugetlb_wp
 	hugetlb_add_new_anon_rmap copy_page_range finish_fault
-	unpin_user_pages unpin_user_pages_dirty_lock unpin_user_page_range_dirty_lock unpin_folios" ;;
+	unpin_user_pages unpin_user_pages_dirty_lock unpin_user_page_range_dirty_lock unpin_folios
+	__gup_longterm_locked" ;;
 *) fail "no expectation for kernel $(uname -r)" ;;
 esac
 

@@ -9,7 +9,7 @@
 . /gw/tests/trace.sh
 
 no_findings() {
-	for k in STALE-PIN UNSHARE FORK-COPY HELD-AT-EXIT; do
+	for k in STALE-PIN UNSHARE FORK-COPY PIN-FAILED HELD-AT-EXIT; do
 		gw_check "$k findings" "$(finding_count $k)" 0
 	done
 }
@@ -65,6 +65,19 @@ for mode in $(trace_modes); do
 	gets=$(proc_pins $GW_PID GETS)
 	gw_check "pid $GW_PID FOLL_GET refs >= 4" "$([ "${gets:-0}" -ge 4 ] && echo yes)" yes
 	no_findings
+
+	# A long-term pin call that fails: io_uring registers a range whose first
+	# page is unmapped; the syscall's errno is the truth. Its twin, the same
+	# range mapped, registers and is no finding.
+	trace_case "$mode" "" iouring-fault --pages 4
+	gw_expect phase registered errno 14
+	gw_check "PIN-FAILED findings" "$(finding_count PIN-FAILED)" 1
+	gw_check "PIN-FAILED names the caller" "$(findings PIN-FAILED | awk '{ print $4 }')" "$GW_PID/gwload"
+	gw_check "PIN-FAILED says what failed" \
+		"$(findings PIN-FAILED | grep -c 'R/W,longterm pin of 4 pages failed: EFAULT (-14)')" 1
+	trace_case "$mode" "" iouring-fault --pages 4 --no-hold
+	gw_expect phase registered errno 0
+	gw_check "PIN-FAILED findings when the range is mapped" "$(finding_count PIN-FAILED)" 0
 
 	# Pins still held when gupwatch stops: HELD-AT-EXIT names the holder.
 	echo "+ gupwatch --attach=$mode stops while io_uring holds its pins"

@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <linux/io_uring.h>
@@ -123,6 +124,42 @@ int wl_iouring_reg(const struct opts *o)
 	out_phase("after");
 	if (repeat > 1)
 		out_loop(repeat, t1 - t0, c1 - c0);
+	close(ring);
+	return 0;
+}
+
+/*
+ * iouring-fault: map --pages, unmap the first, IORING_REGISTER_BUFFERS the
+ * whole range: the long-term pin call fails at its first page (EFAULT),
+ * pinning nothing; with --no-hold the first page stays mapped (it succeeds).
+ *   workload=iouring-fault pages=N kernel=R
+ *   phase=registered acquired= released= outstanding= errno=E   E: 0 on success (then
+ *   it unregisters before it exits)
+ */
+int wl_iouring_fault(const struct opts *o)
+{
+	size_t len;
+	char *buf = buf_map(o, &len);
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	int ring, err = 0;
+
+	buf_fill(buf, len, 'a');
+	if (!o->no_hold && munmap(buf, 4096))
+		die("munmap");
+	out_begin("workload", o->workload);
+	out_kv("pages", "%ld", o->pages);
+	out_kv("kernel", "%s", kernel_release());
+	out_end();
+	ring = uring_setup();
+	pins_baseline();
+	if (syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS, &iov, 1))
+		err = errno;
+	out_begin("phase", "registered");
+	out_pins();
+	out_kv("errno", "%d", err);
+	out_end();
+	if (!err) /* unpinned now: closing the ring would unpin later, in a kernel worker */
+		uring_unregister(ring);
 	close(ring);
 	return 0;
 }
