@@ -69,6 +69,11 @@ if [ ${#logs[@]} -gt 0 ]; then
 	tests/truth-table.sh "${logs[@]}"
 fi
 
+# test-movable needs ZONE_MOVABLE, which only a movablecore= boot has (it skips above).
+echo "== guest test with ZONE_MOVABLE (movablecore=50%)"
+GW_GUEST_ARGS="movablecore=50%" tests/vm/run.sh --tests movable || true
+collect "guest movable"
+
 # Soft-RoCE needs rdma_rxe, which only Debian's generic flavour ships, and
 # rdma-core's userland in the guest (test-rdma skips on the cloud kernels).
 echo "== guest RDMA test on the generic kernels"

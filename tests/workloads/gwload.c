@@ -45,6 +45,7 @@
 static const struct workload workloads[] = {
 	{ "iouring-reg", "io_uring IORING_REGISTER_BUFFERS: long-term R/W pins held --hold-ms, then unregistered", wl_iouring_reg },
 	{ "iouring-fault", "io_uring IORING_REGISTER_BUFFERS of a range whose first page is unmapped: the long-term pin call fails (EFAULT)", wl_iouring_fault },
+	{ "movable-pin", "vmsplice anon pages (taken from ZONE_MOVABLE) into a pipe, then io_uring-register them: the long-term pin cannot migrate them out (--no-hold: no vmsplice, it can)", wl_movable_pin },
 	{ "pvm-read", "process_vm_readv from a child: short-term R/O pins on its pages, held by a userfaultfd-missing local buffer", wl_pvm_read },
 	{ "pvm-write", "process_vm_writev to a child: short-term R/W pins on its pages, held by a userfaultfd-missing local buffer", wl_pvm_write },
 	{ "odirect-write", "O_DIRECT pwrite from an anon buffer to --dev: R/O pins (6.12+) or FOLL_GET refs (6.1) while the I/O is in flight", wl_odirect_write },

@@ -37,6 +37,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -161,6 +162,64 @@ int wl_iouring_fault(const struct opts *o)
 	if (!err) /* unpinned now: closing the ring would unpin later, in a kernel worker */
 		uring_unregister(ring);
 	close(ring);
+	return 0;
+}
+
+/*
+ * movable-pin (run in a guest booted with movablecore=): fault --pages of
+ * anon memory, which the allocator takes from ZONE_MOVABLE first, vmsplice
+ * it into a pipe (FOLL_GET references the pipe keeps), then
+ * IORING_REGISTER_BUFFERS it: a long-term pin must migrate the pages out of
+ * ZONE_MOVABLE first, and the pipe's references make that migration fail.
+ * --no-hold: no vmsplice, so the migration and the registration succeed.
+ *   workload=movable-pin pages=N no_hold=0|1 kernel=R
+ *   phase=registered acquired= released= outstanding= errno=E before=PFN,... after=PFN,...
+ *   (PFNs of the buffer before and after the registration; E: 0 on success, then it
+ *   unregisters)
+ */
+int wl_movable_pin(const struct opts *o)
+{
+	size_t len;
+	char *buf = buf_map(o, &len);
+	uint64_t *before = pfn_array(o->pages), *after = pfn_array(o->pages);
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	int ring, err = 0, p[2] = { -1, -1 };
+
+	buf_fill(buf, len, 'a');
+	out_begin("workload", o->workload);
+	out_kv("pages", "%ld", o->pages);
+	out_kv("no_hold", "%d", o->no_hold);
+	out_kv("kernel", "%s", kernel_release());
+	out_end();
+	pfns_read(0, buf, o->pages, before);
+	if (!o->no_hold) {
+		if (pipe(p))
+			die("pipe");
+		if (fcntl(p[1], F_SETPIPE_SZ, (int)len) < (int)len)
+			die("f_setpipe_sz");
+		if (vmsplice(p[1], &iov, 1, 0) != (ssize_t)len)
+			die("vmsplice");
+	}
+	ring = uring_setup();
+	pins_baseline();
+	if (syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS, &iov, 1))
+		err = errno;
+	pfns_read(0, buf, o->pages, after);
+	out_begin("phase", "registered");
+	out_pins();
+	out_kv("errno", "%d", err);
+	out_pfns("before", before, o->pages);
+	out_pfns("after", after, o->pages);
+	out_end();
+	if (!err)
+		uring_unregister(ring);
+	close(ring);
+	if (p[0] >= 0) {
+		close(p[0]);
+		close(p[1]);
+	}
+	free(before);
+	free(after);
 	return 0;
 }
 
