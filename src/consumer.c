@@ -21,6 +21,7 @@ struct consumer {
 	struct engine_finding run;
 	uint32_t run_n;
 	uint64_t run_last;   /* address of its last page */
+	uint64_t run_last_ns; /* time of its last page's finding */
 	uint64_t folded[ENGINE_KIND__MAX]; /* findings printed in runs of more than one */
 	uint64_t fold_lines; /* ... as so many lines */
 };
@@ -120,11 +121,13 @@ static void on_finding(const struct engine_finding *f, void *ctx)
 	} else if (run_continues(c, f)) {
 		c->run_n++;
 		c->run_last = f->address;
+		c->run_last_ns = f->ts_ns;
 	} else {
 		run_flush(c);
 		c->run = *f;
 		c->run_n = 1;
 		c->run_last = f->address;
+		c->run_last_ns = f->ts_ns;
 		if (c->o.events || !foldable(f))
 			run_flush(c);
 	}
@@ -237,10 +240,18 @@ void consumer_begin(struct consumer *c, const struct rec_header *h, const char *
 	fflush(stdout);
 }
 
+/*
+ * Live: a run is printed once its last page is this old. A poll tick may fall
+ * inside one GUP call's or fork's run (the reader polls every 100 ms); the run
+ * must not be cut there, nor held back for long.
+ */
+#define RUN_HOLD_NS 500000000ULL
+
 void consumer_tick(struct consumer *c, uint64_t now_ns)
 {
 	engine_tick(c->engine, now_ns);
-	run_flush(c); /* live: a fork's run is not held back past the next poll */
+	if (c->run_n && now_ns > c->run_last_ns + RUN_HOLD_NS)
+		run_flush(c);
 	if (c->o.live)
 		fflush(stdout);
 }
