@@ -108,4 +108,26 @@ static __always_inline bool flags_slab(unsigned long flags)
 	       (flags & (1UL << bpf_core_enum_value(enum pageflags___pg_slab, PG_slab___pg_slab)));
 }
 
+/*
+ * --- a large folio's mappings ---
+ * 6.1 counts every mapping of a large folio (PMD and PTE) in the first tail
+ * page's _total_mapcount. 6.2 replaced it with _nr_pages_mapped ("mm,thp,rmap:
+ * subpages_mapcount of PTE-mapped subpages", cb67f4282bf9), which counts
+ * mapped pages, not mappings; 6.11 added _large_mapcount ("mm: track mapcount
+ * of large folios in single value", 05c5323b2a34), the count again. Both
+ * start at -1. Kernels in between have neither: -1 (unknown).
+ */
+struct folio___v61 {
+	atomic_t _total_mapcount;
+} __attribute__((preserve_access_index));
+
+static __always_inline int large_folio_mapcount(struct folio *folio)
+{
+	if (bpf_core_field_exists(folio->_large_mapcount))
+		return BPF_CORE_READ(folio, _large_mapcount.counter) + 1;
+	if (bpf_core_field_exists(struct folio___v61, _total_mapcount))
+		return BPF_CORE_READ((struct folio___v61 *)folio, _total_mapcount.counter) + 1;
+	return -1;
+}
+
 #endif

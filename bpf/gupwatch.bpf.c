@@ -122,6 +122,8 @@ struct gup_call {
 	__u64 pin_call_mm;    /* ... its mm, first address and pages asked for */
 	__u64 pin_call_start;
 	__u64 pin_call_pages;
+	__u64 migrate_from;   /* migrate_pages: its list (at return: the folios not migrated) */
+	__u32 migrate_reason; /* ... and enum migrate_reason; migrate_from 0: none in progress */
 	struct gw_pin_batch batch; /* its pins and unpins not sent yet (pending_batches counts these) */
 };
 
@@ -294,16 +296,12 @@ static __always_inline void flush_pins_of_current(void)
  * O_DIRECT completion), so only its context is looked at (irq), and then the
  * interrupted thread's pending pins, which may be half written, stay put.
  */
-static __always_inline struct gw_event *event_reserve(void *ctx, enum gw_event_type type,
-						      struct gup_call *call, bool irq)
+/* A record with its header filled in (no stacks), or NULL: ring buffer full. */
+static __always_inline struct gw_event *event_new(enum gw_event_type type, bool irq)
 {
-	struct gw_event *e;
+	struct gw_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	__u64 id = bpf_get_current_pid_tgid();
-	bool unpin = type == GW_EV_UNPIN;
 
-	if (!irq)
-		flush_pins_of_current();
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(GW_CNT_RINGBUF_DROP, 1);
 		return NULL;
@@ -312,13 +310,27 @@ static __always_inline struct gw_event *event_reserve(void *ctx, enum gw_event_t
 	e->ts_ns = bpf_ktime_get_ns();
 	e->task.pid = id >> 32;
 	e->task.tid = (__u32)id;
-	if (unpin && !unpin_details)
+	if (type == GW_EV_UNPIN && !unpin_details)
 		__builtin_memset(e->task.comm, 0, sizeof(e->task.comm));
 	else
 		bpf_get_current_comm(e->task.comm, sizeof(e->task.comm));
 	e->in_irq = irq;
 	e->kstack_id = -1;
 	e->ustack_id = -1;
+	return e;
+}
+
+static __always_inline struct gw_event *event_reserve(void *ctx, enum gw_event_type type,
+						      struct gup_call *call, bool irq)
+{
+	struct gw_event *e;
+	bool unpin = type == GW_EV_UNPIN;
+
+	if (!irq)
+		flush_pins_of_current();
+	e = event_new(type, irq);
+	if (!e)
+		return NULL;
 	if (!unpin)
 		call_stacks(ctx, call, &e->kstack_id, &e->ustack_id);
 	else if (stacks && unpin_details)
@@ -843,6 +855,157 @@ SEC("kretprobe/__gup_longterm_locked")
 int BPF_KRETPROBE(kretprobe___gup_longterm_locked, long ret)
 {
 	return stopped ? 0 : pin_call_exit(ctx, ret);
+}
+
+/*
+ * Folios migration could not move. migrate_pages() is where every migration
+ * ends (move_pages/mbind, NUMA balancing, compaction, memory offline,
+ * alloc_contig_range, a long-term pin's move out of ZONE_MOVABLE/CMA): when it
+ * returns, the folios it could not move are back on the caller's list, still
+ * isolated (one reference) and mapped again, whatever step gave up (the unmap
+ * that would not share a maybe-pinned anon page, or the refcount check in
+ * folio_migrate_mapping). doc/kernel.md, "Migration failures".
+ */
+#define MIGRATE_WALK_MAX 512 /* NR_MAX_BATCHED_MIGRATION: folios of one batch */
+#define MIGRATE_REPEAT_NS 1000000000ULL
+
+/* Folio -> when its last failure was sent: at most one event per folio per second, as memory
+ * offline retries a failing range in a tight loop until it times out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u64);
+} migrate_sent SEC(".maps");
+
+#define PAGE_MAPPING_ANON    0x1 /* include/linux/page-flags.h, not in BTF */
+#define PAGE_MAPPING_MOVABLE 0x2
+
+struct migrate_walk {
+	__u64 head;    /* the list_head of migrate_pages()'s list */
+	__u64 node;    /* the entry being looked at */
+	__u32 reason;
+	__s32 kstack_id, ustack_id;
+};
+
+/* The references migration accounts for on a folio it gave back (see struct gw_migrate_failed). */
+static __always_inline __s32 migrate_expected_refs(struct folio *folio, unsigned long flags,
+						   __u32 nr_pages)
+{
+	__u64 mapping = (__u64)BPF_CORE_READ(folio, mapping);
+	__s32 maps, cache = 0;
+
+	if ((mapping & (PAGE_MAPPING_ANON | PAGE_MAPPING_MOVABLE)) == PAGE_MAPPING_MOVABLE)
+		return -1; /* a driver's movable page: its own rules */
+	if (flags_large(flags))
+		maps = large_folio_mapcount(folio);
+	else
+		maps = BPF_CORE_READ(folio, _mapcount.counter) + 1;
+	if (maps < 0)
+		return -1;
+	if (mapping & PAGE_MAPPING_ANON) {
+		if (flags & (1UL << bpf_core_enum_value(enum pageflags, PG_swapcache)))
+			cache = nr_pages;
+	} else if (mapping) {
+		cache = nr_pages + !!(flags & (1UL << bpf_core_enum_value(enum pageflags, PG_private)));
+	}
+	return 1 + maps + cache;
+}
+
+static long migrate_walk_one(__u64 i, struct migrate_walk *w)
+{
+	struct folio *folio;
+	struct gw_event *e;
+	unsigned long flags = 0;
+	__u64 now, *last;
+
+	if (bpf_probe_read_kernel(&w->node, sizeof(w->node), (void *)w->node) || !w->node ||
+	    w->node == w->head)
+		return 1;
+	folio = (struct folio *)(w->node - bpf_core_field_offset(struct folio, lru));
+	now = bpf_ktime_get_ns();
+	last = bpf_map_lookup_elem(&migrate_sent, &folio);
+	if (last && now - *last < MIGRATE_REPEAT_NS)
+		return 0;
+	bpf_map_update_elem(&migrate_sent, &folio, &now, BPF_ANY);
+	e = event_new(GW_EV_MIGRATE_FAILED, false);
+	if (!e)
+		return 1;
+	e->kstack_id = w->kstack_id;
+	e->ustack_id = w->ustack_id;
+	flags = folio_flags(false, folio);
+	e->migrate.folio = (__u64)folio;
+	e->migrate.pfn = addr_to_pfn((__u64)folio);
+	e->migrate.nr_pages = folio_nr_pages_of(folio, flags);
+	e->migrate.reason = w->reason;
+	e->migrate.refcount = BPF_CORE_READ(folio, _refcount.counter);
+	e->migrate.expected = migrate_expected_refs(folio, flags, e->migrate.nr_pages);
+	e->migrate.pins = folio_pincount(folio);
+	e->migrate.node = -1;
+	e->migrate.zone = GW_ZONE_UNKNOWN;
+	e->migrate._pad = 0;
+	event_submit(e);
+	return 0;
+}
+
+static __always_inline int migrate_enter(__u64 from, __u32 reason)
+{
+	struct gup_call *c = gup_call_of_current(BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (!c) {
+		count(GW_CNT_MAP_FULL, 1);
+		return 0;
+	}
+	c->migrate_from = from;
+	c->migrate_reason = reason;
+	return 0;
+}
+
+/* ret: folios not migrated, or a negative errno (then the rest of the list was not tried). */
+static __always_inline int migrate_exit(void *ctx, long ret)
+{
+	struct gup_call *c = gup_call_of_current(0);
+	struct migrate_walk w;
+
+	if (!c || !c->migrate_from)
+		return 0;
+	w.head = w.node = c->migrate_from;
+	w.reason = c->migrate_reason;
+	c->migrate_from = 0;
+	if (!ret)
+		return 0;
+	flush_pins_of_current();
+	call_stacks(ctx, NULL, &w.kstack_id, &w.ustack_id);
+	bpf_loop(MIGRATE_WALK_MAX, migrate_walk_one, &w, 0);
+	return 0;
+}
+
+/* Seven arguments: fentry/fexit need 6.6's trampolines ("bpf, x86: allow function arguments up
+ * to 12 for TRACING"); 6.1 uses the kprobes, whose sixth argument is in r9. */
+SEC("fentry/migrate_pages")
+int BPF_PROG(fentry_migrate_pages, struct list_head *from, void *get_new, void *put_new,
+	     unsigned long private, int mode, int reason)
+{
+	return stopped ? 0 : migrate_enter((__u64)from, reason);
+}
+
+SEC("kprobe/migrate_pages")
+int BPF_KPROBE(kprobe_migrate_pages, struct list_head *from)
+{
+	return stopped ? 0 : migrate_enter((__u64)from, (__u32)((struct pt_regs *)ctx)->r9);
+}
+
+SEC("fexit/migrate_pages")
+int BPF_PROG(fexit_migrate_pages, void *from, void *get_new, void *put_new, unsigned long private,
+	     int mode, int reason, void *ret_succeeded, int ret)
+{
+	return stopped ? 0 : migrate_exit(ctx, ret);
+}
+
+SEC("kretprobe/migrate_pages")
+int BPF_KRETPROBE(kretprobe_migrate_pages, int ret)
+{
+	return stopped ? 0 : migrate_exit(ctx, ret);
 }
 
 /* The GUP-fast calls (their slow-path fallback included): 6.1 and 6.12 names. */

@@ -8,8 +8,9 @@
 #ifndef GUPWATCH_H
 #define GUPWATCH_H
 
-#define GW_EVENT_VERSION 4
-#define GW_EVENT_VERSION_MIN 3 /* readable: 3 has the same layout, without PIN_FAILED events */
+#define GW_EVENT_VERSION 5
+#define GW_EVENT_VERSION_MIN 3 /* readable: 3 and 4 have the same layout, without PIN_FAILED (3)
+				  and MIGRATE_FAILED (3, 4) events */
 #define GW_COMM_LEN 16
 
 /* Sizes both sides agree on. */
@@ -30,6 +31,7 @@ enum gw_event_type {
 			    space expands into PIN/GET/ZERO_PIN events before anything else sees
 			    them; never in a recording */
 	GW_EV_PIN_FAILED, /* a pin call (__gup_longterm_locked) returned an error */
+	GW_EV_MIGRATE_FAILED, /* migrate_pages() could not move a folio */
 };
 
 /* Pin flags normalised from the kernel's FOLL_* (whose values differ per kernel). */
@@ -104,6 +106,38 @@ struct gw_pin_failed {
 	__u32 gup_flags;  /* raw FOLL_* */
 };
 
+/*
+ * Zones as gupwatch names them; the kernel's enum zone_type depends on its
+ * config, so the kernel side leaves the zone to user space (/proc/zoneinfo).
+ */
+enum gw_zone {
+	GW_ZONE_UNKNOWN,
+	GW_ZONE_DMA,
+	GW_ZONE_DMA32,
+	GW_ZONE_NORMAL,
+	GW_ZONE_MOVABLE,
+	GW_ZONE_DEVICE,
+};
+
+/*
+ * A folio left on migrate_pages()'s list when it returned: not migrated. Its
+ * counts are read then, with the folio still isolated and mapped again.
+ */
+struct gw_migrate_failed {
+	__u64 folio;
+	__u64 pfn;        /* head PFN */
+	__u32 nr_pages;
+	__u32 reason;     /* the kernel's enum migrate_reason (same values 6.1-6.18) */
+	__s32 refcount;   /* folio _refcount */
+	__s32 expected;   /* references migration accounts for: its isolation, each mapping,
+			     the page cache's (and private data's); -1: not an LRU folio */
+	__u32 pins;       /* pins the kernel's state shows (large: _pincount; small: the
+			     references no mapping explains, in units of a pin) */
+	__s16 node;       /* NUMA node, -1: unknown; filled in by user space (/proc/zoneinfo) */
+	__u8 zone;        /* enum gw_zone, likewise */
+	__u8 _pad;
+};
+
 struct gw_event {
 	__u32 type;       /* enum gw_event_type */
 	__u32 in_irq;     /* happened in interrupt context: task is whoever was running */
@@ -116,6 +150,7 @@ struct gw_event {
 		struct gw_wp_copy wp;        /* GW_EV_WP_COPY */
 		struct gw_fork_copy fork;    /* GW_EV_FORK_COPY */
 		struct gw_pin_failed failed; /* GW_EV_PIN_FAILED */
+		struct gw_migrate_failed migrate; /* GW_EV_MIGRATE_FAILED */
 	};
 };
 

@@ -28,6 +28,7 @@ const struct hook hooks[] = {
 	{ "gup_fast_fallback",         ROLE_GUP_FAST,  "6.12 6.18" },
 	{ "__get_user_pages",          ROLE_GUP_SLOW,  "6.1 6.12 6.18" },
 	{ "__gup_longterm_locked",     ROLE_PIN_CALL,  "6.1 6.12 6.18" },
+	{ "migrate_pages",             ROLE_MIGRATE,   "6.1 6.12 6.18" },
 	{ "do_wp_page",                ROLE_WP_FAULT,  "6.1 6.12 6.18" },
 	{ "do_huge_pmd_wp_page",       ROLE_THP_FAULT, "6.1 6.12 6.18" },
 	{ "hugetlb_wp",                ROLE_HUGETLB,   "6.1 6.12 6.18" },
@@ -51,6 +52,7 @@ const char *hook_role_name(enum hook_role role)
 		[ROLE_UNPIN] = "unpin",
 		[ROLE_UNPIN_CALL] = "unpin-call",
 		[ROLE_PIN_CALL] = "pin-call",
+		[ROLE_MIGRATE] = "migrate",
 		[ROLE_GUP_FAST] = "gup-fast",
 		[ROLE_GUP_SLOW] = "gup-slow",
 		[ROLE_WP_FAULT] = "wp-fault",
@@ -66,6 +68,6 @@ const char *hook_role_name(enum hook_role role)
 bool hook_role_optional(enum hook_role role)
 {
 	/* unpin calls only batch unpins gup_put_folio sees anyway; without pin calls
-	 * only failed pins go unseen */
-	return role == ROLE_UNPIN_CALL || role == ROLE_PIN_CALL;
+	 * only failed pins go unseen, without migrate only failed migrations */
+	return role == ROLE_UNPIN_CALL || role == ROLE_PIN_CALL || role == ROLE_MIGRATE;
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "gupwatch.skel.h"
+#include "probe.h"
 
 static volatile sig_atomic_t exiting, signals;
 static struct gupwatch_bpf *running; /* the session's skeleton, for session_counters */
@@ -242,17 +243,56 @@ static int dispatch_batch(struct rb_ctx *c, const struct gw_pin_batch *b, size_t
 	return err;
 }
 
+/*
+ * The node and zone of a folio migration gave back: the kernel side cannot
+ * name them (enum zone_type and the page-flags layout depend on the config),
+ * /proc/zoneinfo can. Re-read at most once a second: hot-plug moves spans.
+ */
+static void place_folio(struct gw_migrate_failed *m)
+{
+	static const struct { const char *name; enum gw_zone zone; } names[] = {
+		{ "DMA", GW_ZONE_DMA }, { "DMA32", GW_ZONE_DMA32 }, { "Normal", GW_ZONE_NORMAL },
+		{ "Movable", GW_ZONE_MOVABLE }, { "Device", GW_ZONE_DEVICE },
+	};
+	static struct zone_span zones[64];
+	static int nzones;
+	static uint64_t read_ns;
+	const struct zone_span *best = NULL;
+	uint64_t now = session_now_ns();
+
+	if (!read_ns || now - read_ns > 1000000000ULL) {
+		nzones = probe_zones(zones, sizeof(zones) / sizeof(zones[0]));
+		read_ns = now;
+	}
+	for (int i = 0; i < nzones; i++) /* the narrowest span: zones of a node may nest */
+		if (m->pfn >= zones[i].start && m->pfn < zones[i].end &&
+		    (!best || zones[i].end - zones[i].start < best->end - best->start))
+			best = &zones[i];
+	if (!best)
+		return;
+	m->node = (__s16)best->node;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(best->name, names[i].name))
+			m->zone = names[i].zone;
+}
+
 static int on_record(void *data, void *rec, size_t size)
 {
 	struct rb_ctx *c = data;
 	int err;
 
-	if (size >= sizeof(uint32_t) && *(uint32_t *)rec == GW_EV_PIN_BATCH)
+	if (size >= sizeof(uint32_t) && *(uint32_t *)rec == GW_EV_PIN_BATCH) {
 		err = dispatch_batch(c, rec, size);
-	else if (size >= sizeof(struct gw_event))
+	} else if (size >= sizeof(struct gw_event) && *(uint32_t *)rec == GW_EV_MIGRATE_FAILED) {
+		struct gw_event ev = *(struct gw_event *)rec;
+
+		place_folio(&ev.migrate);
+		err = dispatch(c, &ev);
+	} else if (size >= sizeof(struct gw_event)) {
 		err = dispatch(c, rec);
-	else
+	} else {
 		return 0;
+	}
 	if (err)
 		session_stop();
 	/*

@@ -9,21 +9,21 @@ fail() { echo "FAIL: $*"; exit 1; }
 [ $rc -eq 0 ] || fail "exit $rc"
 
 case $(uname -r) in
-# 6.1's hugetlb_wp and __get_user_pages take 7 arguments: the x86 BPF
+# 6.1's hugetlb_wp, __get_user_pages and migrate_pages take 7 arguments: the x86 BPF
 # trampoline refuses them at attach with ENOTSUPP (more than 6 arguments is
 # supported from 6.6 on), so they need the kprobe fallback there.
-6.1.*) no_fentry="hugetlb_wp __get_user_pages"
+6.1.*) no_fentry="hugetlb_wp __get_user_pages migrate_pages"
 	expect="try_grab_folio try_grab_page gup_put_folio internal_get_user_pages_fast
 	__get_user_pages do_wp_page page_add_new_anon_rmap do_huge_pmd_wp_page hugetlb_wp
 	hugepage_add_new_anon_rmap copy_page_range finish_fault
 	unpin_user_pages unpin_user_pages_dirty_lock unpin_user_page_range_dirty_lock
-	__gup_longterm_locked" ;;
+	__gup_longterm_locked migrate_pages" ;;
 6.12.*) no_fentry=""
 	expect="try_grab_folio try_grab_folio_fast folio_add_pin gup_put_folio gup_fast_fallback
 	__get_user_pages do_wp_page folio_add_new_anon_rmap do_huge_pmd_wp_page hugetlb_wp
 	hugetlb_add_new_anon_rmap copy_page_range finish_fault
 	unpin_user_pages unpin_user_pages_dirty_lock unpin_user_page_range_dirty_lock unpin_folios
-	__gup_longterm_locked" ;;
+	__gup_longterm_locked migrate_pages" ;;
 *) fail "no expectation for kernel $(uname -r)" ;;
 esac
 
