@@ -104,8 +104,12 @@ struct engine {
 	struct engine_totals t;  /* out_* kept in step by row_set() and set_unattributed() */
 	uint64_t row_refs;       /* sum of all rows' refs */
 	uint64_t unattributed;   /* sum of all folios' unattributed refs */
+	uint32_t lt_migrate_tid; /* the thread whose long-term pin call's migration failed last */
+	uint32_t lt_migrate_folios; /* ... and the folios it could not move, so far */
 	bool finished;
 };
+
+#define MR_LONGTERM_PIN 7 /* enum migrate_reason (engine_migrate_reason_name) */
 
 static uint32_t hash64(uint64_t key, uint32_t mask)
 {
@@ -954,12 +958,76 @@ static void on_pin_failed(struct engine *e, const struct gw_event *ev)
 		.error = pf->ret, .nr_pages = pf->nr_pages,
 	};
 
+	if (e->lt_migrate_tid == ev->task.tid) {
+		f.blocked_folios = e->lt_migrate_folios;
+		e->lt_migrate_tid = 0;
+	}
+
 	emit(e, &f, task_match(e, &ev->task));
+}
+
+/*
+ * The folio's tracked holders of every kind are the suspects; pins the kernel
+ * shows beyond them were taken before tracing started (or lost).
+ */
+static void on_migrate_failed(struct engine *e, const struct gw_event *ev)
+{
+	const struct gw_migrate_failed *m = &ev->migrate;
+	struct fslot *s = folio_find(e, m->folio);
+	bool shown = task_match(e, &ev->task);
+	struct range lt = { 0 }, any = { 0 };
+	uint32_t out = 0;
+	struct engine_finding f = {
+		.kind = ENGINE_MIGRATE_BLOCKED, .ts_ns = ev->ts_ns, .task = ev->task,
+		.kstack_id = ev->kstack_id, .ustack_id = ev->ustack_id, .folio = m->folio,
+		.old_pfn = m->pfn, .nr_pages = m->nr_pages, .migrate_reason = m->reason,
+		.refcount = m->refcount, .expected_refs = m->expected, .node = m->node,
+		.zone = m->zone,
+	};
+
+	if (s) {
+		uint32_t lt_refs = 0, lt_m = 0, all = 0, all_m = 0;
+		uint32_t n = rowset(e, s, true).refs;
+
+		for_each_row(e, s, h) {
+			struct range r = row_bounds(e, s, h);
+			const struct engine_site *st = &site_at(e, h->site)->pub;
+
+			all += h->refs;
+			all_m += h->maybe ? h->refs : 0;
+			if (h->flags & GW_PIN_LONGTERM) {
+				lt_refs += h->refs;
+				lt_m += h->maybe ? h->refs : 0;
+			}
+			pinner_add(&f, &(struct engine_pinner){
+				.task = h->task, .kstack_id = st->kstack_id, .ustack_id = st->ustack_id,
+				.flags = h->flags, .refs = r.hi, .refs_min = r.lo, .folios = 1,
+				.since_ns = h->since_ns });
+			shown |= task_match(e, &h->task);
+		}
+		lt = bounds(lt_refs, lt_m, n, s->unattributed);
+		any = bounds(all, all_m, n, s->unattributed);
+		out = all - s->unattributed;
+	}
+	if (m->pins > out)
+		f.untracked_pins = m->pins - out;
+	/* a long-term pin call migrates in its own thread, then fails (PIN-FAILED) */
+	if (m->reason == MR_LONGTERM_PIN) {
+		if (e->lt_migrate_tid != ev->task.tid)
+			e->lt_migrate_folios = 0;
+		e->lt_migrate_tid = ev->task.tid;
+		e->lt_migrate_folios++;
+	}
+	f.who = f.nr_pinners ? ENGINE_WHO_TRACKED : ENGINE_WHO_NONE;
+	f.sev = lt.lo ? ENGINE_SEV_HIGH : any.lo ? ENGINE_SEV_MEDIUM : ENGINE_SEV_POSSIBLE;
+	emit(e, &f, shown);
 }
 
 static bool event_ok(const struct gw_event *ev)
 {
 	switch (ev->type) {
+	case GW_EV_MIGRATE_FAILED:
+		return ev->migrate.folio && ev->migrate.nr_pages;
 	case GW_EV_PIN_FAILED:
 		return ev->failed.ret < 0 && ev->failed.nr_pages;
 	case GW_EV_PIN:
@@ -1013,6 +1081,9 @@ int engine_event(struct engine *e, const struct gw_event *ev)
 		break;
 	case GW_EV_PIN_FAILED:
 		on_pin_failed(e, ev);
+		break;
+	case GW_EV_MIGRATE_FAILED:
+		on_migrate_failed(e, ev);
 		break;
 	}
 	pending_flush(e, ev->ts_ns);

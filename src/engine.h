@@ -41,6 +41,14 @@
  *   ZERO-PIN     a R/O long-term GUP got the shared zero page: the kernel took no
  *                pin, the holder reads zeros for good and the process's first write
  *                maps a new page (6.1; 6.12 unshares instead). At pin time, high.
+ *   PIN-FAILED   a pin call returned an error: the caller, what it asked for, the errno,
+ *                and how many folios its migration (long-term pins) left behind.
+ *   MIGRATE-BLOCKED  migrate_pages() gave a folio back: the references the kernel
+ *                saw against those migration accounts for, and the folio's
+ *                tracked pin holders (any kind) as pinners[]; untracked_pins: pins
+ *                the kernel shows that the table lacks. High if a long-term pin
+ *                is surely held, medium if another pin is, possible otherwise.
+ *                task: whoever ran the migration.
  *   HELD-AT-EXIT one per process and pin kind, at engine_finish().
  *
  * Filters (pid, comm) select what is *reported*: findings in which any party
@@ -65,6 +73,7 @@ enum engine_kind {
 	ENGINE_FORK_COPY,    /* fork copied a pinned page for the child */
 	ENGINE_ZERO_PIN,     /* a R/O long-term pin was handed the shared zero page */
 	ENGINE_PIN_FAILED,   /* a pin call returned an error */
+	ENGINE_MIGRATE_BLOCKED, /* migration could not move a folio: its pin holders */
 	ENGINE_HELD_AT_EXIT, /* pins still outstanding when tracing stopped */
 	ENGINE_KIND__MAX
 };
@@ -114,7 +123,15 @@ struct engine_finding {
 	uint32_t untracked_pins; /* STALE-PIN: pins the kernel saw on the old folio that the table lacks
 				    (taken before tracing started, or lost); >= 1 if only GW_WP_OLD_PINNED says so */
 	int64_t error;         /* PIN-FAILED: the negative errno the pin call returned */
-	uint64_t nr_pages;     /* PIN-FAILED: pages it asked for (pinners[0].flags: the pin's kind) */
+	uint64_t nr_pages;     /* PIN-FAILED: pages it asked for (pinners[0].flags: the pin's kind);
+				  MIGRATE-BLOCKED: pages in the folio */
+	uint32_t blocked_folios; /* PIN-FAILED: folios its move out of ZONE_MOVABLE/CMA could not
+				    move (the MIGRATE-BLOCKED findings of its thread just before) */
+	/* MIGRATE-BLOCKED: the event's (struct gw_migrate_failed) */
+	uint32_t migrate_reason;
+	int32_t refcount, expected_refs; /* expected_refs < 0: unknown */
+	int16_t node;          /* -1: unknown */
+	uint8_t zone;          /* enum gw_zone */
 };
 
 typedef void (*engine_finding_fn)(const struct engine_finding *f, void *ctx);
@@ -257,6 +274,10 @@ size_t engine_bytes_per_folio(void);
 
 /* Rendering (engine_print.c). */
 const char *engine_kind_name(enum engine_kind k);
+/* "syscall", "compaction"...: the kernel's enum migrate_reason in lower case, "reason N" past it. */
+const char *engine_migrate_reason_name(uint32_t reason);
+/* "Normal", "Movable"... as /proc/zoneinfo names them; "?" when unknown. */
+const char *engine_zone_name(uint8_t zone);
 /* "EFAULT (-14)" for a negative errno. */
 const char *engine_errno_name(int64_t err);
 const char *engine_sev_name(enum engine_severity s);

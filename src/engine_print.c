@@ -17,6 +17,7 @@ const char *engine_kind_name(enum engine_kind k)
 		[ENGINE_FORK_COPY] = "FORK-COPY",
 		[ENGINE_ZERO_PIN] = "ZERO-PIN",
 		[ENGINE_PIN_FAILED] = "PIN-FAILED",
+		[ENGINE_MIGRATE_BLOCKED] = "MIGRATE-BLOCKED",
 		[ENGINE_HELD_AT_EXIT] = "HELD-AT-EXIT",
 	};
 
@@ -31,10 +32,36 @@ const char *engine_kind_side(enum engine_kind k)
 		[ENGINE_FORK_COPY] = "fork parent",
 		[ENGINE_ZERO_PIN] = "GUP caller",
 		[ENGINE_PIN_FAILED] = "GUP caller",
+		[ENGINE_MIGRATE_BLOCKED] = "migrating task",
 		[ENGINE_HELD_AT_EXIT] = "holder",
 	};
 
 	return k < ENGINE_KIND__MAX ? names[k] : "?";
+}
+
+const char *engine_migrate_reason_name(uint32_t reason)
+{
+	/* enum migrate_reason (include/linux/migrate_mode.h): same values 6.1-6.18, MR_DAMON 6.3 */
+	static const char *const names[] = {
+		"compaction", "memory_failure", "memory_hotplug", "syscall", "mempolicy_mbind",
+		"numa_misplaced", "contig_range", "longterm_pin", "demotion", "damon",
+	};
+	static __thread char buf[24];
+
+	if (reason < sizeof(names) / sizeof(names[0]))
+		return names[reason];
+	snprintf(buf, sizeof(buf), "reason %u", reason);
+	return buf;
+}
+
+const char *engine_zone_name(uint8_t zone)
+{
+	static const char *const names[] = {
+		[GW_ZONE_UNKNOWN] = "?", [GW_ZONE_DMA] = "DMA", [GW_ZONE_DMA32] = "DMA32",
+		[GW_ZONE_NORMAL] = "Normal", [GW_ZONE_MOVABLE] = "Movable", [GW_ZONE_DEVICE] = "Device",
+	};
+
+	return zone < sizeof(names) / sizeof(names[0]) ? names[zone] : "?";
 }
 
 const char *engine_errno_name(int64_t err)
@@ -110,6 +137,52 @@ static void task(struct buf *b, const struct gw_task *t)
 	bprintf(b, "%u/%s", t->pid, fmt_printable(t->comm, GW_COMM_LEN, comm, sizeof(comm)));
 }
 
+/* "1234/comm R/O 1 ref held 2s; ...; +N more; unknown (...)": a folio's holders at the finding. */
+static void holders_text(struct buf *b, const struct engine_finding *fd, bool lost)
+{
+	const struct engine_pinner *p = fd->pinners;
+	uint32_t i, listed = fd->nr_pinners < ENGINE_MAX_PINNERS ? fd->nr_pinners : ENGINE_MAX_PINNERS;
+
+	for (i = 0; i < listed; i++) {
+		bprintf(b, "%s%s", i ? "; " : "", p[i].refs_min ? "" : "maybe ");
+		task(b, &p[i].task);
+		bprintf(b, " ");
+		pin_flags(b, p[i].flags);
+		bprintf(b, " ");
+		refs(b, p[i].refs_min, p[i].refs);
+		bprintf(b, " held ");
+		dur(b, fd->ts_ns - p[i].since_ns);
+	}
+	if (fd->nr_pinners > listed)
+		bprintf(b, "; +%u more", fd->nr_pinners - listed);
+	if (fd->untracked_pins)
+		bprintf(b, "%sunknown (pinned before tracing started%s)", listed ? "; " : "",
+			lost ? ", or lost" : "");
+}
+
+static void migrate_text(struct buf *b, const struct engine_finding *fd, bool lost)
+{
+	int32_t extra = fd->refcount - fd->expected_refs;
+
+	bprintf(b, "%s", engine_migrate_reason_name(fd->migrate_reason));
+	if (fd->node >= 0)
+		bprintf(b, ", node %d %s", fd->node, engine_zone_name(fd->zone));
+	if (fd->expected_refs < 0) {
+		bprintf(b, ": refcount %d, not an LRU page: ", fd->refcount);
+	} else if (extra <= 0) {
+		bprintf(b, ": no extra references (refcount %d), failed for another reason",
+			fd->refcount);
+		return;
+	} else {
+		bprintf(b, ": %d extra reference%s (refcount %d, migration expects %d): ", extra,
+			extra == 1 ? "" : "s", fd->refcount, fd->expected_refs);
+	}
+	if (!fd->nr_pinners && !fd->untracked_pins)
+		bprintf(b, "none of them FOLL_PIN pins gupwatch saw");
+	else
+		holders_text(b, fd, lost);
+}
+
 static void pinner_text(struct buf *b, const struct engine_finding *fd, bool lost)
 {
 	const struct engine_pinner *p = fd->pinners;
@@ -117,23 +190,12 @@ static void pinner_text(struct buf *b, const struct engine_finding *fd, bool los
 
 	switch (fd->kind) {
 	case ENGINE_STALE_PIN:
-		for (i = 0; i < listed; i++) {
-			bprintf(b, "%s%s", i ? "; " : "", p[i].refs_min ? "" : "maybe ");
-			task(b, &p[i].task);
-			bprintf(b, " ");
-			pin_flags(b, p[i].flags);
-			bprintf(b, " ");
-			refs(b, p[i].refs_min, p[i].refs);
-			bprintf(b, " held ");
-			dur(b, fd->ts_ns - p[i].since_ns);
-		}
-		if (fd->nr_pinners > listed)
-			bprintf(b, "; +%u more", fd->nr_pinners - listed);
-		if (fd->untracked_pins)
-			bprintf(b, "%sunknown (pinned before tracing started%s)", listed ? "; " : "",
-				lost ? ", or lost" : "");
+		holders_text(b, fd, lost);
 		if (listed && !(fd->wp_flags & GW_WP_OLD_PINNED))
 			bprintf(b, " (kernel: not pinned)");
+		break;
+	case ENGINE_MIGRATE_BLOCKED:
+		migrate_text(b, fd, lost);
 		break;
 	case ENGINE_UNSHARE:
 		if (fd->who != ENGINE_WHO_TRACKED) {
@@ -168,6 +230,9 @@ static void pinner_text(struct buf *b, const struct engine_finding *fd, bool los
 		pin_flags(b, p->flags);
 		bprintf(b, " pin of %" PRIu64 " page%s failed: %s", fd->nr_pages,
 			fd->nr_pages == 1 ? "" : "s", engine_errno_name(fd->error));
+		if (fd->blocked_folios)
+			bprintf(b, ": %u folio%s could not be migrated out first (MIGRATE-BLOCKED)",
+				fd->blocked_folios, fd->blocked_folios == 1 ? "" : "s");
 		break;
 	case ENGINE_HELD_AT_EXIT:
 		pin_flags(b, p->flags);
@@ -210,7 +275,8 @@ void engine_print_finding_run(FILE *f, const struct engine *e, const struct engi
 		bprintf(&pfn, "-");
 	else if (fd->kind == ENGINE_FORK_COPY)
 		bprintf(&pfn, "->0x%" PRIx64, fd->new_pfn);
-	else if (fd->kind == ENGINE_HELD_AT_EXIT || fd->kind == ENGINE_ZERO_PIN)
+	else if (fd->kind == ENGINE_HELD_AT_EXIT || fd->kind == ENGINE_ZERO_PIN ||
+		 fd->kind == ENGINE_MIGRATE_BLOCKED)
 		bprintf(&pfn, "0x%" PRIx64, fd->old_pfn);
 	else
 		bprintf(&pfn, "0x%" PRIx64 "->0x%" PRIx64, fd->old_pfn, fd->new_pfn);

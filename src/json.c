@@ -92,6 +92,17 @@ static void null(struct jw *w, const char *k)
 	fputs("null", w->f);
 }
 
+/* A signed number, or null when it is not known. */
+static void i64_if(struct jw *w, const char *k, int64_t v, bool known)
+{
+	if (!known) {
+		null(w, k);
+		return;
+	}
+	key(w, k);
+	fprintf(w->f, "%" PRId64, v);
+}
+
 /* Zero means "none" for pids, PFNs, addresses. */
 static void u64_or_null(struct jw *w, const char *k, uint64_t v)
 {
@@ -281,11 +292,21 @@ void json_finding(FILE *f, const struct engine *e, const struct engine_finding *
 		const char *name = fd->error > -4096 ? strerrorname_np((int)-fd->error) : NULL;
 
 		OBJ(&w, "failed");
-		key(&w, "error");
-		fprintf(w.f, "%" PRId64, fd->error);
+		i64_if(&w, "error", fd->error, true);
 		str(&w, "error_name", name);
 		u64(&w, "nr_pages", fd->nr_pages);
+		u64(&w, "blocked_folios", fd->blocked_folios);
 		pin_kind(&w, fd->pinners[0].flags);
+		END(&w);
+	}
+	if (fd->kind == ENGINE_MIGRATE_BLOCKED) {
+		OBJ(&w, "migrate");
+		str(&w, "reason", engine_migrate_reason_name(fd->migrate_reason));
+		u64(&w, "nr_pages", fd->nr_pages);
+		i64_if(&w, "refcount", fd->refcount, true);
+		i64_if(&w, "expected_refs", fd->expected_refs, fd->expected_refs >= 0);
+		i64_if(&w, "node", fd->node, fd->node >= 0);
+		str(&w, "zone", fd->zone != GW_ZONE_UNKNOWN ? engine_zone_name(fd->zone) : NULL);
 		END(&w);
 	}
 	stack(&w, "kernel_stack", st, fd->task.pid, fd->kstack_id);

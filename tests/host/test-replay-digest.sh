@@ -31,9 +31,9 @@ while IFS='|' read -r opts want; do
 	[ "$got" = "$want" ] || fail "report $opts: output changed ($got)"
 	echo "ok: report $opts: $(printf '%s\n' "$out" | wc -l) lines as before"
 done <<'DIGESTS'
-|c3f5fb1e140780e8f9dd4565b455abb980b1eda7ef2527c733e76de7198a25f1
---json|81c8ec2d2f63290debc7e6529720a8014ad90519a18bb833d8bf34d327114dca
---max-folios 3000|92e8b2de86d0cfbc7696ce88be135845ccd1c30fed80c9fa544e100e80714aa8
---sort pin-seconds --min-age 1ms|19bc53a4882ab0d6a7a552e873a38c548251c8fa08c515549da2b771ab23592a
--c gdb --no-stacks|8eed70fd165f96a48be79bab905f8bd0e60cba2b2de716ebf36c97d4979852ec
+|95684fb2aa9219e9626ff434ca06338a8bdc8a725c135b5a01cf677cb3b95f0d
+--json|ef61d6166c513f7c94e3c9d7640449e69adc16bb8904de31b562aea93daba25b
+--max-folios 3000|d46fd9775e3ee53fa80ef32f5f37488c713e5aa7d951ee79c3d0f317c057e323
+--sort pin-seconds --min-age 1ms|18c69c889e0c43c07e6c8eeb9b315919076ad8339c839d0f45256cfc9dda550a
+-c gdb --no-stacks|81d74b4d1afe65ab191c518ed56323341fe4fd38757e5108f3ada17b8ad269ad
 DIGESTS

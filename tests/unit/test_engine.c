@@ -907,6 +907,102 @@ static void test_pin_failed(void **state)
 	engine_free(e);
 }
 
+/* ---- MIGRATE-BLOCKED ---- */
+
+static struct gw_event ev_migrate(uint64_t ts, uint64_t pfn, int32_t refcount, int32_t expected,
+				  uint32_t pins)
+{
+	struct gw_event ev = ev_base(GW_EV_MIGRATE_FAILED, ts, WRITER);
+
+	ev.migrate = (struct gw_migrate_failed){ .folio = FOLIO(pfn), .pfn = pfn, .nr_pages = 1,
+						 .reason = 3 /* MR_SYSCALL */, .refcount = refcount,
+						 .expected = expected, .pins = pins, .node = 0,
+						 .zone = GW_ZONE_MOVABLE };
+	return ev;
+}
+
+static void test_migrate_blocked(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+	char *line;
+
+	(void)state;
+	/* a long-term R/W pin on page 0x10 and a short-term R/O one on 0x11 */
+	feed(e, ev_pin(SEC(1), DD, 0x10, 1, RW | LT));
+	feed(e, ev_pin(SEC(1), FIO, 0x11, 1, RO));
+	feed(e, ev_migrate(SEC(3), 0x10, 1026, 2, 1));
+	assert_int_equal(ngot, 1);
+	assert_int_equal(got[0].kind, ENGINE_MIGRATE_BLOCKED);
+	assert_int_equal(got[0].sev, ENGINE_SEV_HIGH);
+	assert_int_equal(got[0].old_pfn, 0x10);
+	assert_int_equal(got[0].who, ENGINE_WHO_TRACKED);
+	assert_int_equal(got[0].nr_pinners, 1);
+	assert_int_equal(got[0].pinners[0].task.pid, 100);
+	assert_int_equal(got[0].untracked_pins, 0);
+	line = render_finding(e, &got[0]);
+	assert_contains(line, "MIGRATE-BLOCKED");
+	assert_contains(line, "syscall, node 0 Movable: 1024 extra references (refcount 1026, "
+			"migration expects 2): 100/dd R/W,longterm 1 ref held 2.00s");
+	free(line);
+	/* the pinner is a party of the finding too */
+	assert_int_equal(proc(e, 100).findings[ENGINE_MIGRATE_BLOCKED], 1);
+	assert_int_equal(proc(e, 200).findings[ENGINE_MIGRATE_BLOCKED], 1);
+
+	feed(e, ev_migrate(SEC(3), 0x11, 1026, 2, 1));
+	assert_int_equal(got[1].sev, ENGINE_SEV_MEDIUM);
+	assert_int_equal(got[1].pinners[0].task.pid, 110);
+
+	/* an extra FOLL_GET reference (a pipe's): no pin to blame */
+	feed(e, ev_migrate(SEC(4), 0x12, 3, 2, 0));
+	assert_int_equal(got[2].sev, ENGINE_SEV_POSSIBLE);
+	assert_int_equal(got[2].who, ENGINE_WHO_NONE);
+	line = render_finding(e, &got[2]);
+	assert_contains(line, "1 extra reference (refcount 3, migration expects 2): none of them "
+			"FOLL_PIN pins gupwatch saw");
+	free(line);
+
+	/* a pin the kernel shows that was taken before tracing started */
+	feed(e, ev_migrate(SEC(5), 0x13, 1026, 2, 1));
+	assert_int_equal(got[3].untracked_pins, 1);
+	line = render_finding(e, &got[3]);
+	assert_contains(line, "unknown (pinned before tracing started)");
+	free(line);
+
+	/* the unpinned page moves: a failure with no extra references says so */
+	feed(e, ev_unpin(SEC(6), DD, 0x10, 1, false));
+	feed(e, ev_migrate(SEC(7), 0x10, 2, 2, 0));
+	assert_int_equal(got[4].nr_pinners, 0);
+	line = render_finding(e, &got[4]);
+	assert_contains(line, "no extra references (refcount 2), failed for another reason");
+	free(line);
+	assert_int_equal(totals(e).findings[ENGINE_MIGRATE_BLOCKED], 5);
+
+	/* a long-term pin call's migration fails in its thread, then the call: linked */
+	struct gw_event lt = ev_migrate(SEC(8), 0x14, 3, 2, 0);
+	struct gw_event pf = ev_base(GW_EV_PIN_FAILED, SEC(8), WRITER);
+
+	lt.migrate.reason = 7; /* MR_LONGTERM_PIN */
+	feed(e, lt);
+	lt.migrate.folio = FOLIO(0x15);
+	feed(e, lt);
+	pf.failed = (struct gw_pin_failed){ .nr_pages = 2, .ret = -12,
+					    .flags = GW_PIN_WRITE | GW_PIN_LONGTERM };
+	feed(e, pf);
+	assert_int_equal(got[7].kind, ENGINE_PIN_FAILED);
+	assert_int_equal(got[7].blocked_folios, 2);
+	line = render_finding(e, &got[7]);
+	assert_contains(line, "R/W,longterm pin of 2 pages failed: ENOMEM (-12): 2 folios could not "
+			"be migrated out first (MIGRATE-BLOCKED)");
+	free(line);
+	feed(e, pf); /* another failure of the thread, with no migration before it */
+	assert_int_equal(got[8].blocked_folios, 0);
+
+	struct gw_event bad = ev_migrate(SEC(8), 0x10, 2, 2, 0);
+	bad.migrate.folio = 0;
+	assert_int_equal(engine_event(e, &bad), -EINVAL);
+	engine_free(e);
+}
+
 /* ---- HELD-AT-EXIT ---- */
 
 static void test_held_at_exit(void **state)
@@ -1310,6 +1406,7 @@ int main(void)
 		cmocka_unit_test(test_neighbour_subpage_copy_is_not_stale),
 		cmocka_unit_test(test_zero_page_pin),
 		cmocka_unit_test(test_pin_failed),
+		cmocka_unit_test(test_migrate_blocked),
 		cmocka_unit_test(test_held_at_exit),
 		cmocka_unit_test(test_filter_pid),
 		cmocka_unit_test(test_filter_unshare_and_stored_findings),
