@@ -14,31 +14,14 @@
 PAGES=8
 B=/tmp/gw-blockers
 
-# folios OUTFILE: the PFNs of the "Pinned folios" table, with pages and pins
-folios() {
-	awk '/^Pinned folios/ { t = 1; next } t && $1 ~ /^0x/ { print $1, $2, $3 }' "$1"
-}
-
-# row OUTFILE PID: PINNED FOLIOS KPINS of the process table's row for PID
-row() {
-	awk -v p="$2" '$1 == "PID" { for (i = 1; i <= NF; i++) col[$i] = i; t = 1; next }
-		t && /^$/ { t = 0 }
-		t && $1 == p { print $(col["PINNED"]), $(col["FOLIOS"]), $(col["KPINS"]) }' "$1"
-}
-
 set -- $(vm_pins)
 base=$(($1 - $2))
 gwload iouring-reg --pages $PAGES --hold-ms 60000 --verbose >"$GW_OUT" 2>&1 &
 GW_PID=$!
-i=0
-while ! grep -q '^phase=registered' "$GW_OUT" && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+registered=$(gwload_wait registered)
 sed 's/^/  | /' "$GW_OUT"
-gw_check "gwload registered its buffer" "$(grep -c '^phase=registered' "$GW_OUT")" 1
-awk '$1 ~ /^pfn=/ && $2 == "which=registered" { sub(/value=/, "", $3); print $3 }' "$GW_OUT" |
-	sort >$B.truth
+gw_check "gwload registered its buffer" "$registered" 1
+gwload_pfns registered >$B.truth
 gw_check "PFNs from pagemap" "$(wc -l <$B.truth)" $PAGES
 
 set -- $(vm_pins)
@@ -50,24 +33,23 @@ sed 's/^/  > /' $B.all
 sed 's/^/  2> /' $B.err
 gw_check "pins counted over all memory = vmstat acquired - released" \
 	"$(sed -n 's/.* with \([0-9]*\) pins, by the kernel.*/\1/p' $B.all)" $outstanding
-folios $B.all | awk '{ print $1 }' | sort >$B.found
+blockers_folios $B.all | awk '{ print $1 }' | sort >$B.found
 gw_check "pinned folios found that are gwload's buffer (pagemap)" \
 	"$(grep -cxFf $B.truth $B.found)" $PAGES
-gw_check "pins of each buffer page" "$(folios $B.all | grep -Ff $B.truth | awk '$3 != 1' | wc -l)" 0
-gw_check "gwload's row: PINNED FOLIOS KPINS" "$(row $B.all $GW_PID)" "$PAGES $PAGES $PAGES"
+gw_check "pins of each buffer page" "$(blockers_folios $B.all | grep -Ff $B.truth | awk '$3 != 1' | wc -l)" 0
+gw_check "gwload's row: PINNED FOLIOS KPINS" "$(blockers_row $B.all $GW_PID)" "$PAGES $PAGES $PAGES"
 gw_check "rows of processes other than gwload (nothing else pins here)" \
 	"$(awk -v p=$GW_PID '$1 == "PID" { t = 1; next } t && /^$/ { t = 0 } t && $1 != p' $B.all | wc -l)" 0
 
 # the memory block of the buffer's first page, and how many of its pages lie in it
 pfn0=$(head -1 $B.truth)
-block_pages=$(($(printf '%d' 0x$(cat /sys/devices/system/memory/block_size_bytes)) / 4096))
-block=$(($(printf '%d' $pfn0) / block_pages))
-in_block=$(while read -r p; do [ $(($(printf '%d' $p) / block_pages)) = $block ] && echo $p; done <$B.truth | wc -l)
+block=$(memory_block $pfn0)
+in_block=$(while read -r p; do [ $(memory_block $p) = $block ] && echo $p; done <$B.truth | wc -l)
 echo "+ gupwatch blockers --memory-block $block  ($in_block of the buffer's pages in it)"
 gupwatch blockers --memory-block $block >$B.block 2>$B.err
 gw_check "blockers --memory-block exit status" $? 0
 sed 's/^/  > /' $B.block
-gw_check "memory block $block: gwload's row: PINNED FOLIOS KPINS" "$(row $B.block $GW_PID)" \
+gw_check "memory block $block: gwload's row: PINNED FOLIOS KPINS" "$(blockers_row $B.block $GW_PID)" \
 	"$in_block $in_block $in_block"
 
 kill $GW_PID
@@ -83,8 +65,8 @@ gupwatch blockers --memory-block $block >$B.after 2>$B.err
 gw_check "blockers --memory-block exit status (after)" $? 0
 sed 's/^/  > /' $B.after
 gw_check "memory block $block: buffer pages still reported pinned" \
-	"$(folios $B.after | awk '{ print $1 }' | grep -cxFf $B.truth)" 0
-gw_check "memory block $block: gwload's row (after)" "$(row $B.after $GW_PID)" ""
+	"$(blockers_folios $B.after | awk '{ print $1 }' | grep -cxFf $B.truth)" 0
+gw_check "memory block $block: gwload's row (after)" "$(blockers_row $B.after $GW_PID)" ""
 
 echo "+ gupwatch blockers --zone movable  (no ZONE_MOVABLE in this guest)"
 gupwatch blockers --zone movable >$B.out 2>$B.err

@@ -13,6 +13,12 @@
 #   finding_count KIND        findings of KIND in the summary
 #   proc_pins PID COLUMN      PINS|UNPINS|FAST-UNDO|R/O|R/W|LONGTERM|GETS of PID
 #   findings KIND             the live finding lines of KIND
+#   gwload_wait PHASE         wait (up to 10 s) for the background gwload's phase=PHASE in
+#                             $GW_OUT; prints how many such lines there are (1: it came)
+#   gwload_pfns WHICH         its --verbose pfn= values of which=WHICH, sorted
+#   blockers_folios OUTFILE   gupwatch blockers' "Pinned folios": PFN, pages, pins
+#   blockers_row OUTFILE PID  PINNED FOLIOS KPINS of PID's row in gupwatch blockers' table
+#   memory_block PFN          the memory block (/sys/devices/system/memory) holding PFN
 
 GW_TRACE=/tmp/gw-trace
 GW_PID=
@@ -106,4 +112,31 @@ proc_pins() {
 		s && $1 == "PID" { for (i = 1; i <= NF; i++) col[$i] = i; next }
 		s && /^[^ ]/ { s = 0 }
 		s && $1 == p { print $(col[c]); exit }' $GW_TRACE.out
+}
+
+blockers_folios() {
+	awk '/^Pinned folios/ { t = 1; next } t && $1 ~ /^0x/ { print $1, $2, $3 }' "$1"
+}
+
+blockers_row() {
+	awk -v p="$2" '$1 == "PID" { for (i = 1; i <= NF; i++) col[$i] = i; t = 1; next }
+		t && /^$/ { t = 0 }
+		t && $1 == p { print $(col["PINNED"]), $(col["FOLIOS"]), $(col["KPINS"]) }' "$1"
+}
+
+memory_block() {
+	echo $(($(printf '%d' "$1") * 4096 / $(printf '%d' 0x$(cat /sys/devices/system/memory/block_size_bytes))))
+}
+
+gwload_wait() {
+	i=0
+	while ! grep -q "^phase=$1 " "$GW_OUT" && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	grep -c "^phase=$1 " "$GW_OUT"
+}
+
+gwload_pfns() {
+	awk -v w="which=$1" '$1 ~ /^pfn=/ && $2 == w { sub(/value=/, "", $3); print $3 }' "$GW_OUT" | sort
 }

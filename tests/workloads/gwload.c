@@ -29,6 +29,7 @@
  *                    before the target writes (a tracer can start after the pin)
  *   --fast           pindrv-*: pin with pin_user_pages_fast() (GUP-fast)
  *   --verbose        also print per-page pfn= records
+ *   --node N         bind all memory gwload and its children fault in to NUMA node N
  *
  * The record format is described in gwload.h; each workload file documents
  * its records at the top.  Exit status: 0 done (the test script judges the
@@ -39,6 +40,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
 
 #include "gwload.h"
 
@@ -46,6 +49,8 @@ static const struct workload workloads[] = {
 	{ "iouring-reg", "io_uring IORING_REGISTER_BUFFERS: long-term R/W pins held --hold-ms, then unregistered", wl_iouring_reg },
 	{ "iouring-fault", "io_uring IORING_REGISTER_BUFFERS of a range whose first page is unmapped: the long-term pin call fails (EFAULT)", wl_iouring_fault },
 	{ "movable-pin", "vmsplice anon pages (taken from ZONE_MOVABLE) into a pipe, then io_uring-register them: the long-term pin cannot migrate them out (--no-hold: no vmsplice, it can)", wl_movable_pin },
+	{ "numa-move-iouring", "io_uring-register --pages (long-term R/W pins), then another process move_pages() them to the other NUMA node: they stay (--no-hold: no pins, they move)", wl_numa_move_iouring },
+	{ "numa-move-pvm", "process_vm_readv a child's pages into a userfaultfd-missing buffer (short-term R/O pins held), and meanwhile another process move_pages() them to the other node (--no-hold: after the pins)", wl_numa_move_pvm },
 	{ "pvm-read", "process_vm_readv from a child: short-term R/O pins on its pages, held by a userfaultfd-missing local buffer", wl_pvm_read },
 	{ "pvm-write", "process_vm_writev to a child: short-term R/W pins on its pages, held by a userfaultfd-missing local buffer", wl_pvm_write },
 	{ "odirect-write", "O_DIRECT pwrite from an anon buffer to --dev: R/O pins (6.12+) or FOLL_GET refs (6.1) while the I/O is in flight", wl_odirect_write },
@@ -73,7 +78,9 @@ static void usage(FILE *f)
 
 	fprintf(f, "usage: gwload <workload> [--pages N] [--mem anon|thp|hugetlb] [--hold-ms MS]\n"
 		   "              [--no-hold] [--dev PATH] [--file PATH] [--fast] [--verbose]\n"
-		   "              [--pin-page K] [--write-page J] [--children C]\n"
+		   "              [--pin-page K] [--write-page J] [--children C] [--node N]\n"
+		   "--node N: all memory gwload and its children fault in comes from NUMA node N\n"
+		   "          (set_mempolicy MPOL_BIND)\n"
 		   "workloads:\n");
 	for (i = 0; i < NWL; i++)
 		fprintf(f, "  %-14s %s\n", workloads[i].name, workloads[i].summary);
@@ -94,6 +101,7 @@ int main(int argc, char **argv)
 		{ "pin-page", required_argument, NULL, 'K' },
 		{ "write-page", required_argument, NULL, 'J' },
 		{ "children", required_argument, NULL, 'C' },
+		{ "node", required_argument, NULL, 'N' },
 		{ "fast", no_argument, NULL, 'F' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -105,6 +113,7 @@ int main(int argc, char **argv)
 		.pin_page = 0, .write_page = 1, .children = 1100,
 	};
 	const struct workload *w = NULL;
+	long node = -1;
 	size_t i;
 	int c;
 
@@ -123,7 +132,7 @@ int main(int argc, char **argv)
 	o.workload = w->name;
 	argv++;
 	argc--;
-	while ((c = getopt_long(argc, argv, "p:m:H:nd:f:w:K:J:C:Fvh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:m:H:nd:f:w:K:J:C:N:Fvh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o.pages = atol(optarg);
@@ -167,6 +176,9 @@ int main(int argc, char **argv)
 		case 'C':
 			o.children = atol(optarg);
 			break;
+		case 'N':
+			node = atol(optarg);
+			break;
 		case 'F':
 			o.gup_fast = 1;
 			break;
@@ -184,6 +196,12 @@ int main(int argc, char **argv)
 	if (optind != argc) {
 		fprintf(stderr, "gwload: unexpected argument '%s'\n", argv[optind]);
 		return 2;
+	}
+	if (node >= 0) {
+		unsigned long mask = 1UL << node;
+
+		if (node >= 64 || syscall(__NR_set_mempolicy, 2 /* MPOL_BIND */, &mask, 64))
+			die("set_mempolicy(--node)");
 	}
 	if (o.pages <= 0)
 		o.pages = o.mem == MEM_ANON ? 4 : (long)HUGE_PAGES;

@@ -185,6 +185,8 @@ const char *kernel_release(void);
 int wl_iouring_reg(const struct opts *o);
 int wl_iouring_fault(const struct opts *o);
 int wl_movable_pin(const struct opts *o);
+int wl_numa_move_iouring(const struct opts *o);
+int wl_numa_move_pvm(const struct opts *o);
 int wl_pin_fork(const struct opts *o);
 int wl_pvm_read(const struct opts *o);
 int wl_pvm_write(const struct opts *o);

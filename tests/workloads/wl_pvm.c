@@ -10,6 +10,7 @@
  *
  * pvm-read / pvm-write: the child populates its own pages (exclusive anon).
  *   workload=pvm-read|pvm-write mem=M pages=N pin=ro|rw longterm=0 hold_ms=T no_hold=0|1 kernel=R
+ *   pfn=I which=target value=PFN   with --verbose: the child's pages, before the pin
  *   phase=hold  acquired= released= outstanding=     in the uffd handler, pin held
  *   phase=after acquired= released= outstanding= faults=F data_ok=D syscall_ms=MS
  *               F: userfaultfd faults seen (1 = the copy blocked once)
@@ -125,6 +126,10 @@ static int pvm_rw(const struct opts *o, int write)
 	header(o, mem_name(o->mem), write ? "rw" : "ro");
 	target_spawn(&v.t, v.remote, v.len);
 	target_cmd(&v.t, 'W', 't');
+	if (o->verbose) { /* the pages it will pin, for gupwatch blockers and memory offline */
+		pfns_read(v.t.pid, v.remote, o->pages, v.cur);
+		pfns_verbose(o, "target", v.cur, o->pages);
+	}
 	pvm_local(&v, 'u', cb_hold);
 
 	pins_baseline();
