@@ -69,10 +69,21 @@ if [ ${#logs[@]} -gt 0 ]; then
 	tests/truth-table.sh "${logs[@]}"
 fi
 
-# test-movable needs ZONE_MOVABLE, which only a movablecore= boot has (it skips above).
-echo "== guest test with ZONE_MOVABLE (movablecore=50%)"
-GW_GUEST_ARGS="movablecore=50%" tests/vm/run.sh --tests movable || true
-collect "guest movable"
+# ZONE_MOVABLE (test-movable) only a movablecore= boot has, two NUMA nodes
+# (test-migrate) only a -numa one, a hot-plugged DIMM (test-offline, on a
+# memory-only node 2, onlined movable) only one with a pc-dimm: one boot has
+# them all (these tests skip above). One socket per node: CPUs sharing a cache
+# across nodes make the kernel WARN.
+echo "== guest tests with ZONE_MOVABLE, two NUMA nodes and a DIMM"
+GW_GUEST_ARGS="movablecore=50% memhp_default_state=online_movable" \
+	GW_QEMU_SMP="2,sockets=2,cores=1,threads=1" \
+	GW_QEMU_OPTS="-m 2048,slots=1,maxmem=2304M
+	-object memory-backend-ram,id=m0,size=1G -object memory-backend-ram,id=m1,size=1G
+	-object memory-backend-ram,id=d2,size=256M
+	-numa node,nodeid=0,cpus=0,memdev=m0 -numa node,nodeid=1,cpus=1,memdev=m1
+	-numa node,nodeid=2 -device pc-dimm,id=dimm2,memdev=d2,node=2" \
+	tests/vm/run.sh --tests "movable migrate offline" || true
+collect "guest movable, NUMA, DIMM"
 
 # Soft-RoCE needs rdma_rxe, which only Debian's generic flavour ships, and
 # rdma-core's userland in the guest (test-rdma skips on the cloud kernels).
