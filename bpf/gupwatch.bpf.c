@@ -139,6 +139,7 @@ static __always_inline struct gup_call *gup_call_of_current(__u64 flags)
 	return bpf_task_storage_get(&gup_calls, bpf_get_current_task_btf(), NULL, flags);
 }
 
+
 /* kprobe mode: the pin functions' arguments, which a kretprobe cannot see (task storage as above). */
 struct grab_args {
 	void *ptr; /* page or folio */
@@ -170,6 +171,16 @@ static __always_inline int count(enum gw_counter c, __u64 n)
 	if (v)
 		*v += n;
 	return 0;
+}
+
+/* The thread's state, created if need be; NULL (counted): no memory for it. */
+static __always_inline struct gup_call *gup_call_create(void)
+{
+	struct gup_call *c = gup_call_of_current(BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (!c)
+		count(GW_CNT_MAP_FULL, 1);
+	return c;
 }
 
 /* __per_cpu_offset[cpu], read once per CPU: the unpin path then reads only the count. */
@@ -366,12 +377,10 @@ static __always_inline bool in_gup_fast(void)
 /* A call begins or ends: the pins before it are sent (a nested call walks other stacks). */
 static __always_inline int gup_enter(bool fast, __u64 mm, __u64 start, __u64 nr_pages)
 {
-	struct gup_call *c = gup_call_of_current(BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct gup_call *c = gup_call_create();
 
-	if (!c) {
-		count(GW_CNT_MAP_FULL, 1);
+	if (!c)
 		return 0;
-	}
 	batch_flush(c);
 	c->batching = nr_pages > 1;
 	if (fast) {
@@ -741,11 +750,9 @@ static __always_inline int unpin_call_enter(__u64 npages)
 
 	if (npages < 2 || unpin_details || in_interrupt_ctx())
 		return 0;
-	c = gup_call_of_current(BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!c) {
-		count(GW_CNT_MAP_FULL, 1);
+	c = gup_call_create();
+	if (!c)
 		return 0;
-	}
 	if (!c->unpin_depth++)
 		__sync_fetch_and_add(&unpin_calls, 1);
 	return 0;
@@ -791,11 +798,9 @@ static __always_inline int pin_call_enter(__u64 mm, __u64 start, __u64 nr_pages,
 
 	if (!(gup_flags & foll_pin))
 		return 0;
-	c = gup_call_of_current(BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!c) {
-		count(GW_CNT_MAP_FULL, 1);
+	c = gup_call_create();
+	if (!c)
 		return 0;
-	}
 	c->pin_call_flags = gup_flags;
 	c->pin_call_mm = mm;
 	c->pin_call_start = start;
@@ -950,12 +955,10 @@ static long migrate_walk_one(__u64 i, struct migrate_walk *w)
 
 static __always_inline int migrate_enter(__u64 from, __u32 reason)
 {
-	struct gup_call *c = gup_call_of_current(BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct gup_call *c = gup_call_create();
 
-	if (!c) {
-		count(GW_CNT_MAP_FULL, 1);
+	if (!c)
 		return 0;
-	}
 	c->migrate_from = from;
 	c->migrate_reason = reason;
 	return 0;
