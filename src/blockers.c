@@ -115,8 +115,16 @@ static void parse_memory_block(const char *arg, struct argp_state *state)
 			   "/sys/devices/system/memory lists the blocks)", n, path);
 	pages = block_bytes / PAGE_4K;
 	add_range(n * pages, (n + 1) * pages);
-	snprintf(env.what, sizeof(env.what), "memory block %" PRIu64 " (PFN %#" PRIx64 "-%#" PRIx64 ")",
-		 n, n * pages, (n + 1) * pages - 1);
+	/* an offline block's pages are free: say so rather than only "none pinned" */
+	snprintf(path, sizeof(path), "/sys/devices/system/memory/memory%" PRIu64 "/state", n);
+	f = fopen(path, "r");
+	if (!f || !fgets(buf, sizeof(buf), f))
+		snprintf(buf, sizeof(buf), "state unknown");
+	if (f)
+		fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+	snprintf(env.what, sizeof(env.what), "memory block %" PRIu64 " (PFN %#" PRIx64 "-%#" PRIx64
+		 ", %s)", n, n * pages, (n + 1) * pages - 1, buf);
 }
 
 /* Zones from /proc/zoneinfo: every zone of node (when >= 0) or named zone (when set). */

@@ -11,7 +11,8 @@
 # gupwatch blockers lists the pinned pages in the block; gupwatch reports
 # MIGRATE-BLOCKED (memory_hotplug) only at those PFNs, each naming gwload's
 # pin. The twin, once the pin is gone: blockers shows none of them, the
-# offline succeeds and nothing is reported. The block goes back online.
+# offline succeeds, nothing is reported, and blockers calls the block offline.
+# The block goes back online.
 . /gw/tests/lib.sh
 . /gw/tests/trace.sh
 
@@ -67,6 +68,11 @@ echo "+ echo offline > $state  (no pin)"
 timeout 60 sh -c "echo offline >$state"
 gw_check "twin: offline exit status" $? 0
 gw_check "twin: block $block state" "$(cat $state)" offline
+gupwatch blockers --memory-block $block >$B.offline 2>$B.err
+gw_check "blockers on the offline block: exit status" $? 0
+sed 's/^/  > /' $B.offline
+gw_check "blockers says the block is offline, nothing pinned" \
+	"$(grep -c "^gupwatch blockers: memory block $block (PFN .*, offline): .* 0 folios pinned" $B.offline)" 1
 trace_stop
 gw_check "twin: MIGRATE-BLOCKED findings" "$(finding_count MIGRATE-BLOCKED)" 0
 echo online_movable >$state
