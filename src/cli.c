@@ -64,6 +64,8 @@ error_t cli_parse_common(int key, char *arg, struct argp_state *state, struct en
 		tr->prog_stats = true;
 	else if (tr && key == CLI_OPT_DEBUG)
 		tr->debug = true;
+	else if (key == ARGP_KEY_ARG)
+		argp_error(state, "unexpected argument '%s'", arg);
 	else
 		return ARGP_ERR_UNKNOWN;
 	return 0;

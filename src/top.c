@@ -78,9 +78,6 @@ static error_t top_parse(int key, char *arg, struct argp_state *state)
 	case 's':
 		cli_sort(arg, &env.sort, state);
 		break;
-	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s'", arg);
-		break;
 	default:
 		return cli_parse_common(key, arg, state, &env.engine, &env.tracer);
 	}
@@ -348,7 +345,8 @@ static void on_idle(uint64_t now_ns, void *ctx)
 
 int cmd_top(int argc, char **argv)
 {
-	static const struct session_ops ops = { on_start, on_item, on_idle };
+	static const struct session_ops ops = { .on_start = on_start, .on_item = on_item,
+						 .on_idle = on_idle };
 	uint64_t counters[GW_CNT__MAX];
 	int ret;
 

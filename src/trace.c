@@ -67,9 +67,6 @@ static error_t trace_parse(int key, char *arg, struct argp_state *state)
 		if (env.consumer.json && env.tracer.stacks)
 			argp_error(state, "--verbose and --json do not mix");
 		break;
-	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s'", arg);
-		break;
 	default:
 		return cli_parse_common(key, arg, state, &env.consumer.engine, &env.tracer);
 	}
@@ -110,7 +107,8 @@ static void on_idle(uint64_t now_ns, void *ctx)
 
 int cmd_trace(int argc, char **argv)
 {
-	static const struct session_ops ops = { on_start, consumer_item, on_idle };
+	static const struct session_ops ops = { .on_start = on_start, .on_item = consumer_item,
+						 .on_idle = on_idle };
 	uint64_t counters[GW_CNT__MAX];
 	int ret;
 
