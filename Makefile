@@ -167,7 +167,7 @@ build/gwbench: tests/bench/gwbench.c build/obj/engine.o build/obj/recfile.o
 # BPF-free sources: nothing here loads or attaches anything.
 FUZZ_SECONDS ?= 60
 FUZZ_SRCS := $(filter-out src/main.c src/session.c src/attach.c src/capture.c src/check.c src/blockers.c \
-	src/probe.c src/hooks.c src/record.c src/trace.c src/top.c src/report.c src/cli.c, \
+	src/daemon.c src/probe.c src/hooks.c src/record.c src/trace.c src/top.c src/report.c src/cli.c, \
 	$(wildcard src/*.c))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 

@@ -9,5 +9,6 @@ int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_blockers(int argc, char **argv);
+int cmd_daemon(int argc, char **argv);
 
 #endif

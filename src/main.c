@@ -19,6 +19,7 @@ static const struct {
 	{ "top", cmd_top, "who holds pins now, refreshed like top(1)" },
 	{ "record", cmd_record, "trace into a file for report (-- COMMAND: while it runs)" },
 	{ "report", cmd_report, "findings and summary of a recorded file, as text or JSON" },
+	{ "daemon", cmd_daemon, "trace until stopped: findings to a JSON Lines log, Prometheus metrics" },
 	{ "blockers", cmd_blockers, "who holds pins on this physical memory now (the kernel's counts)" },
 	{ "check", cmd_check, "can gupwatch trace this kernel? (hook by hook, verified by attaching)" },
 };

@@ -19,7 +19,7 @@
 #include "gupwatch.skel.h"
 #include "probe.h"
 
-static volatile sig_atomic_t exiting, signals;
+static volatile sig_atomic_t exiting, signals, hups;
 static struct gupwatch_bpf *running; /* the session's skeleton, for session_counters */
 
 /*
@@ -67,13 +67,22 @@ static void on_signal(int sig)
 	exiting = 1;
 }
 
-static void catch_signals(void)
+static void on_hup(int sig)
+{
+	(void)sig;
+	hups = 1;
+}
+
+/* hup_handled: SIGHUP is a request (the daemon reopens its log), not a stop. */
+static void catch_signals(bool hup_handled)
 {
 	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: poll returns */
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (hup_handled)
+		sa.sa_handler = on_hup;
 	sigaction(SIGHUP, &sa, NULL);
 }
 
@@ -354,7 +363,7 @@ int session_run(const struct tracer_opts *opts, long duration_s, const struct se
 	rbc->ctx = ctx;
 	if (opts->debug) /* quiet otherwise (main) */
 		libbpf_set_print(libbpf_print_all);
-	catch_signals();
+	catch_signals(ops->on_hup);
 
 	if (opts->prog_stats && !opts->load_only && (stats_fd = prog_stats_enable()) < 0) {
 		free(rbc);
@@ -434,6 +443,10 @@ int session_run(const struct tracer_opts *opts, long duration_s, const struct se
 		 * pin is still unread would be reported as followed by none) */
 		if (ops->on_idle && !rbc->batch_full)
 			ops->on_idle(session_now_ns(), ctx);
+		if (hups && ops->on_hup) {
+			hups = 0;
+			ops->on_hup(ctx);
+		}
 	}
 	/*
 	 * What is already in the buffer belongs to the session. The hooks fall

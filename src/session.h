@@ -26,10 +26,11 @@ struct session_ops {
 	void (*on_start)(const struct tracer *t, void *ctx); /* attached, before any item */
 	item_fn on_item;                                      /* an error ends the session */
 	void (*on_idle)(uint64_t now_ns, void *ctx);          /* no event for a while */
+	void (*on_hup)(void *ctx); /* set: SIGHUP calls it (from the loop) instead of stopping */
 };
 
 /*
- * Runs until duration_s (0: no limit), SIGINT, SIGTERM or SIGHUP; a signal
+ * Runs until duration_s (0: no limit), SIGINT, SIGTERM or SIGHUP (unless ops->on_hup); a signal
  * during the attach still ends in a clean detach, a second signal exits the
  * process at once. On return the kernel's counters are in
  * counters[]. Returns 0, or 1 after printing the cause (one line, stderr).

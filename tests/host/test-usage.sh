@@ -38,6 +38,24 @@ expect_exact "top: --max-folios of 2^31" \
 	"gupwatch top: invalid --max-folios '2147483647': at most 268435456 (a TiB of 4 KiB pages)" \
 	top --max-folios 2147483647
 expect_error "top: bad delay" top -d abc
+expect_exact "daemon: --listen without a port" \
+	"gupwatch daemon: --listen 'localhost': want IPV4-ADDRESS:PORT, e.g. 127.0.0.1:9776 (0.0.0.0: every interface)" \
+	daemon --listen localhost
+expect_exact "daemon: --listen by name" \
+	"gupwatch daemon: --listen 'example.org:9776': want IPV4-ADDRESS:PORT, e.g. 127.0.0.1:9776 (0.0.0.0: every interface)" \
+	daemon --listen example.org:9776
+# the port taken: exit 1, the cause and the fix, before anything is attached
+python3 -c 'import socket, sys, time; s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+print(s.getsockname()[1], flush=True); time.sleep(30)' >/tmp/gw-usage-port.$$ &
+holder=$!
+for _ in $(seq 50); do [ -s /tmp/gw-usage-port.$$ ] && break; sleep 0.1; done
+port=$(cat /tmp/gw-usage-port.$$)
+out=$("$gw" daemon --listen 127.0.0.1:$port 2>&1 >/dev/null); rc=$?
+kill $holder; rm -f /tmp/gw-usage-port.$$
+[ $rc -eq 1 ] && [ "$out" = "gupwatch: cannot listen on 127.0.0.1:$port: Address already in use; fix: stop what uses the port or give --listen another" ] ||
+	fail "daemon: port in use: exit $rc: $out"
+echo "ok: daemon: port in use -> exit 1: $out"
+expect_error "daemon: --log in a missing directory" daemon --log /nonexistent/dir/gupwatch.jsonl
 expect_error "top: zero delay" top -d 0
 expect_error "top: bad iterations" top -n 0
 expect_error "top: bad sort key" top -s size

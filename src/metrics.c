@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Prometheus metrics of the engine (metrics.h). A hand-written server rather
+ * than libmicrohttpd: the guests run a static gupwatch, and Debian's
+ * libmicrohttpd.a needs GnuTLS, whose p11-kit has no static library. It
+ * answers one request per connection, GET (or HEAD) /metrics only, with a
+ * bounded read and a timeout, so a slow or hostile client costs one socket
+ * for two seconds at most.
+ */
+#include "metrics.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+/* ---- rendering ---- */
+
+static void help_type(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A label value: the format's escapes; bytes outside printable ASCII as '?' (values are UTF-8). */
+static void label_value(FILE *f, const char *s, size_t max)
+{
+	for (size_t i = 0; i < max && s[i]; i++) {
+		unsigned char c = s[i];
+
+		if (c == '\\' || c == '"')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else
+			fputc(c >= 0x20 && c < 0x7f ? c : '?', f);
+	}
+}
+
+struct comm_sum {
+	char comm[GW_COMM_LEN];
+	uint64_t ro, rw, longterm, held;
+};
+
+static int by_comm(const void *a, const void *b)
+{
+	return strncmp(((const struct engine_proc *)a)->comm, ((const struct engine_proc *)b)->comm,
+		       GW_COMM_LEN);
+}
+
+static int by_held_desc(const void *a, const void *b)
+{
+	const struct comm_sum *x = a, *y = b;
+
+	return x->held < y->held ? 1 : x->held > y->held ? -1 : strncmp(x->comm, y->comm, GW_COMM_LEN);
+}
+
+/* Pin references held now, summed per comm, most first; the tail folded into "(other)". */
+static size_t held_by_comm(const struct engine *e, struct comm_sum **out)
+{
+	size_t n = engine_procs(e, NULL, 0), m = 0;
+	struct engine_proc *p = calloc(n ?: 1, sizeof(*p));
+	struct comm_sum *c = calloc(n + 1, sizeof(*c));
+
+	*out = c;
+	if (!p || !c) {
+		free(p);
+		return 0;
+	}
+	n = engine_procs(e, p, n);
+	qsort(p, n, sizeof(*p), by_comm);
+	for (size_t i = 0; i < n; i++) {
+		if (!p[i].out_refs)
+			continue;
+		if (!m || strncmp(c[m - 1].comm, p[i].comm, GW_COMM_LEN))
+			memcpy(c[m++].comm, p[i].comm, GW_COMM_LEN);
+		c[m - 1].ro += p[i].out_ro_refs;
+		c[m - 1].rw += p[i].out_rw_refs;
+		c[m - 1].longterm += p[i].out_longterm_refs;
+		c[m - 1].held += p[i].out_refs;
+	}
+	free(p);
+	qsort(c, m, sizeof(*c), by_held_desc);
+	if (m > METRICS_MAX_COMMS) {
+		struct comm_sum *o = &c[METRICS_MAX_COMMS];
+
+		for (size_t i = METRICS_MAX_COMMS + 1; i < m; i++) {
+			o->ro += c[i].ro;
+			o->rw += c[i].rw;
+			o->longterm += c[i].longterm;
+		}
+		snprintf(o->comm, sizeof(o->comm), "(other)");
+		m = METRICS_MAX_COMMS + 1;
+	}
+	return m;
+}
+
+/* nr_foll_pin_acquired and _released since boot; false if /proc/vmstat cannot tell. */
+static bool vmstat_pins(uint64_t *acquired, uint64_t *released)
+{
+	FILE *f = fopen("/proc/vmstat", "r");
+	char name[64];
+	uint64_t v;
+	int found = 0;
+
+	if (!f)
+		return false;
+	while (fscanf(f, "%63s %" SCNu64, name, &v) == 2) {
+		if (!strcmp(name, "nr_foll_pin_acquired"))
+			*acquired = v, found++;
+		else if (!strcmp(name, "nr_foll_pin_released"))
+			*released = v, found++;
+	}
+	fclose(f);
+	return found == 2;
+}
+
+void metrics_render(FILE *f, const struct engine *e, const uint64_t counters[GW_CNT__MAX])
+{
+	static const char *const access[] = { "ro", "rw" };
+	struct engine_totals t;
+	struct comm_sum *c;
+	size_t n = held_by_comm(e, &c);
+	uint64_t acq, rel;
+
+	engine_totals(e, &t);
+	help_type(f, "gupwatch_pin_references_total", "counter",
+		  "FOLL_PIN references taken since gupwatch started (nr_foll_pin_acquired counts the same)");
+	fprintf(f, "gupwatch_pin_references_total %" PRIu64 "\n", t.pin_refs);
+	help_type(f, "gupwatch_unpin_references_total", "counter",
+		  "FOLL_PIN references dropped since gupwatch started (nr_foll_pin_released counts the same)");
+	fprintf(f, "gupwatch_unpin_references_total %" PRIu64 "\n", t.unpin_refs);
+	help_type(f, "gupwatch_pin_references_held", "gauge",
+		  "FOLL_PIN references held now by processes of this comm, R/O or R/W (a reference pins a "
+		  "page); the 50 comms holding most, then comm=\"(other)\"");
+	for (size_t i = 0; i < n; i++)
+		for (int a = 0; a < 2; a++) {
+			fputs("gupwatch_pin_references_held{comm=\"", f);
+			label_value(f, c[i].comm, GW_COMM_LEN);
+			fprintf(f, "\",access=\"%s\"} %" PRIu64 "\n", access[a], a ? c[i].rw : c[i].ro);
+		}
+	help_type(f, "gupwatch_longterm_pin_references_held", "gauge",
+		  "Of those, FOLL_LONGTERM references (RDMA, vfio, io_uring buffers): memory that cannot move");
+	for (size_t i = 0; i < n; i++) {
+		fputs("gupwatch_longterm_pin_references_held{comm=\"", f);
+		label_value(f, c[i].comm, GW_COMM_LEN);
+		fprintf(f, "\"} %" PRIu64 "\n", c[i].longterm);
+	}
+	free(c);
+	help_type(f, "gupwatch_findings_total", "counter", "Findings reported, by kind");
+	for (int k = 0; k < ENGINE_KIND__MAX; k++)
+		fprintf(f, "gupwatch_findings_total{kind=\"%s\"} %" PRIu64 "\n", engine_kind_name(k),
+			t.findings[k]);
+	help_type(f, "gupwatch_page_copies_total", "counter",
+		  "Pages copied because of pins: write COW of a pinned page, unshare at pin time, eager copy at fork");
+	fprintf(f, "gupwatch_page_copies_total{reason=\"cow\"} %" PRIu64 "\n", t.wp_copies);
+	fprintf(f, "gupwatch_page_copies_total{reason=\"unshare\"} %" PRIu64 "\n", t.unshares);
+	fprintf(f, "gupwatch_page_copies_total{reason=\"fork\"} %" PRIu64 "\n", t.fork_copies);
+	help_type(f, "gupwatch_events_total", "counter", "Events the kernel side sent and the engine read");
+	fprintf(f, "gupwatch_events_total %" PRIu64 "\n", t.events);
+	if (counters) {
+		help_type(f, "gupwatch_events_lost_total", "counter",
+			  "Events lost: the ring buffer was full (findings may be missing)");
+		fprintf(f, "gupwatch_events_lost_total %" PRIu64 "\n", counters[GW_CNT_RINGBUF_DROP]);
+	}
+	if (vmstat_pins(&acq, &rel)) {
+		help_type(f, "gupwatch_kernel_foll_pin_acquired_total", "counter",
+			  "The kernel's nr_foll_pin_acquired (/proc/vmstat), since boot");
+		fprintf(f, "gupwatch_kernel_foll_pin_acquired_total %" PRIu64 "\n", acq);
+		help_type(f, "gupwatch_kernel_foll_pin_released_total", "counter",
+			  "The kernel's nr_foll_pin_released (/proc/vmstat), since boot");
+		fprintf(f, "gupwatch_kernel_foll_pin_released_total %" PRIu64 "\n", rel);
+	}
+}
+
+/* ---- serving ---- */
+
+#define REQUEST_MAX 4096
+#define CLIENT_TIMEOUT_S 2
+
+struct metrics_server {
+	int fd;
+	pthread_t thread;
+	bool started;
+	volatile bool stop;
+	pthread_mutex_t lock;
+	char *text; /* the latest rendering */
+	size_t len;
+};
+
+/* Numeric only: a static binary has no name service (and a daemon should not wait on one). */
+static bool parse_listen(const char *addr_port, struct sockaddr_in *sa)
+{
+	const char *colon = strrchr(addr_port, ':');
+	char host[64], *end;
+	unsigned long port;
+
+	if (!colon || (size_t)(colon - addr_port) >= sizeof(host))
+		return false;
+	memcpy(host, addr_port, (size_t)(colon - addr_port));
+	host[colon - addr_port] = 0;
+	if (!strcmp(host, "localhost"))
+		snprintf(host, sizeof(host), "127.0.0.1");
+	port = strtoul(colon + 1, &end, 10);
+	*sa = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	return colon[1] && !*end && port && port <= 65535 && inet_pton(AF_INET, host, &sa->sin_addr) == 1;
+}
+
+bool metrics_listen_valid(const char *addr_port)
+{
+	struct sockaddr_in sa;
+
+	return parse_listen(addr_port, &sa);
+}
+
+struct metrics_server *metrics_listen(const char *addr_port, char *err, size_t err_len)
+{
+	struct sockaddr_in sa;
+	struct metrics_server *s;
+	int one = 1;
+
+	if (!parse_listen(addr_port, &sa)) {
+		snprintf(err, err_len, "--listen '%s': %s", addr_port, METRICS_LISTEN_HELP);
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&s->lock, NULL);
+	s->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s->fd < 0 || setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(s->fd, 16)) {
+		snprintf(err, err_len, "cannot listen on %s: %s%s", addr_port, strerror(errno),
+			 errno == EADDRINUSE ? "; fix: stop what uses the port or give --listen another" :
+			 errno == EADDRNOTAVAIL ? "; fix: an address of this host (127.0.0.1: this host only)" :
+			 errno == EACCES ? "; fix: a port above 1023, or run as root" : "");
+		metrics_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void reply(int fd, const char *status, const char *type, const char *body, size_t len,
+		  bool head)
+{
+	char hdr[256];
+	int n = snprintf(hdr, sizeof(hdr), "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+			 "Connection: close\r\n\r\n", status, type, len);
+
+	if (send(fd, hdr, (size_t)n, MSG_NOSIGNAL) != n || head)
+		return;
+	while (len) {
+		ssize_t w = send(fd, body, len, MSG_NOSIGNAL);
+
+		if (w <= 0)
+			return;
+		body += w;
+		len -= (size_t)w;
+	}
+}
+
+static void serve(struct metrics_server *s, int fd)
+{
+	static const char not_found[] = "gupwatch serves /metrics only\n";
+	static const char not_allowed[] = "GET /metrics only\n";
+	struct timeval tv = { .tv_sec = CLIENT_TIMEOUT_S };
+	char req[REQUEST_MAX + 1], method[8], path[64];
+	size_t got = 0;
+	bool head;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	while (got < REQUEST_MAX) {
+		ssize_t r = recv(fd, req + got, REQUEST_MAX - got, 0);
+
+		if (r <= 0)
+			return;
+		got += (size_t)r;
+		req[got] = 0;
+		if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n"))
+			break;
+	}
+	req[got] = 0;
+	if (sscanf(req, "%7s %63s HTTP/", method, path) != 2) {
+		reply(fd, "400 Bad Request", "text/plain", "", 0, false);
+		return;
+	}
+	head = !strcmp(method, "HEAD");
+	if (strcmp(method, "GET") && !head)
+		reply(fd, "405 Method Not Allowed", "text/plain", not_allowed, sizeof(not_allowed) - 1,
+		      false);
+	else if (strcmp(path, "/metrics"))
+		reply(fd, "404 Not Found", "text/plain", not_found, sizeof(not_found) - 1, head);
+	else {
+		pthread_mutex_lock(&s->lock);
+		reply(fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8", s->text ?: "", s->len,
+		      head);
+		pthread_mutex_unlock(&s->lock);
+	}
+}
+
+static void *serve_loop(void *arg)
+{
+	struct metrics_server *s = arg;
+	struct pollfd p = { .fd = s->fd, .events = POLLIN };
+
+	while (!s->stop) {
+		int fd;
+
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		serve(s, fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+int metrics_start(struct metrics_server *s)
+{
+	int err = pthread_create(&s->thread, NULL, serve_loop, s);
+
+	s->started = !err;
+	return -err;
+}
+
+void metrics_publish(struct metrics_server *s, const char *text, size_t len)
+{
+	char *copy = malloc(len + 1);
+
+	if (!copy)
+		return; /* the previous rendering stays */
+	memcpy(copy, text, len);
+	copy[len] = 0;
+	pthread_mutex_lock(&s->lock);
+	free(s->text);
+	s->text = copy;
+	s->len = len;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void metrics_close(struct metrics_server *s)
+{
+	if (!s)
+		return;
+	s->stop = true;
+	if (s->started)
+		pthread_join(s->thread, NULL);
+	if (s->fd >= 0)
+		close(s->fd);
+	pthread_mutex_destroy(&s->lock);
+	free(s->text);
+	free(s);
+}

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The daemon's Prometheus rendering of the engine's numbers (metrics.c). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "metrics.h"
+
+static struct gw_event pin(uint32_t pid, const char *comm, uint64_t pfn, uint32_t refs,
+			   uint32_t flags)
+{
+	struct gw_event ev = { .type = GW_EV_PIN, .ts_ns = 1000, .task = { .pid = pid, .tid = pid },
+			       .kstack_id = -1, .ustack_id = -1 };
+
+	snprintf(ev.task.comm, sizeof(ev.task.comm), "%s", comm);
+	ev.pin = (struct gw_pin){ .folio = 0xffffea0000000000ull + pfn * 64, .pfn = pfn,
+				  .refs = refs, .flags = flags, .nr_pages = 1 };
+	return ev;
+}
+
+static char *render(struct engine *e)
+{
+	uint64_t counters[GW_CNT__MAX] = { [GW_CNT_RINGBUF_DROP] = 3 };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	metrics_render(f, e, counters);
+	fclose(f);
+	return text;
+}
+
+static void assert_line(const char *text, const char *line)
+{
+	const char *p = text;
+	size_t n = strlen(line);
+
+	while ((p = strstr(p, line)) && ((p != text && p[-1] != '\n') || p[n] != '\n'))
+		p++;
+	if (!p)
+		fail_msg("no line '%s' in:\n%s", line, text);
+}
+
+static void test_held_by_comm(void **state)
+{
+	struct engine *e = engine_new(&(struct engine_opts){ .max_folios = 1024 });
+	struct gw_event ev;
+	char *text;
+
+	(void)state;
+	/* two dd processes: their pins sum under one comm; a comm with a quote is escaped */
+	ev = pin(100, "dd", 1, 1, GW_PIN_WRITE | GW_PIN_LONGTERM);
+	engine_event(e, &ev);
+	ev = pin(101, "dd", 2, 1, GW_PIN_WRITE | GW_PIN_LONGTERM);
+	engine_event(e, &ev);
+	ev = pin(102, "fi\"o", 3, 1, 0);
+	engine_event(e, &ev);
+	text = render(e);
+	assert_line(text, "gupwatch_pin_references_total 3");
+	assert_line(text, "gupwatch_pin_references_held{comm=\"dd\",access=\"rw\"} 2");
+	assert_line(text, "gupwatch_pin_references_held{comm=\"dd\",access=\"ro\"} 0");
+	assert_line(text, "gupwatch_longterm_pin_references_held{comm=\"dd\"} 2");
+	assert_line(text, "gupwatch_pin_references_held{comm=\"fi\\\"o\",access=\"ro\"} 1");
+	assert_line(text, "gupwatch_findings_total{kind=\"MIGRATE-BLOCKED\"} 0");
+	assert_line(text, "gupwatch_events_lost_total 3");
+	assert_line(text, "# TYPE gupwatch_pin_references_held gauge");
+	/* every sample's metric was announced by HELP and TYPE before it */
+	for (const char *l = text; *l; l = strchr(l, '\n') + 1) {
+		char type[128];
+		char *name;
+
+		if (l[0] == '#')
+			continue;
+		name = strndup(l, strcspn(l, "{ "));
+		snprintf(type, sizeof(type), "# TYPE %s ", name);
+		if (!strstr(text, type) || strstr(text, type) > l)
+			fail_msg("sample '%.60s' without a TYPE line before it", l);
+		free(name);
+	}
+	free(text);
+	engine_free(e);
+}
+
+static void test_comm_cardinality(void **state)
+{
+	struct engine *e = engine_new(&(struct engine_opts){ .max_folios = 4096 });
+	char *text, comm[16];
+	size_t rows = 0;
+
+	(void)state;
+	/* comm cN holds N + 1 refs: the 50 biggest are named, the other 10 summed */
+	for (uint32_t n = 0; n < METRICS_MAX_COMMS + 10; n++) {
+		snprintf(comm, sizeof(comm), "c%u", n);
+		for (uint32_t r = 0; r <= n; r++) {
+			struct gw_event ev = pin(1000 + n, comm, n * 100 + r, 1, 0);
+
+			engine_event(e, &ev);
+		}
+	}
+	text = render(e);
+	for (const char *p = text; (p = strstr(p, "\ngupwatch_longterm_pin_references_held{")); p++)
+		rows++;
+	assert_int_equal(rows, METRICS_MAX_COMMS + 1);
+	assert_line(text, "gupwatch_pin_references_held{comm=\"c59\",access=\"ro\"} 60");
+	/* c0..c9 hold 1..10: 55 refs */
+	assert_line(text, "gupwatch_pin_references_held{comm=\"(other)\",access=\"ro\"} 55");
+	assert_null(strstr(text, "comm=\"c9\""));
+	free(text);
+	engine_free(e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_held_by_comm),
+		cmocka_unit_test(test_comm_cardinality),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
