@@ -64,6 +64,12 @@ else
 	echo "FAIL host-report: the guest run left no logs" | tee -a "$results"
 fi
 
+# test-daemon.sh's scrape of the daemon's metrics, linted by Prometheus' promtool.
+echo "== guest metrics checked by promtool"
+if [ ${#logs[@]} -gt 0 ]; then
+	tests/promtool-guest.sh "${logs[@]}" | tee -a "$results"
+fi
+
 # test-truth.sh's rows: STALE-PIN as the kernel's own truth has it, and as gupwatch said.
 if [ ${#logs[@]} -gt 0 ]; then
 	tests/truth-table.sh "${logs[@]}"

@@ -1,0 +1,86 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# gupwatch daemon: its Prometheus metrics and JSON Lines log against the
+# kernel's and the workloads' own answers. While io_uring holds 8 long-term
+# R/W pins, the held gauges for gwload say 8; afterwards the pin and unpin
+# counters equal the /proc/vmstat deltas and the kernel's own counters equal
+# /proc/vmstat; a file-stale run's STALE-PIN findings (its twin --no-hold has
+# none) equal the pages gwload read stale, in the counter and in the log, one
+# JSON object per line; after SIGHUP (logrotate moved the log) the next
+# finding goes to a new file of the old name; SIGTERM exits 0. The last
+# scrape goes to the log for the host's promtool (tests/promtool-guest.sh).
+. /gw/tests/lib.sh
+. /gw/tests/trace.sh
+
+D=/tmp/gw-daemon
+LOG=$D.jsonl
+URL=http://127.0.0.1:9776/metrics
+command -v wget >/dev/null || gw_skip "no wget in this guest"
+# the guest's init leaves loopback down
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
+
+# metric FILE SERIES: the value of SERIES (name with its labels, as printed) in a scrape
+metric() { awk -v s="$2" '$1 == s { print $2 }' "$1"; }
+scrape() { sleep 1.2; wget -q -O "$1" $URL; } # metrics are rendered once a second
+# show FILE: a scrape into the log, for the host's promtool (tests/promtool-guest.sh)
+show() { echo "GWPROM BEGIN $(uname -r)"; cat "$1"; echo "GWPROM END"; }
+
+rm -f $LOG $LOG.1
+set -- $(vm_pins)
+acq0=$1 rel0=$2
+gw_start $D daemon --log $LOG
+scrape $D.prom0
+gw_check "scrape: exposition with HELP and TYPE" \
+	"$(grep -c '^# TYPE gupwatch_pin_references_total counter$' $D.prom0)" 1
+gw_check "GET / is 404" "$(wget -q -O /dev/null http://127.0.0.1:9776/ 2>&1 | grep -c '404 Not Found')" 1
+
+gwload iouring-reg --pages 8 --hold-ms 3000 >"$GW_OUT" 2>&1 &
+GW_PID=$!
+gw_check "gwload registered its buffer" "$(gwload_wait registered)" 1
+scrape $D.prom1
+show $D.prom1
+gw_check "held R/W by gwload" "$(metric $D.prom1 'gupwatch_pin_references_held{comm="gwload",access="rw"}')" 8
+gw_check "held long-term by gwload" \
+	"$(metric $D.prom1 'gupwatch_longterm_pin_references_held{comm="gwload"}')" 8
+wait $GW_PID
+scrape $D.prom2
+set -- $(vm_pins)
+gw_check "pin references = vmstat acquired delta" \
+	"$(metric $D.prom2 gupwatch_pin_references_total)" $(($1 - acq0))
+gw_check "unpin references = vmstat released delta" \
+	"$(metric $D.prom2 gupwatch_unpin_references_total)" $(($2 - rel0))
+gw_check "kernel counters = /proc/vmstat" \
+	"$(metric $D.prom2 gupwatch_kernel_foll_pin_acquired_total) $(metric $D.prom2 gupwatch_kernel_foll_pin_released_total)" \
+	"$1 $2"
+gw_check "nothing held by gwload once unregistered" \
+	"$(metric $D.prom2 'gupwatch_pin_references_held{comm="gwload",access="rw"}')" ""
+gw_check "events lost" "$(metric $D.prom2 gupwatch_events_lost_total)" 0
+
+gwload file-stale --pages 2 --no-hold --file /tmp/gw-daemon-stale.dat >"$GW_OUT" 2>&1
+scrape $D.prom3
+gw_check "twin (--no-hold): STALE-PIN findings" \
+	"$(metric $D.prom3 'gupwatch_findings_total{kind="STALE-PIN"}')" 0
+gwload file-stale --pages 2 --file /tmp/gw-daemon-stale.dat >"$GW_OUT" 2>&1
+stale=$(gw_get phase after stale)
+scrape $D.prom4
+show $D.prom4
+gw_check "STALE-PIN findings = pages gwload read stale" \
+	"$(metric $D.prom4 'gupwatch_findings_total{kind="STALE-PIN"}')" "$stale"
+gw_check "log: one STALE-PIN object per line, naming the pinner" \
+	"$(grep -c "^{\"type\":\"finding\",\"kind\":\"STALE-PIN\".*\"pinners\":\[{\"pid\":$(gw_get phase mapped pinner_pid)," $LOG)" \
+	"$stale"
+
+mv $LOG $LOG.1
+kill -HUP $GW_TRACER
+sleep 0.5
+gw_check "SIGHUP: still running" "$(kill -0 $GW_TRACER && echo running)" running
+gwload file-stale --pages 1 --file /tmp/gw-daemon-stale.dat >"$GW_OUT" 2>&1
+sleep 0.5
+gw_check "after SIGHUP: the new finding in a new log, the old one kept" \
+	"$(grep -c STALE-PIN $LOG) $(grep -c STALE-PIN $LOG.1)" "1 $stale"
+
+kill -TERM $GW_TRACER
+wait $GW_TRACER
+gw_check "SIGTERM: exit status" $? 0
+grep -v '^gupwatch: tracing' $D.err | sed 's/^/  2> /'
+gw_done
