@@ -128,6 +128,61 @@ static int cmp_rate(const struct table_row *a, const struct table_row *b)
 	return (a->pins_per_s < b->pins_per_s) - (a->pins_per_s > b->pins_per_s);
 }
 
+/* The memlock ledger (procinfo.h): "-" where /proc said nothing (a process gone, a recording). */
+static const char *text_vmpin(const struct table_row *r, char *buf, size_t len)
+{
+	return r->proc && r->proc->alive ? fmt_bytes(r->proc->vm_pinned, buf, len) : "-";
+}
+
+static int cmp_vmpin(const struct table_row *a, const struct table_row *b)
+{
+	return desc(a->proc ? a->proc->vm_pinned : 0, b->proc ? b->proc->vm_pinned : 0);
+}
+
+static const char *text_memlock(const struct table_row *r, char *buf, size_t len)
+{
+	if (!r->proc || !r->proc->alive)
+		return "-";
+	if (r->proc->memlock_limit == PROCINFO_UNLIMITED)
+		return "unlimited";
+	return fmt_bytes(r->proc->memlock_limit, buf, len);
+}
+
+/* the tightest limit first */
+static int cmp_memlock(const struct table_row *a, const struct table_row *b)
+{
+	uint64_t x = a->proc && a->proc->alive ? a->proc->memlock_limit : PROCINFO_UNLIMITED;
+	uint64_t y = b->proc && b->proc->alive ? b->proc->memlock_limit : PROCINFO_UNLIMITED;
+
+	return (x > y) - (x < y);
+}
+
+static const char *text_ledger(const struct table_row *r, char *buf, size_t len)
+{
+	(void)buf;
+	(void)len;
+	return r->proc ? procinfo_ledger(r->proc, r->held * page_size) : "-";
+}
+
+static int cmp_ledger(const struct table_row *a, const struct table_row *b)
+{
+	char x[16], y[16];
+
+	return strcmp(text_ledger(a, x, sizeof(x)), text_ledger(b, y, sizeof(y)));
+}
+
+static const char *text_cgroup(const struct table_row *r, char *buf, size_t len)
+{
+	if (!r->proc || !r->proc->alive || !r->proc->cgroup[0])
+		return "-";
+	return fmt_printable(r->proc->cgroup, sizeof(r->proc->cgroup), buf, len);
+}
+
+static int cmp_cgroup(const struct table_row *a, const struct table_row *b)
+{
+	return strcmp(a->proc ? a->proc->cgroup : "", b->proc ? b->proc->cgroup : "");
+}
+
 /*
  * A column: a field of the row, a uint64_t (printed as a number, sorted
  * largest first) or a string (escaped, ascending), unless it has its own text
@@ -177,6 +232,10 @@ static const struct column_fmt columns[COL__MAX] = {
 	[COL_PINNED_PAGES] = NUMBER("pinned-pages", "PINNED", 10, pinned_pages),
 	[COL_KERNEL_PINS] = NUMBER("kernel-pins", "KPINS", 10, kernel_pins),
 	[COL_PINNED_BYTES] = SHOWN("pinned-bytes", "BYTES", 11, pinned_pages, pinned_bytes),
+	[COL_VMPIN] = CUSTOM("vmpin", "VMPIN", 9, vmpin),
+	[COL_MEMLOCK] = CUSTOM("memlock", "MEMLOCK", 10, memlock),
+	[COL_LEDGER] = CUSTOM("ledger", "LEDGER", -10, ledger),
+	[COL_CGROUP] = CUSTOM("cgroup", "CGROUP", 0, cgroup),
 	[COL_SITE] = STRING("site", "CALL SITE", -32, site),
 	[COL_VIA] = STRING("via", "VIA", -24, via),
 	[COL_USTACK] = STRING("ustack", "USER STACK", 0, ustack),

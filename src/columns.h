@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "procinfo.h"
+
 /* One row of any table; a table fills what its columns show (and its sort keys read). */
 struct table_row {
 	uint32_t pid;                 /* 0: the rows beyond the engine's limits, "(other)" */
@@ -32,6 +34,7 @@ struct table_row {
 	double pins_per_s;
 	uint64_t pinned_pages;        /* blockers: pinned pages of the range it maps */
 	uint64_t kernel_pins;         /* blockers: the kernel's pin counts of those folios */
+	const struct procinfo *proc;  /* top: what /proc says of the process; NULL: nothing */
 };
 
 enum column {
@@ -40,6 +43,7 @@ enum column {
 	COL_PIN_SECONDS, COL_HELD, COL_BYTES, COL_HELD_RO, COL_HELD_RW, COL_HELD_LONGTERM,
 	COL_FOLIOS, COL_AGE, COL_COW, COL_UNSHARE, COL_FORK_COPY, COL_FINDINGS, COL_PINS_PER_S,
 	COL_PINNED_PAGES, COL_KERNEL_PINS, COL_PINNED_BYTES,
+	COL_VMPIN, COL_MEMLOCK, COL_LEDGER, COL_CGROUP,
 	COL_SITE, COL_VIA, COL_USTACK,
 	COL__MAX
 };

@@ -36,6 +36,7 @@ static struct top_env {
 	uint64_t delay_ns;
 	long iterations; /* 0: until Ctrl-C */
 	struct sort_spec sort;
+	const char *cgroup; /* show only processes in this cgroup (v2 path) or below it */
 } env = {
 	.tracer = { .mode = ATTACH_AUTO },
 	.engine = { .max_folios = 1 << 18 },
@@ -43,12 +44,15 @@ static struct top_env {
 	.sort = { { COL_HELD, COL_PID }, 2 },
 };
 
+enum { OPT_CGROUP = 1000 };
+
 static const struct argp_option top_options[] = {
 	{ "delay", 'd', "SECONDS", 0, "Refresh every SECONDS (default 1; fractions allowed, at least 0.1)", 0 },
 	{ "iterations", 'n', "N", 0, "Stop after N refreshes (default: until Ctrl-C)", 0 },
 	{ "sort", 's', "KEYS", 0, "Order of the rows: comma-separated column names (default held,pid: most pages held first; pins: taken in the interval)", 0 },
 	{ "pid", 'p', "PID", 0, "Show only process PID", 0 },
 	{ "comm", 'c', "COMM", 0, "Show only processes named COMM", 0 },
+	{ "cgroup", OPT_CGROUP, "PATH", 0, "Show only processes in cgroup PATH (as in /proc/PID/cgroup, e.g. /system.slice) or below it", 0 },
 	CLI_TRACER_OPTIONS,
 	{ "max-folios", CLI_OPT_MAX_FOLIOS, "N", 0, "Pinned folios tracked at once (default 262144)", 0 },
 	{ 0 },
@@ -78,6 +82,12 @@ static error_t top_parse(int key, char *arg, struct argp_state *state)
 	case 's':
 		cli_sort(arg, &env.sort, state);
 		break;
+	case OPT_CGROUP:
+		if (arg[0] != '/')
+			argp_error(state, "invalid --cgroup '%s': a path from the cgroup root, e.g. "
+				   "/system.slice (see /proc/PID/cgroup)", arg);
+		env.cgroup = arg;
+		break;
 	default:
 		return cli_parse_common(key, arg, state, &env.engine, &env.tracer);
 	}
@@ -91,7 +101,11 @@ static const struct argp top_argp = {
 	       "One row per process that holds pins, or took some during the last interval:\n"
 	       "HELD pin refs held now (one ref pins one page; lo-hi when unpins left the\n"
 	       "split open), BYTES, HELD-R/O, HELD-R/W and HELD-LT refs held by kind, AGE\n"
-	       "the age of its oldest outstanding pin, PINS/s refs taken in the interval.\n"
+	       "the age of its oldest outstanding pin, PINS/s refs taken in the interval;\n"
+	       "the kernel's memlock ledger from /proc: VMPIN what it charged as pinned\n"
+	       "(long-term pins: io_uring, RDMA, vfio; never short-term ones), MEMLOCK the\n"
+	       "RLIMIT_MEMLOCK, LEDGER near-limit (VmPin + VmLck at 90 % of it), uncharged\n"
+	       "(pins held, none charged) or ok; and the CGROUP (v2) it runs in.\n"
 	       "The header puts the refs gupwatch tracks next to the kernel's count\n"
 	       "(/proc/vmstat), which includes pins taken before gupwatch started. Not on a\n"
 	       "terminal: one block per refresh, separated by a blank line.\n\n"
@@ -116,9 +130,21 @@ static size_t cur_cap, prev_cap, nprev;
 static struct engine_totals prev_totals;
 
 static struct table_row *rows;
+static struct procinfo *infos; /* rows[i].proc point into it */
 static const enum column columns[] = { COL_PID, COL_COMM, COL_HELD, COL_BYTES, COL_HELD_RO,
-				       COL_HELD_RW, COL_HELD_LONGTERM, COL_AGE, COL_PINS_PER_S };
-static size_t rows_cap;
+				       COL_HELD_RW, COL_HELD_LONGTERM, COL_AGE, COL_PINS_PER_S,
+				       COL_VMPIN, COL_MEMLOCK, COL_LEDGER, COL_CGROUP };
+static size_t rows_cap, infos_cap;
+
+/* cgroup is path or below it */
+static bool in_cgroup(const char *cgroup, const char *path)
+{
+	size_t n = strlen(path);
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	return !strncmp(cgroup, path, n) && (cgroup[n] == 0 || cgroup[n] == '/' || n == 1);
+}
 
 static bool grow(void **p, size_t *cap, size_t n, size_t size)
 {
@@ -203,7 +229,8 @@ static void refresh(uint64_t now)
 	engine_tick(engine, now);
 	engine_totals(engine, &t);
 	n = engine_procs(engine, NULL, 0);
-	if (!grow((void **)&cur, &cur_cap, n, sizeof(*cur)) || !grow((void **)&rows, &rows_cap, n, sizeof(*rows))) {
+	if (!grow((void **)&cur, &cur_cap, n, sizeof(*cur)) || !grow((void **)&rows, &rows_cap, n, sizeof(*rows)) ||
+	    !grow((void **)&infos, &infos_cap, n, sizeof(*infos))) {
 		fprintf(stderr, "gupwatch: out of memory\n");
 		session_stop();
 		done = true;
@@ -219,7 +246,12 @@ static void refresh(uint64_t now)
 			holding++;
 		if (!p->out_refs && !pinned)
 			continue;
+		if (p->pid && !procinfo_read(p->pid, &infos[nrows]) && env.cgroup)
+			continue;
+		if (env.cgroup && (!p->pid || !in_cgroup(infos[nrows].cgroup, env.cgroup)))
+			continue;
 		rows[nrows] = engine_proc_row(p, now);
+		rows[nrows].proc = p->pid ? &infos[nrows] : NULL;
 		rows[nrows].pins = pinned;
 		rows[nrows++].pins_per_s = interval > 0 ? pinned / interval : 0;
 	}
@@ -245,7 +277,7 @@ static void refresh(uint64_t now)
 	       t.unpin_refs - prev_totals.unpin_refs, plural(t.unpin_refs - prev_totals.unpin_refs, "ref", "refs"),
 	       t.out_folios, plural(t.out_folios, "folio", "folios"), holding,
 	       plural(holding, "process", "processes"));
-	if (env.engine.filter_pid || env.engine.filter_comm)
+	if (env.engine.filter_pid || env.engine.filter_comm || env.cgroup)
 		printf(" (filtered)");
 	if (drops || t.lost_pin_refs)
 		printf("; lost: %" PRIu64 " events (ring buffer full), %" PRIu64 " pin refs (table full, "
@@ -367,5 +399,6 @@ int cmd_top(int argc, char **argv)
 	free(cur);
 	free(prev);
 	free(rows);
+	free(infos);
 	return ret;
 }

@@ -5,14 +5,18 @@
 # show the holder with its pages, bytes and kind split, AGE growing from
 # one refresh to the next; the tracked total equals the vmstat delta; the row
 # is gone once the workload exited; top stops by itself after -n refreshes
-# (exit 0, exactly N blocks).
+# (exit 0, exactly N blocks). The memlock ledger: VMPIN equals the VmPin the
+# kernel shows in gwload's /proc/PID/status while it holds (io_uring charges
+# its long-term pins: LEDGER ok; process_vm_readv's short-term pins are
+# charged nowhere: 0B, uncharged), and CGROUP is gwload's (the root here).
 . /gw/tests/lib.sh
 . /gw/tests/trace.sh
 
 TOP=/tmp/gw-top
 N=8
 
-# top_rows PID: per block showing PID: "BLOCK HELD BYTES HELD-R/O HELD-R/W HELD-LT AGE_MS PINS/s"
+# top_rows PID: per block showing PID:
+#   "BLOCK HELD BYTES HELD-R/O HELD-R/W HELD-LT AGE_MS PINS/s VMPIN LEDGER CGROUP"
 top_rows() {
 	awk -v p="$1" '
 		/^gupwatch top/ { b++ }
@@ -25,7 +29,8 @@ top_rows() {
 			else if (age ~ /^[0-9.]+s$/) age = substr(age, 1, length(age) - 1) * 1000
 			else age = -1
 			print b, $(col["HELD"]), $(col["BYTES"]), $(col["HELD-R/O"]), $(col["HELD-R/W"]),
-				$(col["HELD-LT"]), age, $(col["PINS/s"])
+				$(col["HELD-LT"]), age, $(col["PINS/s"]), $(col["VMPIN"]), $(col["LEDGER"]),
+				$(col["CGROUP"])
 		}' $TOP.out
 }
 
@@ -35,10 +40,11 @@ held() {
 		sub(/.*held: /, ""); print $1, $4; exit }' $TOP.out
 }
 
-# top_case NAME HELD BYTES HELD-R/O HELD-R/W HELD-LT GWLOAD-ARGS...
+# top_case NAME HELD BYTES HELD-R/O HELD-R/W HELD-LT LEDGER GWLOAD-ARGS...
+# (VMPIN, the kernel's charge, is checked against gwload's /proc/PID/status while it holds)
 top_case() {
-	name=$1 pages=$2 bytes=$3 ro=$4 rw=$5 lt=$6
-	shift 6
+	name=$1 pages=$2 bytes=$3 ro=$4 rw=$5 lt=$6 ledger=$7
+	shift 7
 	echo "+ gupwatch top -d 1 -n $N > file  //  gwload $*"
 	set -- $(vm_pins) "$@"
 	base=$(($1 - $2))
@@ -46,6 +52,8 @@ top_case() {
 	top_start "-d 1 -n $N"
 	gwload "$@" >"$GW_OUT" 2>&1 &
 	GW_PID=$!
+	gwload_wait "$(case $1 in iouring-*) echo registered ;; *) echo hold ;; esac)" >/dev/null
+	vmpin=$(awk '$1 == "VmPin:" { print $2 }' /proc/$GW_PID/status)
 	wait $GW_PID || { echo "FAIL: gwload $1 exited $?"; cat "$GW_OUT"; gw_cleanup; exit 1; }
 	sed 's/^/  | /' "$GW_OUT"
 	gw_check "$name: top still running when gwload exited" \
@@ -63,6 +71,9 @@ top_case() {
 		"$([ "$(wc -l <$TOP.rows)" -ge 2 ] && echo yes)" yes
 	gw_check "$name: rows with HELD BYTES HELD-R/O HELD-R/W HELD-LT other than $pages $bytes $ro $rw $lt" \
 		"$(awk -v w="$pages $bytes $ro $rw $lt" '$2 " " $3 " " $4 " " $5 " " $6 != w' $TOP.rows)" ""
+	gw_check "$name: VMPIN while held = the kernel's VmPin ($vmpin kB)" \
+		"$(awk -v w="$( [ "$vmpin" = 0 ] && echo 0B || echo "${vmpin}K")" '$9 != w' $TOP.rows)" ""
+	gw_check "$name: LEDGER, CGROUP" "$(awk '{ print $10, $11 }' $TOP.rows | sort -u)" "$ledger /"
 	gw_check "$name: AGE grows from refresh to refresh" \
 		"$(awk '$7 < 0 || (NR > 1 && $7 <= last) { bad++ } { last = $7 } END { print bad + 0 }' $TOP.rows)" 0
 	gw_check "$name: PINS/s in the first refresh showing it > 0" \
@@ -90,9 +101,9 @@ top_start() {
 }
 
 # io_uring registered buffer: long-term R/W pins
-top_case iouring 4 16K 0 4 4 iouring-reg --pages 4 --hold-ms 3000
+top_case iouring 4 16K 0 4 4 ok iouring-reg --pages 4 --hold-ms 3000
 # process_vm_readv held by a userfaultfd fault: short-term R/O pins
-top_case pvm-read 4 16K 4 0 0 pvm-read --pages 4 --hold-ms 3000
+top_case pvm-read 4 16K 4 0 0 uncharged pvm-read --pages 4 --hold-ms 3000
 
 # A pin storm (process_vm_readv of 256 pages, over and over) while top runs:
 # the refreshes still come every second, and the storm's process is shown in

@@ -39,7 +39,8 @@ static void sort_keys_are_column_names(void **state)
 	static const char *const names[] = { "pid", "comm", "procs", "kind", "pins", "unpins",
 		"fast-undo", "ro", "rw", "longterm", "gets", "pin-seconds", "held", "bytes", "held-ro",
 		"held-rw", "held-longterm", "folios", "age", "cow", "unshare", "fork-copy", "findings",
-		"pins/s", "pinned-pages", "kernel-pins", "pinned-bytes", "site", "via", "ustack" };
+		"pins/s", "pinned-pages", "kernel-pins", "pinned-bytes", "vmpin", "memlock", "ledger",
+		"cgroup", "site", "via", "ustack" };
 	struct sort_spec spec;
 	char err[512];
 
@@ -56,6 +57,36 @@ static void sort_keys_are_column_names(void **state)
 	assert_non_null(strstr(err, "unknown sort key 'pages' (keys are column names: pid, comm,"));
 	assert_non_null(strstr(err, ", ustack)"));
 	assert_int_equal(sort_parse("pins,pins,pins,pins,pins,pins,pins,pins,pins", &spec, err, sizeof(err)), -1);
+}
+
+/* The memlock ledger's columns say what /proc said, and "-" where it said nothing. */
+static void ledger_columns(void **state)
+{
+	static const enum column cols[] = { COL_VMPIN, COL_MEMLOCK, COL_LEDGER, COL_CGROUP };
+	struct procinfo pi = { .alive = true, .cgroup = "/gw-a", .vm_pinned = 32768,
+			       .memlock_limit = 8 << 20 };
+	struct table_row r = { .pid = 1, .held = 8, .held_min = 8, .proc = &pi };
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	f = open_memstream(&out, &len);
+	table_print_row(f, "", cols, N(cols), &r);
+	pi.vm_pinned = 0; /* short-term pins: the kernel charged nothing */
+	pi.memlock_limit = PROCINFO_UNLIMITED;
+	table_print_row(f, "", cols, N(cols), &r);
+	pi.vm_pinned = 7680 << 10; /* 7.5 MiB of 8 MiB: near the limit */
+	pi.memlock_limit = 8 << 20;
+	table_print_row(f, "", cols, N(cols), &r);
+	r.proc = NULL; /* the "(other)" row, or a process gone */
+	table_print_row(f, "", cols, N(cols), &r);
+	fclose(f);
+	assert_string_equal(out, "      32K       8.0M ok         /gw-a\n"
+				 "       0B  unlimited uncharged  /gw-a\n"
+				 "     7.5M       8.0M near-limit /gw-a\n"
+				 "        -          - -          -\n");
+	free(out);
 }
 
 /* The age of a pin held an hour prints as 1h00m in every table that shows it. */
@@ -120,6 +151,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sort_keys_are_column_names),
 		cmocka_unit_test(one_value_one_text),
+		cmocka_unit_test(ledger_columns),
 		cmocka_unit_test(strings_escaped),
 		cmocka_unit_test(sort_orders),
 	};

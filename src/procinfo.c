@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "procinfo.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+/* "VmPin:      32 kB" */
+static bool status_kb(const char *line, const char *key, uint64_t *bytes)
+{
+	size_t n = strlen(key);
+	uint64_t kb;
+
+	if (strncmp(line, key, n) || sscanf(line + n, " %" SCNu64, &kb) != 1)
+		return false;
+	*bytes = kb * 1024;
+	return true;
+}
+
+bool procinfo_read(uint32_t pid, struct procinfo *pi)
+{
+	char path[64], line[512];
+	FILE *f;
+
+	memset(pi, 0, sizeof(*pi));
+	pi->memlock_limit = PROCINFO_UNLIMITED;
+	snprintf(path, sizeof(path), "/proc/%u/status", pid);
+	if (!(f = fopen(path, "re")))
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (!status_kb(line, "VmPin:", &pi->vm_pinned))
+			status_kb(line, "VmLck:", &pi->vm_locked);
+	fclose(f);
+	pi->alive = true;
+
+	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
+	if ((f = fopen(path, "re"))) {
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, "0::", 3)) {
+				line[strcspn(line, "\n")] = 0;
+				snprintf(pi->cgroup, sizeof(pi->cgroup), "%.*s", (int)sizeof(pi->cgroup) - 1, line + 3);
+			}
+		fclose(f);
+	}
+	/* "Max locked memory         8388608              8388608              bytes" */
+	snprintf(path, sizeof(path), "/proc/%u/limits", pid);
+	if ((f = fopen(path, "re"))) {
+		while (fgets(line, sizeof(line), f)) {
+			uint64_t soft;
+
+			if (strncmp(line, "Max locked memory", 17))
+				continue;
+			if (sscanf(line + 17, " %" SCNu64, &soft) == 1)
+				pi->memlock_limit = soft;
+		}
+		fclose(f);
+	}
+	return true;
+}
+
+/* The hex/alnum id right after prefix in s, up to a '.' or '/', into out. */
+static void id_after(const char *s, const char *prefix, char *out, size_t len)
+{
+	const char *p = strstr(s, prefix);
+	size_t n;
+
+	if (!p || !len)
+		return;
+	p += strlen(prefix);
+	n = strcspn(p, "./");
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, p, n);
+	out[n] = 0;
+}
+
+void procinfo_container(const char *cgroup, char *pod, size_t pod_len, char *container,
+			size_t container_len)
+{
+	static const char *const runtimes[] = { "cri-containerd-", "crio-", "docker-", "libpod-" };
+	const char *leaf = strrchr(cgroup, '/');
+
+	if (pod_len)
+		*pod = 0;
+	if (container_len)
+		*container = 0;
+	/* systemd driver: ...-pod<uid>.slice, the uid's dashes as underscores; cgroupfs: /pod<uid>/ */
+	for (const char *p = strstr(cgroup, "kubepods") ? cgroup : NULL; p && (p = strstr(p, "pod")); p++)
+		if (p > cgroup && (p[-1] == '-' || p[-1] == '/')) {
+			id_after(p, "pod", pod, pod_len);
+			for (char *c = pod; *c; c++)
+				if (*c == '_')
+					*c = '-';
+			break;
+		}
+	for (size_t i = 0; leaf && i < sizeof(runtimes) / sizeof(runtimes[0]); i++)
+		if (strstr(leaf, runtimes[i])) {
+			id_after(leaf, runtimes[i], container, container_len);
+			return;
+		}
+	/* cgroupfs driver: /kubepods/<qos>/pod<uid>/<container id> */
+	if (pod_len && *pod && leaf && !strstr(leaf, "pod"))
+		snprintf(container, container_len, "%s", leaf + 1);
+}
+
+const char *procinfo_ledger(const struct procinfo *pi, uint64_t held_bytes)
+{
+	uint64_t charged = pi->vm_pinned + pi->vm_locked;
+
+	if (!held_bytes || !pi->alive)
+		return "-";
+	if (pi->memlock_limit != PROCINFO_UNLIMITED && charged >= pi->memlock_limit / 10 * 9)
+		return "near-limit";
+	return pi->vm_pinned ? "ok" : "uncharged";
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What /proc says of a live process that gupwatch's tables do not: its cgroup
+ * (v2) and the kernel's memlock ledger (what it charged as pinned and locked,
+ * against RLIMIT_MEMLOCK). Read when a table is drawn, never per event.
+ */
+#ifndef GUPWATCH_PROCINFO_H
+#define GUPWATCH_PROCINFO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROCINFO_UNLIMITED UINT64_MAX
+
+struct procinfo {
+	bool alive;               /* /proc/PID could be read (else the rest is zero) */
+	char cgroup[256];         /* cgroup v2 path ("0::" line), "" when none */
+	uint64_t vm_pinned;       /* VmPin: bytes the kernel charged as pinned (mm->pinned_vm:
+				     io_uring buffers, RDMA MRs, vfio; never short-term pins) */
+	uint64_t vm_locked;       /* VmLck: mlock()ed bytes */
+	uint64_t memlock_limit;   /* RLIMIT_MEMLOCK soft limit in bytes, or PROCINFO_UNLIMITED */
+};
+
+/* Reads pid's /proc/PID/{cgroup,status,limits}; false when the process is gone. */
+bool procinfo_read(uint32_t pid, struct procinfo *pi);
+
+/*
+ * The container a cgroup path names, as "pod UID/container ID" pieces: kubepods
+ * (systemd and cgroupfs drivers), docker, containerd, cri-o, podman (libpod).
+ * Each is "" when the path does not carry it.
+ */
+void procinfo_container(const char *cgroup, char *pod, size_t pod_len, char *container,
+			size_t container_len);
+
+/*
+ * The memlock ledger's verdict for a process holding held_longterm and held_other pinned
+ * bytes: "near-limit" (VmPin + VmLck at 90 % of RLIMIT_MEMLOCK or more: what RDMA and vfio
+ * check against it; io_uring checks the user's total), "uncharged" (it holds pins and the
+ * kernel charged none as pinned: short-term pins never are), "ok", or "-" when nothing is
+ * held.
+ */
+const char *procinfo_ledger(const struct procinfo *pi, uint64_t held_bytes);
+
+#endif
