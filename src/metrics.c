@@ -8,6 +8,7 @@
  * for two seconds at most.
  */
 #include "metrics.h"
+#include "procinfo.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -44,62 +45,104 @@ static void label_value(FILE *f, const char *s, size_t max)
 	}
 }
 
-struct comm_sum {
+/* The pins held by the processes of one (cgroup, comm), and what the kernel charged them. */
+struct group_sum {
+	char cgroup[sizeof(((struct procinfo *)0)->cgroup)];
 	char comm[GW_COMM_LEN];
 	uint64_t ro, rw, longterm, held;
+	uint64_t charged; /* their VmPin */
 };
 
-static int by_comm(const void *a, const void *b)
+static int by_group(const void *a, const void *b)
 {
-	return strncmp(((const struct engine_proc *)a)->comm, ((const struct engine_proc *)b)->comm,
-		       GW_COMM_LEN);
+	const struct group_sum *x = a, *y = b;
+	int c = strcmp(x->cgroup, y->cgroup);
+
+	return c ? c : strncmp(x->comm, y->comm, GW_COMM_LEN);
 }
 
 static int by_held_desc(const void *a, const void *b)
 {
-	const struct comm_sum *x = a, *y = b;
+	const struct group_sum *x = a, *y = b;
 
-	return x->held < y->held ? 1 : x->held > y->held ? -1 : strncmp(x->comm, y->comm, GW_COMM_LEN);
+	return x->held < y->held ? 1 : x->held > y->held ? -1 : by_group(a, b);
 }
 
-/* Pin references held now, summed per comm, most first; the tail folded into "(other)". */
-static size_t held_by_comm(const struct engine *e, struct comm_sum **out)
+/*
+ * Pin references held now, summed per cgroup (from /proc: live processes only) and comm, most
+ * first; the tail folded into cgroup="", comm="(other)".
+ */
+static size_t held_by_group(const struct engine *e, struct group_sum **out)
 {
-	size_t n = engine_procs(e, NULL, 0), m = 0;
+	size_t n = engine_procs(e, NULL, 0), m = 0, k;
 	struct engine_proc *p = calloc(n ?: 1, sizeof(*p));
-	struct comm_sum *c = calloc(n + 1, sizeof(*c));
+	struct group_sum *g = calloc(n + 1, sizeof(*g));
 
-	*out = c;
-	if (!p || !c) {
+	*out = g;
+	if (!p || !g) {
 		free(p);
 		return 0;
 	}
 	n = engine_procs(e, p, n);
-	qsort(p, n, sizeof(*p), by_comm);
 	for (size_t i = 0; i < n; i++) {
+		struct procinfo pi;
+
 		if (!p[i].out_refs)
 			continue;
-		if (!m || strncmp(c[m - 1].comm, p[i].comm, GW_COMM_LEN))
-			memcpy(c[m++].comm, p[i].comm, GW_COMM_LEN);
-		c[m - 1].ro += p[i].out_ro_refs;
-		c[m - 1].rw += p[i].out_rw_refs;
-		c[m - 1].longterm += p[i].out_longterm_refs;
-		c[m - 1].held += p[i].out_refs;
+		if (p[i].pid && procinfo_read(p[i].pid, &pi)) {
+			snprintf(g[m].cgroup, sizeof(g[m].cgroup), "%s", pi.cgroup);
+			g[m].charged = pi.vm_pinned;
+		}
+		memcpy(g[m].comm, p[i].comm, GW_COMM_LEN);
+		g[m].ro = p[i].out_ro_refs;
+		g[m].rw = p[i].out_rw_refs;
+		g[m].longterm = p[i].out_longterm_refs;
+		g[m++].held = p[i].out_refs;
 	}
 	free(p);
-	qsort(c, m, sizeof(*c), by_held_desc);
-	if (m > METRICS_MAX_COMMS) {
-		struct comm_sum *o = &c[METRICS_MAX_COMMS];
+	qsort(g, m, sizeof(*g), by_group);
+	for (k = 0; k < m; k++) { /* merge equal neighbours into the first of them */
+		size_t j = k + 1;
 
-		for (size_t i = METRICS_MAX_COMMS + 1; i < m; i++) {
-			o->ro += c[i].ro;
-			o->rw += c[i].rw;
-			o->longterm += c[i].longterm;
+		while (j < m && !by_group(&g[k], &g[j])) {
+			g[k].ro += g[j].ro;
+			g[k].rw += g[j].rw;
+			g[k].longterm += g[j].longterm;
+			g[k].held += g[j].held;
+			g[k].charged += g[j].charged;
+			g[j++].held = 0;
 		}
+	}
+	qsort(g, m, sizeof(*g), by_held_desc);
+	while (m && !g[m - 1].held)
+		m--;
+	if (m > METRICS_MAX_GROUPS) {
+		struct group_sum *o = &g[METRICS_MAX_GROUPS];
+
+		for (size_t i = METRICS_MAX_GROUPS + 1; i < m; i++) {
+			o->ro += g[i].ro;
+			o->rw += g[i].rw;
+			o->longterm += g[i].longterm;
+			o->charged += g[i].charged;
+		}
+		o->cgroup[0] = 0;
 		snprintf(o->comm, sizeof(o->comm), "(other)");
-		m = METRICS_MAX_COMMS + 1;
+		m = METRICS_MAX_GROUPS + 1;
 	}
 	return m;
+}
+
+/* cgroup="...",pod="...",container="...",comm="..." of a group */
+static void group_labels(FILE *f, const struct group_sum *g)
+{
+	char pod[64], container[80];
+
+	procinfo_container(g->cgroup, pod, sizeof(pod), container, sizeof(container));
+	fputs("cgroup=\"", f);
+	label_value(f, g->cgroup, sizeof(g->cgroup));
+	fprintf(f, "\",pod=\"%s\",container=\"%s\",comm=\"", pod, container);
+	label_value(f, g->comm, GW_COMM_LEN);
+	fputc('"', f);
 }
 
 /* nr_foll_pin_acquired and _released since boot; false if /proc/vmstat cannot tell. */
@@ -126,8 +169,8 @@ void metrics_render(FILE *f, const struct engine *e, const uint64_t counters[GW_
 {
 	static const char *const access[] = { "ro", "rw" };
 	struct engine_totals t;
-	struct comm_sum *c;
-	size_t n = held_by_comm(e, &c);
+	struct group_sum *g;
+	size_t n = held_by_group(e, &g);
 	uint64_t acq, rel;
 
 	engine_totals(e, &t);
@@ -138,22 +181,31 @@ void metrics_render(FILE *f, const struct engine *e, const uint64_t counters[GW_
 		  "FOLL_PIN references dropped since gupwatch started (nr_foll_pin_released counts the same)");
 	fprintf(f, "gupwatch_unpin_references_total %" PRIu64 "\n", t.unpin_refs);
 	help_type(f, "gupwatch_pin_references_held", "gauge",
-		  "FOLL_PIN references held now by processes of this comm, R/O or R/W (a reference pins a "
-		  "page); the 50 comms holding most, then comm=\"(other)\"");
+		  "FOLL_PIN references held now by processes of this cgroup and comm, R/O or R/W (a "
+		  "reference pins a page); pod and container from the cgroup path where it names them; "
+		  "the 50 groups holding most, then comm=\"(other)\"");
 	for (size_t i = 0; i < n; i++)
 		for (int a = 0; a < 2; a++) {
-			fputs("gupwatch_pin_references_held{comm=\"", f);
-			label_value(f, c[i].comm, GW_COMM_LEN);
-			fprintf(f, "\",access=\"%s\"} %" PRIu64 "\n", access[a], a ? c[i].rw : c[i].ro);
+			fputs("gupwatch_pin_references_held{", f);
+			group_labels(f, &g[i]);
+			fprintf(f, ",access=\"%s\"} %" PRIu64 "\n", access[a], a ? g[i].rw : g[i].ro);
 		}
 	help_type(f, "gupwatch_longterm_pin_references_held", "gauge",
 		  "Of those, FOLL_LONGTERM references (RDMA, vfio, io_uring buffers): memory that cannot move");
 	for (size_t i = 0; i < n; i++) {
-		fputs("gupwatch_longterm_pin_references_held{comm=\"", f);
-		label_value(f, c[i].comm, GW_COMM_LEN);
-		fprintf(f, "\"} %" PRIu64 "\n", c[i].longterm);
+		fputs("gupwatch_longterm_pin_references_held{", f);
+		group_labels(f, &g[i]);
+		fprintf(f, "} %" PRIu64 "\n", g[i].longterm);
 	}
-	free(c);
+	help_type(f, "gupwatch_charged_pinned_bytes", "gauge",
+		  "What the kernel charged those processes as pinned (VmPin, which RLIMIT_MEMLOCK "
+		  "limits): long-term pins of io_uring, RDMA and vfio; never short-term ones");
+	for (size_t i = 0; i < n; i++) {
+		fputs("gupwatch_charged_pinned_bytes{", f);
+		group_labels(f, &g[i]);
+		fprintf(f, "} %" PRIu64 "\n", g[i].charged);
+	}
+	free(g);
 	help_type(f, "gupwatch_findings_total", "counter", "Findings reported, by kind");
 	for (int k = 0; k < ENGINE_KIND__MAX; k++)
 		fprintf(f, "gupwatch_findings_total{kind=\"%s\"} %" PRIu64 "\n", engine_kind_name(k),

@@ -15,8 +15,9 @@
 
 #include "engine.h"
 
-/* Label cardinality: the comms holding the most pin references, then comm="(other)". */
-#define METRICS_MAX_COMMS 50
+/* Label cardinality: the (cgroup, comm) groups holding the most pin references, then
+ * comm="(other)". */
+#define METRICS_MAX_GROUPS 50
 
 /* Renders the metrics into f. counters: the kernel side's (NULL: unknown). */
 void metrics_render(FILE *f, const struct engine *e, const uint64_t counters[GW_CNT__MAX]);

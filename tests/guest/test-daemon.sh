@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # gupwatch daemon: its Prometheus metrics and JSON Lines log against the
 # kernel's and the workloads' own answers. While io_uring holds 8 long-term
-# R/W pins, the held gauges for gwload say 8; afterwards the pin and unpin
+# R/W pins in cgroup gw-a and process_vm_readv 4 short-term R/O ones in
+# gw-b, the held gauges say so per cgroup, and what the kernel charged
+# equals gw-a's VmPin (gw-b's: nothing); afterwards the pin and unpin
 # counters equal the /proc/vmstat deltas and the kernel's own counters equal
 # /proc/vmstat; a file-stale run's STALE-PIN findings (its twin --no-hold has
 # none) equal the pages gwload read stale, in the counter and in the log, one
@@ -34,14 +36,26 @@ gw_check "scrape: exposition with HELP and TYPE" \
 	"$(grep -c '^# TYPE gupwatch_pin_references_total counter$' $D.prom0)" 1
 gw_check "GET / is 404" "$(wget -q -O /dev/null http://127.0.0.1:9776/ 2>&1 | grep -c '404 Not Found')" 1
 
-gwload iouring-reg --pages 8 --hold-ms 3000 >"$GW_OUT" 2>&1 &
+# in two cgroups at once: io_uring's long-term pins in gw-a, process_vm_readv's short-term
+# ones in gw-b
+cg=/sys/fs/cgroup
+grep -q "^[^ ]* $cg cgroup2 " /proc/mounts || mount -t cgroup2 none $cg
+mkdir -p $cg/gw-a $cg/gw-b
+sh -c "echo \$\$ >$cg/gw-a/cgroup.procs && exec gwload iouring-reg --pages 8 --hold-ms 4000" >"$GW_OUT" 2>&1 &
 GW_PID=$!
+sh -c "echo \$\$ >$cg/gw-b/cgroup.procs && exec gwload pvm-read --pages 4 --hold-ms 4000" >$D.pvm 2>&1 &
+pvm_pid=$!
 gw_check "gwload registered its buffer" "$(gwload_wait registered)" 1
+gw_check "the other gwload holds its pins" "$(GW_OUT=$D.pvm; gwload_wait hold)" 1
+vmpin=$(awk '$1 == "VmPin:" { print $2 * 1024 }' /proc/$GW_PID/status)
 scrape $D.prom1
 show $D.prom1
-gw_check "held R/W by gwload" "$(metric $D.prom1 'gupwatch_pin_references_held{comm="gwload",access="rw"}')" 8
-gw_check "held long-term by gwload" \
-	"$(metric $D.prom1 'gupwatch_longterm_pin_references_held{comm="gwload"}')" 8
+a='cgroup="/gw-a",pod="",container="",comm="gwload"' b='cgroup="/gw-b",pod="",container="",comm="gwload"'
+gw_check "gw-a: held R/W, long-term" "$(metric $D.prom1 "gupwatch_pin_references_held{$a,access=\"rw\"}") $(metric $D.prom1 "gupwatch_longterm_pin_references_held{$a}")" "8 8"
+gw_check "gw-a: charged = the kernel's VmPin ($vmpin bytes)" \
+	"$(metric $D.prom1 "gupwatch_charged_pinned_bytes{$a}")" "$vmpin"
+gw_check "gw-b: held R/O, long-term, charged (short-term pins: nothing)" "$(metric $D.prom1 "gupwatch_pin_references_held{$b,access=\"ro\"}") $(metric $D.prom1 "gupwatch_longterm_pin_references_held{$b}") $(metric $D.prom1 "gupwatch_charged_pinned_bytes{$b}")" "4 0 0"
+wait $pvm_pid
 wait $GW_PID
 scrape $D.prom2
 set -- $(vm_pins)
@@ -53,7 +67,7 @@ gw_check "kernel counters = /proc/vmstat" \
 	"$(metric $D.prom2 gupwatch_kernel_foll_pin_acquired_total) $(metric $D.prom2 gupwatch_kernel_foll_pin_released_total)" \
 	"$1 $2"
 gw_check "nothing held by gwload once unregistered" \
-	"$(metric $D.prom2 'gupwatch_pin_references_held{comm="gwload",access="rw"}')" ""
+	"$(metric $D.prom2 "gupwatch_pin_references_held{$a,access=\"rw\"}")" ""
 gw_check "events lost" "$(metric $D.prom2 gupwatch_events_lost_total)" 0
 
 gwload file-stale --pages 2 --no-hold --file /tmp/gw-daemon-stale.dat >"$GW_OUT" 2>&1

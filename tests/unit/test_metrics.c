@@ -10,6 +10,9 @@
 
 #include "metrics.h"
 
+/* pids beyond pid_max: no /proc entry, so no cgroup (the daemon reads live processes') */
+#define PID(n) (2000000000u + (n))
+
 static struct gw_event pin(uint32_t pid, const char *comm, uint64_t pfn, uint32_t refs,
 			   uint32_t flags)
 {
@@ -53,21 +56,22 @@ static void test_held_by_comm(void **state)
 	char *text;
 
 	(void)state;
-	/* two dd processes: their pins sum under one comm; a comm with a quote is escaped */
-	ev = pin(100, "dd", 1, 1, GW_PIN_WRITE | GW_PIN_LONGTERM);
+	/* two dd processes: their pins sum under one (cgroup, comm); a comm with a quote is escaped */
+	ev = pin(PID(100), "dd", 1, 1, GW_PIN_WRITE | GW_PIN_LONGTERM);
 	engine_event(e, &ev);
-	ev = pin(101, "dd", 2, 1, GW_PIN_WRITE | GW_PIN_LONGTERM);
+	ev = pin(PID(101), "dd", 2, 1, GW_PIN_WRITE | GW_PIN_LONGTERM);
 	engine_event(e, &ev);
-	ev = pin(102, "fi\"o", 3, 1, 0);
+	ev = pin(PID(102), "fi\"o", 3, 1, 0);
 	engine_event(e, &ev);
 	text = render(e);
 	assert_line(text, "gupwatch_pin_references_total 3");
-	assert_line(text, "gupwatch_pin_references_held{comm=\"dd\",access=\"rw\"} 2");
-	assert_line(text, "gupwatch_pin_references_held{comm=\"dd\",access=\"ro\"} 0");
-	assert_line(text, "gupwatch_longterm_pin_references_held{comm=\"dd\"} 2");
-	assert_line(text, "gupwatch_pin_references_held{comm=\"fi\\\"o\",access=\"ro\"} 1");
+	assert_line(text, "gupwatch_pin_references_held{cgroup=\"\",pod=\"\",container=\"\",comm=\"dd\",access=\"rw\"} 2");
+	assert_line(text, "gupwatch_pin_references_held{cgroup=\"\",pod=\"\",container=\"\",comm=\"dd\",access=\"ro\"} 0");
+	assert_line(text, "gupwatch_longterm_pin_references_held{cgroup=\"\",pod=\"\",container=\"\",comm=\"dd\"} 2");
+	assert_line(text, "gupwatch_pin_references_held{cgroup=\"\",pod=\"\",container=\"\",comm=\"fi\\\"o\",access=\"ro\"} 1");
 	assert_line(text, "gupwatch_findings_total{kind=\"MIGRATE-BLOCKED\"} 0");
 	assert_line(text, "gupwatch_events_lost_total 3");
+	assert_line(text, "gupwatch_charged_pinned_bytes{cgroup=\"\",pod=\"\",container=\"\",comm=\"dd\"} 0");
 	assert_line(text, "# TYPE gupwatch_pin_references_held gauge");
 	/* every sample's metric was announced by HELP and TYPE before it */
 	for (const char *l = text; *l; l = strchr(l, '\n') + 1) {
@@ -93,11 +97,11 @@ static void test_comm_cardinality(void **state)
 	size_t rows = 0;
 
 	(void)state;
-	/* comm cN holds N + 1 refs: the 50 biggest are named, the other 10 summed */
-	for (uint32_t n = 0; n < METRICS_MAX_COMMS + 10; n++) {
+	/* comm cN holds N + 1 refs: the 50 biggest groups are named, the other 10 summed */
+	for (uint32_t n = 0; n < METRICS_MAX_GROUPS + 10; n++) {
 		snprintf(comm, sizeof(comm), "c%u", n);
 		for (uint32_t r = 0; r <= n; r++) {
-			struct gw_event ev = pin(1000 + n, comm, n * 100 + r, 1, 0);
+			struct gw_event ev = pin(PID(1000 + n), comm, n * 100 + r, 1, 0);
 
 			engine_event(e, &ev);
 		}
@@ -105,10 +109,10 @@ static void test_comm_cardinality(void **state)
 	text = render(e);
 	for (const char *p = text; (p = strstr(p, "\ngupwatch_longterm_pin_references_held{")); p++)
 		rows++;
-	assert_int_equal(rows, METRICS_MAX_COMMS + 1);
-	assert_line(text, "gupwatch_pin_references_held{comm=\"c59\",access=\"ro\"} 60");
+	assert_int_equal(rows, METRICS_MAX_GROUPS + 1);
+	assert_line(text, "gupwatch_pin_references_held{cgroup=\"\",pod=\"\",container=\"\",comm=\"c59\",access=\"ro\"} 60");
 	/* c0..c9 hold 1..10: 55 refs */
-	assert_line(text, "gupwatch_pin_references_held{comm=\"(other)\",access=\"ro\"} 55");
+	assert_line(text, "gupwatch_pin_references_held{cgroup=\"\",pod=\"\",container=\"\",comm=\"(other)\",access=\"ro\"} 55");
 	assert_null(strstr(text, "comm=\"c9\""));
 	free(text);
 	engine_free(e);
