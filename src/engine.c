@@ -364,9 +364,11 @@ static void row_set(struct engine *e, const struct fslot *s, struct holder *h, u
 static void row_release(struct engine *e, struct fslot *s, struct holder *h, uint32_t n)
 {
 	struct site *st = site_at(e, h->site);
+	uint64_t held = e->now > h->since_ns ? e->now - h->since_ns : 0;
 
 	st->pub.released_refs += n;
-	st->pub.hold[engine_hold_slot(e->now > h->since_ns ? e->now - h->since_ns : 0)] += n;
+	st->pub.released_ns += n * held;
+	st->pub.hold[engine_hold_slot(held)] += n;
 	row_set(e, s, h, h->refs - n);
 }
 

@@ -187,6 +187,7 @@ struct engine_site {
 	uint64_t fast_undone_refs; /* of which GUP-fast undid right away (no hold time) */
 	uint64_t released_refs;    /* dropped after being held: counted in hold[] */
 	uint64_t hold[ENGINE_HOLD_SLOTS]; /* released refs by how long they were held */
+	uint64_t released_ns;      /* their hold times, summed (refs x ns) */
 	uint64_t pin_ns;           /* refs x time held, in ns, outstanding ones up to the engine's clock */
 	uint64_t out_refs, out_folios; /* held now (at most: ambiguous unpins may have been its) */
 	uint64_t oldest_ns;        /* since when its oldest outstanding pin is held; 0: none */

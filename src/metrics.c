@@ -30,19 +30,23 @@ static void help_type(FILE *f, const char *name, const char *type, const char *h
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* A label value: the format's escapes; bytes outside printable ASCII as '?' (values are UTF-8). */
-static void label_value(FILE *f, const char *s, size_t max)
+/*
+ * A label value into out: the format's escapes; bytes outside printable ASCII as '?' (values
+ * are UTF-8). Cut short rather than overflow.
+ */
+static const char *label_value(const char *s, size_t max, char *out, size_t len)
 {
-	for (size_t i = 0; i < max && s[i]; i++) {
+	size_t o = 0;
+
+	for (size_t i = 0; i < max && s[i] && o + 3 < len; i++) {
 		unsigned char c = s[i];
 
-		if (c == '\\' || c == '"')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else
-			fputc(c >= 0x20 && c < 0x7f ? c : '?', f);
+		if (c == '\\' || c == '"' || c == '\n')
+			out[o++] = '\\';
+		out[o++] = c == '\n' ? 'n' : c >= 0x20 && c < 0x7f ? c : '?';
 	}
+	out[o] = 0;
+	return out;
 }
 
 /* The pins held by the processes of one (cgroup, comm), and what the kernel charged them. */
@@ -135,14 +139,125 @@ static size_t held_by_group(const struct engine *e, struct group_sum **out)
 /* cgroup="...",pod="...",container="...",comm="..." of a group */
 static void group_labels(FILE *f, const struct group_sum *g)
 {
-	char pod[64], container[80];
+	char pod[64], container[80], cgroup[2 * sizeof(g->cgroup)], comm[2 * GW_COMM_LEN + 1];
+	char pod_v[2 * sizeof(pod)], container_v[2 * sizeof(container)];
 
 	procinfo_container(g->cgroup, pod, sizeof(pod), container, sizeof(container));
-	fputs("cgroup=\"", f);
-	label_value(f, g->cgroup, sizeof(g->cgroup));
-	fprintf(f, "\",pod=\"%s\",container=\"%s\",comm=\"", pod, container);
-	label_value(f, g->comm, GW_COMM_LEN);
-	fputc('"', f);
+	fprintf(f, "cgroup=\"%s\",pod=\"%s\",container=\"%s\",comm=\"%s\"",
+		label_value(g->cgroup, sizeof(g->cgroup), cgroup, sizeof(cgroup)),
+		label_value(pod, sizeof(pod), pod_v, sizeof(pod_v)),
+		label_value(container, sizeof(container), container_v, sizeof(container_v)),
+		label_value(g->comm, GW_COMM_LEN, comm, sizeof(comm)));
+}
+
+/* Released pins' hold times, summed per comm and kind of pin over its call sites. */
+struct hold_sum {
+	char comm[GW_COMM_LEN];
+	uint32_t kind; /* GW_PIN_WRITE | GW_PIN_LONGTERM */
+	uint64_t hold[ENGINE_HOLD_SLOTS], count, sum_ns;
+};
+
+static int hold_by_key(const void *a, const void *b)
+{
+	const struct hold_sum *x = a, *y = b;
+	int c = strncmp(x->comm, y->comm, GW_COMM_LEN);
+
+	return c ? c : (x->kind > y->kind) - (x->kind < y->kind);
+}
+
+static int hold_by_count_desc(const void *a, const void *b)
+{
+	const struct hold_sum *x = a, *y = b;
+
+	return x->count < y->count ? 1 : x->count > y->count ? -1 : hold_by_key(a, b);
+}
+
+static void hold_add(struct hold_sum *to, const struct hold_sum *from)
+{
+	for (int i = 0; i < ENGINE_HOLD_SLOTS; i++)
+		to->hold[i] += from->hold[i];
+	to->count += from->count;
+	to->sum_ns += from->sum_ns;
+}
+
+static size_t hold_by_group(const struct engine *e, struct hold_sum **out)
+{
+	size_t n = engine_sites(e, NULL, 0), m = 0;
+	struct engine_site *st = calloc(n ?: 1, sizeof(*st));
+	struct hold_sum *h = calloc(n + 1, sizeof(*h));
+
+	*out = h;
+	if (!st || !h) {
+		free(st);
+		return 0;
+	}
+	n = engine_sites(e, st, n);
+	for (size_t i = 0; i < n; i++) {
+		if (!st[i].released_refs)
+			continue;
+		memcpy(h[m].comm, st[i].task.comm, GW_COMM_LEN);
+		h[m].kind = st[i].flags & (GW_PIN_WRITE | GW_PIN_LONGTERM);
+		memcpy(h[m].hold, st[i].hold, sizeof(h[m].hold));
+		h[m].count = st[i].released_refs;
+		h[m++].sum_ns = st[i].released_ns;
+	}
+	free(st);
+	qsort(h, m, sizeof(*h), hold_by_key);
+	for (size_t k = 0; k < m; k++) /* merge equal neighbours into the first of them */
+		for (size_t j = k + 1; j < m && !hold_by_key(&h[k], &h[j]); j++) {
+			hold_add(&h[k], &h[j]);
+			h[j].count = 0;
+		}
+	qsort(h, m, sizeof(*h), hold_by_count_desc);
+	while (m && !h[m - 1].count)
+		m--;
+	if (m > METRICS_MAX_HOLD_GROUPS) {
+		struct hold_sum *o = &h[METRICS_MAX_HOLD_GROUPS];
+
+		for (size_t i = METRICS_MAX_HOLD_GROUPS + 1; i < m; i++)
+			hold_add(o, &h[i]);
+		snprintf(o->comm, sizeof(o->comm), "(other)");
+		o->kind = 0; /* all kinds */
+		m = METRICS_MAX_HOLD_GROUPS + 1;
+	}
+	return m;
+}
+
+/*
+ * Engine slot i holds times in [2^(i-1), 2^i) us: every other slot's upper bound is a bucket
+ * (le = 1 us, 4 us, 16 us ... 2^38 us, about 76 h), then +Inf.
+ */
+static void hold_histogram(FILE *f, const struct engine *e)
+{
+	struct hold_sum *h;
+	size_t n = hold_by_group(e, &h);
+
+	help_type(f, "gupwatch_pin_hold_seconds", "histogram",
+		  "How long released FOLL_PIN references were held, per comm and kind (GUP-fast undos "
+		  "excluded); the 20 groups with most, then comm=\"(other)\"");
+	for (size_t i = 0; i < n; i++) {
+		char labels[160], comm[GW_COMM_LEN * 2 + 1];
+		uint64_t cum = 0;
+
+		label_value(h[i].comm, GW_COMM_LEN, comm, sizeof(comm));
+		if (strcmp(h[i].comm, "(other)"))
+			snprintf(labels, sizeof(labels), "comm=\"%s\",access=\"%s\",longterm=\"%s\"", comm,
+				 h[i].kind & GW_PIN_WRITE ? "rw" : "ro",
+				 h[i].kind & GW_PIN_LONGTERM ? "true" : "false");
+		else
+			snprintf(labels, sizeof(labels), "comm=\"(other)\",access=\"\",longterm=\"\"");
+		for (int s = 0; s < ENGINE_HOLD_SLOTS - 1; s++) {
+			cum += h[i].hold[s];
+			if (!(s & 1))
+				fprintf(f, "gupwatch_pin_hold_seconds_bucket{%s,le=\"%g\"} %" PRIu64 "\n",
+					labels, (double)(1ULL << s) * 1e-6, cum);
+		}
+		fprintf(f, "gupwatch_pin_hold_seconds_bucket{%s,le=\"+Inf\"} %" PRIu64 "\n", labels,
+			h[i].count);
+		fprintf(f, "gupwatch_pin_hold_seconds_sum{%s} %.9f\n", labels, h[i].sum_ns / 1e9);
+		fprintf(f, "gupwatch_pin_hold_seconds_count{%s} %" PRIu64 "\n", labels, h[i].count);
+	}
+	free(h);
 }
 
 /* nr_foll_pin_acquired and _released since boot; false if /proc/vmstat cannot tell. */
@@ -206,6 +321,7 @@ void metrics_render(FILE *f, const struct engine *e, const uint64_t counters[GW_
 		fprintf(f, "} %" PRIu64 "\n", g[i].charged);
 	}
 	free(g);
+	hold_histogram(f, e);
 	help_type(f, "gupwatch_findings_total", "counter", "Findings reported, by kind");
 	for (int k = 0; k < ENGINE_KIND__MAX; k++)
 		fprintf(f, "gupwatch_findings_total{kind=\"%s\"} %" PRIu64 "\n", engine_kind_name(k),

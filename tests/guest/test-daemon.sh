@@ -69,6 +69,9 @@ gw_check "kernel counters = /proc/vmstat" \
 gw_check "nothing held by gwload once unregistered" \
 	"$(metric $D.prom2 "gupwatch_pin_references_held{$a,access=\"rw\"}")" ""
 gw_check "events lost" "$(metric $D.prom2 gupwatch_events_lost_total)" 0
+h='comm="gwload",access="rw",longterm="true"'
+gw_check "hold-time histogram: io_uring's 8 pins, each held 4 s or more" \
+	"$(metric $D.prom2 "gupwatch_pin_hold_seconds_count{$h}") $(awk -v s="gupwatch_pin_hold_seconds_sum{$h}" '$1 == s { print ($2 >= 32) }' $D.prom2)" "8 1"
 
 gwload file-stale --pages 2 --no-hold --file /tmp/gw-daemon-stale.dat >"$GW_OUT" 2>&1
 scrape $D.prom3

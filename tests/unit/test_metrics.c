@@ -25,6 +25,15 @@ static struct gw_event pin(uint32_t pid, const char *comm, uint64_t pfn, uint32_
 	return ev;
 }
 
+static struct gw_event unpin(uint32_t pid, uint64_t ts, uint64_t pfn)
+{
+	struct gw_event ev = pin(pid, "", pfn, 1, 0);
+
+	ev.type = GW_EV_UNPIN;
+	ev.ts_ns = ts;
+	return ev;
+}
+
 static char *render(struct engine *e)
 {
 	uint64_t counters[GW_CNT__MAX] = { [GW_CNT_RINGBUF_DROP] = 3 };
@@ -118,11 +127,35 @@ static void test_comm_cardinality(void **state)
 	engine_free(e);
 }
 
+/* A pin held 3 us falls in the le="4e-06" bucket, cumulative from there on. */
+static void hold_histogram(void **state)
+{
+	struct engine *e = engine_new(&(struct engine_opts){ .max_folios = 1024 });
+	struct gw_event ev;
+	char *text;
+
+	(void)state;
+	ev = pin(PID(7), "dd", 1, 1, GW_PIN_WRITE);
+	engine_event(e, &ev);
+	ev = unpin(PID(7), 1000 + 3000, 1);
+	engine_event(e, &ev);
+	text = render(e);
+	assert_line(text, "# TYPE gupwatch_pin_hold_seconds histogram");
+	assert_line(text, "gupwatch_pin_hold_seconds_bucket{comm=\"dd\",access=\"rw\",longterm=\"false\",le=\"1e-06\"} 0");
+	assert_line(text, "gupwatch_pin_hold_seconds_bucket{comm=\"dd\",access=\"rw\",longterm=\"false\",le=\"4e-06\"} 1");
+	assert_line(text, "gupwatch_pin_hold_seconds_bucket{comm=\"dd\",access=\"rw\",longterm=\"false\",le=\"+Inf\"} 1");
+	assert_line(text, "gupwatch_pin_hold_seconds_sum{comm=\"dd\",access=\"rw\",longterm=\"false\"} 0.000003000");
+	assert_line(text, "gupwatch_pin_hold_seconds_count{comm=\"dd\",access=\"rw\",longterm=\"false\"} 1");
+	free(text);
+	engine_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_held_by_comm),
 		cmocka_unit_test(test_comm_cardinality),
+		cmocka_unit_test(hold_histogram),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
