@@ -249,7 +249,7 @@ static void hold_histogram(FILE *f, const struct engine *e)
 		for (int s = 0; s < ENGINE_HOLD_SLOTS - 1; s++) {
 			cum += h[i].hold[s];
 			if (!(s & 1))
-				fprintf(f, "gupwatch_pin_hold_seconds_bucket{%s,le=\"%g\"} %" PRIu64 "\n",
+				fprintf(f, "gupwatch_pin_hold_seconds_bucket{%s,le=\"%.9g\"} %" PRIu64 "\n",
 					labels, (double)(1ULL << s) * 1e-6, cum);
 		}
 		fprintf(f, "gupwatch_pin_hold_seconds_bucket{%s,le=\"+Inf\"} %" PRIu64 "\n", labels,
