@@ -469,10 +469,21 @@ static void serve(struct metrics_server *s, int fd)
 	else if (strcmp(path, "/metrics"))
 		reply(fd, "404 Not Found", "text/plain", not_found, sizeof(not_found) - 1, head);
 	else {
+		/* a copy: a slow client must not hold up metrics_publish(), i.e. the tracer's loop */
+		char *text;
+		size_t len;
+
 		pthread_mutex_lock(&s->lock);
-		reply(fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8", s->text ?: "", s->len,
-		      head);
+		len = s->len;
+		text = malloc(len + 1);
+		if (text)
+			memcpy(text, s->text ?: "", len + 1);
 		pthread_mutex_unlock(&s->lock);
+		if (text)
+			reply(fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8", text, len, head);
+		else
+			reply(fd, "503 Service Unavailable", "text/plain", "", 0, false);
+		free(text);
 	}
 }
 
