@@ -14,7 +14,7 @@ PKGS=(
 	xz-utils zstd lz4                    # kernel modules and vmlinuz payloads
 	gcc-12 pahole                        # test modules (tests/vm/modules.sh: Debian's kbuild)
 	libclang-rt-dev valgrind             # make fuzz (libFuzzer, ASan, UBSan); report under valgrind
-	prometheus                           # promtool: the daemon's metrics linted (tests/promtool-guest.sh)
+	prometheus curl                      # a real Prometheus scrapes the guests (tests/prometheus-guest.sh); promtool
 )
 
 missing=()

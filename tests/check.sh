@@ -51,7 +51,12 @@ collect() {
 echo "== guest tests (KERNELS=${KERNELS:-6.1 6.12})"
 rm -f .cache/vm/results.txt
 marker=$(mktemp)
-tests/vm/run.sh || true
+# A Prometheus on this host scrapes each guest's daemon (test-daemon) through QEMU.
+prom=$(mktemp -d)
+read -ra kernels <<<"${KERNELS:-6.1 6.12}"
+hostfwd=$(tests/prometheus-guest.sh start "$prom/state" ${#kernels[@]}) ||
+	echo "FAIL prometheus: could not start it (see above)" >>"$results"
+GW_HOSTFWD=$hostfwd tests/vm/run.sh || true
 collect "guest harness"
 
 # What test-record.sh recorded in each guest, reported by this host's gupwatch.
@@ -69,6 +74,14 @@ echo "== guest metrics checked by promtool"
 if [ ${#logs[@]} -gt 0 ]; then
 	tests/promtool-guest.sh "${logs[@]}" | tee -a "$results"
 fi
+
+# What that Prometheus answers against what each guest measured.
+echo "== guest daemons scraped by Prometheus on the host"
+if [ -n "$hostfwd" ] && [ ${#logs[@]} -gt 0 ]; then
+	tests/prometheus-guest.sh check "$prom/state" "${logs[@]}" | tee -a "$results"
+fi
+tests/prometheus-guest.sh stop "$prom/state"
+rm -rf "$prom"
 
 # test-truth.sh's rows: STALE-PIN as the kernel's own truth has it, and as gupwatch said.
 if [ ${#logs[@]} -gt 0 ]; then

@@ -11,6 +11,9 @@
 # JSON object per line; after SIGHUP (logrotate moved the log) the next
 # finding goes to a new file of the old name; SIGTERM exits 0. The last
 # scrape goes to the log for the host's promtool (tests/promtool-guest.sh).
+# With gw.hostport (run.sh GW_HOSTFWD) a real Prometheus on the host scrapes
+# this daemon through QEMU's user network: each GWPROMQ line names a PromQL
+# query and the ground truth it must return (tests/prometheus-guest.sh).
 . /gw/tests/lib.sh
 . /gw/tests/trace.sh
 
@@ -20,6 +23,25 @@ URL=http://127.0.0.1:9776/metrics
 command -v wget >/dev/null || gw_skip "no wget in this guest"
 # the guest's init leaves loopback down
 ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
+listen=127.0.0.1:9776
+hostport=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^gw\.hostport=//p')
+if [ -n "$hostport" ]; then
+	# QEMU's user network: the guest is 10.0.2.15, the host's port forwards to 9776
+	gw_check "gw.hostport=$hostport: eth0 up" \
+		"$(ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && echo up)" up
+	listen=0.0.0.0:9776
+fi
+# promq NAME WANT SELECTOR [FUNCTION]: the host's Prometheus must answer WANT to
+# sum(FUNCTION(SELECTOR[1h])), FUNCTION max_over_time unless given,
+# SELECTOR narrowed to this guest's instance
+promq() {
+	[ -n "$hostport" ] || return 0
+	case $3 in
+	*\}) sel="${3%\}},instance=\"$hostport\"}" ;;
+	*) sel="$3{instance=\"$hostport\"}" ;;
+	esac
+	echo "GWPROMQ $(uname -r) $1 $2 sum(${4:-max_over_time}($sel[1h]))"
+}
 
 # metric FILE SERIES: the value of SERIES (name with its labels, as printed) in a scrape
 metric() { awk -v s="$2" '$1 == s { print $2 }' "$1"; }
@@ -30,7 +52,7 @@ show() { echo "GWPROM BEGIN $(uname -r)"; cat "$1"; echo "GWPROM END"; }
 rm -f $LOG $LOG.1
 set -- $(vm_pins)
 acq0=$1 rel0=$2
-gw_start $D daemon --log $LOG
+gw_start $D daemon --log $LOG --listen $listen
 scrape $D.prom0
 gw_check "scrape: exposition with HELP and TYPE" \
 	"$(grep -c '^# TYPE gupwatch_pin_references_total counter$' $D.prom0)" 1
@@ -55,6 +77,13 @@ gw_check "gw-a: held R/W, long-term" "$(metric $D.prom1 "gupwatch_pin_references
 gw_check "gw-a: charged = the kernel's VmPin ($vmpin bytes)" \
 	"$(metric $D.prom1 "gupwatch_charged_pinned_bytes{$a}")" "$vmpin"
 gw_check "gw-b: held R/O, long-term, charged (short-term pins: nothing)" "$(metric $D.prom1 "gupwatch_pin_references_held{$b,access=\"ro\"}") $(metric $D.prom1 "gupwatch_longterm_pin_references_held{$b}") $(metric $D.prom1 "gupwatch_charged_pinned_bytes{$b}")" "4 0 0"
+promq held-gw-a-rw 8 'gupwatch_pin_references_held{cgroup="/gw-a",access="rw"}'
+promq held-gw-a-ro 0 'gupwatch_pin_references_held{cgroup="/gw-a",access="ro"}'
+promq longterm-held-gw-a 8 'gupwatch_longterm_pin_references_held{cgroup="/gw-a"}'
+promq charged-gw-a-vmpin "$vmpin" 'gupwatch_charged_pinned_bytes{cgroup="/gw-a"}'
+promq held-gw-b-ro 4 'gupwatch_pin_references_held{cgroup="/gw-b",access="ro"}'
+promq held-gw-b-rw 0 'gupwatch_pin_references_held{cgroup="/gw-b",access="rw"}'
+promq charged-gw-b 0 'gupwatch_charged_pinned_bytes{cgroup="/gw-b"}'
 wait $pvm_pid
 wait $GW_PID
 scrape $D.prom2
@@ -95,6 +124,18 @@ gwload file-stale --pages 1 --file /tmp/gw-daemon-stale.dat >"$GW_OUT" 2>&1
 sleep 0.5
 gw_check "after SIGHUP: the new finding in a new log, the old one kept" \
 	"$(grep -c STALE-PIN $LOG) $(grep -c STALE-PIN $LOG.1)" "1 $stale"
+
+if [ -n "$hostport" ]; then
+	set -- $(vm_pins)
+	promq pins-total-vmstat $(($1 - acq0)) gupwatch_pin_references_total last_over_time
+	promq unpins-total-vmstat $(($2 - rel0)) gupwatch_unpin_references_total last_over_time
+	promq kernel-acquired-vmstat "$1" gupwatch_kernel_foll_pin_acquired_total last_over_time
+	promq kernel-released-vmstat "$2" gupwatch_kernel_foll_pin_released_total last_over_time
+	promq stale-pin-findings $((stale + $(gw_get phase after stale))) \
+		'gupwatch_findings_total{kind="STALE-PIN"}' last_over_time
+	promq events-lost 0 gupwatch_events_lost_total last_over_time
+	sleep 3 # a rendering (1 s) and a scrape (1 s) of the final values
+fi
 
 kill -TERM $GW_TRACER
 wait $GW_TRACER

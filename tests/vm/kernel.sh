@@ -16,7 +16,8 @@ flavour=${2:-cloud}
 # Modules the guest needs (dependencies are added automatically, before their users).
 # The generic flavour also ships soft-RoCE for test-rdma.sh: rdma_rxe needs crc32_generic
 # (a crypto lookup by name, not in its depends=); test-rdma.sh binds rxe to a dummy netdev.
-defmods="configfs null_blk"
+# virtio_net (and 6.1's modular virtio_pci) for run.sh's GW_HOSTFWD network.
+defmods="configfs null_blk virtio_pci virtio_net"
 [ "$flavour" != generic ] || defmods="$defmods crc32_generic rdma_rxe dummy"
 modules=${GW_MODULES:-$defmods}
 

@@ -17,6 +17,9 @@
 #   writes discarded (snapshot=on); make bench: tests/vm/bpftraceroot.sh's bpftrace image
 #   env GW_GUEST_ARGS: more kernel command line words, for guest scripts to read from
 #   /proc/cmdline (make soak: gw.soak=SECONDS)
+#   env GW_HOSTFWD=PORT: a user-mode NIC (virtio-net, no way out) whose guest port 9776
+#   is 127.0.0.1:PORT+i on the host for the i-th kernel booted (0, 1, ...); the guest
+#   reads gw.hostport=127.0.0.1:PORT+i (test-daemon: a host Prometheus scrapes it)
 #
 # Serial logs: .cache/vm/logs/<kver>.log. Results: .cache/vm/results.txt, one line per
 # test "<PASS|FAIL|SKIP> <kver> <test>" (pseudo-test "_kernel" fails when the kernel
@@ -102,7 +105,7 @@ boot() {
     # shellcheck disable=SC2086 # GW_QEMU_OPTS: extra options, split on spaces
     timeout -k 10 "$boot_tmo" qemu-system-x86_64 -machine q35 -cpu max -m 2048 \
         -smp "${GW_QEMU_SMP:-2}" -accel ${GW_QEMU_ACCEL:-tcg,thread=single} ${GW_QEMU_OPTS:-} \
-        -nographic -nodefaults -no-reboot "${disk[@]}" \
+        -nographic -nodefaults -no-reboot "${disk[@]}" "${nic[@]}" \
         -chardev "file,id=ser0,path=$3,append=on" -serial chardev:ser0 \
         -kernel "$1/vmlinuz" -initrd "$2" -append "$4" </dev/null &
     qpid=$!
@@ -143,6 +146,12 @@ for spec in $kernels; do
     "$vm/mkinitramfs.sh" "$kdir" "$initrd" >/dev/null
     log=$logs/$kver.log
     append="console=ttyS0 quiet loglevel=5 panic=-1 printk.time=1 gw.timeout=$test_tmo ${GW_GUEST_ARGS:-}"
+    nic=()
+    if [ -n "${GW_HOSTFWD:-}" ]; then
+        port=$((GW_HOSTFWD + ${#kvers[@]} - 1))
+        nic=(-nic "user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:$port-:9776")
+        append="$append gw.hostport=127.0.0.1:$port"
+    fi
     if [ -n "$run" ]; then
         append="$append gw.run=$run"
     elif [ -n "$tests" ]; then
