@@ -85,6 +85,10 @@ static void explain(const char *mode, const struct probe_result *r, bool privile
 		snprintf(buf, len, "kprobes are not configured (no kprobe PMU: kernel built without CONFIG_KPROBES)");
 	else if (r->err == EPERM && !privileged)
 		snprintf(buf, len, "%s needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)", mode);
+	else if (r->err == EACCES && !strcmp(mode, "kprobe") && !probe_has_cap(CAP_SYS_ADMIN))
+		/* Debian's "perf: allow further restriction of perf_event_open": paranoid 3 */
+		snprintf(buf, len, "kprobe perf events need CAP_SYS_ADMIN where kernel.perf_event_paranoid "
+			 "is above 2 (Debian's default is 3)");
 	else if (r->err == EPERM && !strcmp(r->stage, "load"))
 		snprintf(buf, len, "%s is refused by this kernel (EPERM at load although privileged)", mode);
 	else if (r->err == ENOTSUPP && !strcmp(r->stage, "attach"))
@@ -240,8 +244,10 @@ hooks:
 	else
 		printf("verdict: cannot trace: %d of %d hooks attach neither way: %s; %s; fix: %s\n",
 		       present - either_ok, present, why_fentry, why_kprobe,
-		       privileged ? "run gupwatch on a kernel that permits BPF tracing of kernel functions "
-				    "(e.g. Debian 6.1 or 6.12; `make demo` boots them in QEMU)"
-				  : "run as root");
+		       !privileged ? "run as root" :
+		       kprobe_fail && kprobe_fail->err == EACCES && !probe_has_cap(CAP_SYS_ADMIN) ?
+				    "add CAP_SYS_ADMIN for the kprobe fallback" :
+				    "run gupwatch on a kernel that permits BPF tracing of kernel functions "
+				    "(e.g. Debian 6.1 or 6.12; `make demo` boots them in QEMU)");
 	return 1;
 }
