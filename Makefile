@@ -186,6 +186,8 @@ vmlinux:
 install: all
 	install -D -m 0755 gupwatch $(DESTDIR)$(PREFIX)/sbin/gupwatch
 	for m in $(wildcard man/*.8); do install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/$$(basename $$m); done
+	mkdir -p $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|' systemd/gupwatch.service.in >$(DESTDIR)$(PREFIX)/lib/systemd/system/gupwatch.service
 
 clean:
 	rm -rf build gupwatch

@@ -14,6 +14,7 @@ PKGS=(
 	xz-utils zstd lz4                    # kernel modules and vmlinuz payloads
 	gcc-12 pahole                        # test modules (tests/vm/modules.sh: Debian's kbuild)
 	libclang-rt-dev valgrind             # make fuzz (libFuzzer, ASan, UBSan); report under valgrind
+	systemd                              # systemd-analyze verifies the unit (tests/host/test-unit.sh)
 	prometheus curl                      # a real Prometheus scrapes the guests (tests/prometheus-guest.sh); promtool
 )
 
