@@ -69,7 +69,7 @@ gupwatch: $(OUT)/gupwatch
 	cp $< $@
 endif
 
-workloads: $(OUT)/gwload
+workloads: $(OUT)/gwload $(OUT)/gwcaps
 
 # DWARF is stripped (BTF stays): the skeleton embeds the object.
 $(OUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h include/*.h) vmlinux.h | $(OUT)
@@ -93,6 +93,10 @@ $(OUT)/obj/workloads/%.o: tests/workloads/%.c $(wildcard tests/workloads/*.h) | 
 
 $(OUT)/gwload: $(WORKLOAD_OBJS)
 	$(CC) $(LDFLAGS) $^ -lpthread -o $@
+
+# The guests run gupwatch with only the systemd unit's capabilities (test-daemon).
+$(OUT)/gwcaps: tests/tools/gwcaps.c | $(OUT)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@
 
 $(OUT):
 	mkdir -p $@

@@ -49,11 +49,25 @@ scrape() { sleep 1.2; wget -q -O "$1" $URL; } # metrics are rendered once a seco
 # show FILE: a scrape into the log, for the host's promtool (tests/promtool-guest.sh)
 show() { echo "GWPROM BEGIN $(uname -r)"; cat "$1"; echo "GWPROM END"; }
 
+# As the systemd unit runs it: root with its CapabilityBoundingSet= only
+# (tests/tools/gwcaps.c drops the rest from the bounding set, as systemd does).
+caps=$(sed -n 's/^CapabilityBoundingSet=//p' /gw/gupwatch.service)
+mkdir -p $D.bin
+printf '#!/bin/sh\nexec gwcaps "%s" /gw/bin/gupwatch "$@"\n' "$caps" >$D.bin/gupwatch
+chmod +x $D.bin/gupwatch
+# twin: without CAP_PERFMON it cannot trace, and must say so
+gwcaps CAP_BPF gupwatch daemon --listen 127.0.0.1:9777 >$D.nocap.out 2>$D.nocap.err
+gw_check "without CAP_PERFMON: exit status" $? 1
+sed 's/^/  2> /' $D.nocap.err
+export PATH=$D.bin:$PATH
+
 rm -f $LOG $LOG.1
 set -- $(vm_pins)
 acq0=$1 rel0=$2
 gw_start $D daemon --log $LOG --listen $listen
 scrape $D.prom0
+gw_check "runs with the unit's capabilities only ($caps)" \
+	"$(awk '/^CapEff:/ { e = $2 } /^CapBnd:/ { b = $2 } END { print (e == b && b != "000001ffffffffff") }' /proc/$GW_TRACER/status)" 1
 gw_check "scrape: exposition with HELP and TYPE" \
 	"$(grep -c '^# TYPE gupwatch_pin_references_total counter$' $D.prom0)" 1
 gw_check "GET / is 404" "$(wget -q -O /dev/null http://127.0.0.1:9776/ 2>&1 | grep -c '404 Not Found')" 1

@@ -3,7 +3,8 @@
 # Build the guest initramfs (gzip'd newc cpio, everything owned by root):
 #   /bin/busybox + applet symlinks, /init (tests/vm/init), /lib/modules/*.ko + modules.order
 #   from KDIR (made by kernel.sh), /gw/bin/ <- build/static/* (top-level files, no *.h),
-#   /gw/tests/ <- tests/guest/*, /gw/modules/ <- KDIR/extra/*.ko (test modules, modules.sh)
+#   /gw/tests/ <- tests/guest/*, /gw/modules/ <- KDIR/extra/*.ko (test modules, modules.sh),
+#   /gw/gupwatch.service <- systemd/gupwatch.service.in
 #
 #   tests/vm/mkinitramfs.sh KDIR OUT
 # Env: GW_STATIC_DIR (default build/static), GW_GUEST_DIR (default tests/guest),
@@ -52,6 +53,8 @@ for f in "$static"/*; do
     [ -f "$f" ] && [ "${f%.h}" = "$f" ] && cp -a "$f" "$st/gw/bin/"
 done
 [ -d "$guest" ] && cp -a "$guest/." "$st/gw/tests/"
+# The systemd unit: test-daemon runs gupwatch with exactly its capabilities.
+cp "$root/systemd/gupwatch.service.in" "$st/gw/gupwatch.service"
 # An extra tree (its files replace busybox applet links of the same name, never busybox).
 if [ -n "${GW_EXTRA_ROOT:-}" ]; then
     [ -d "$GW_EXTRA_ROOT" ] || die "GW_EXTRA_ROOT $GW_EXTRA_ROOT is not a directory"
