@@ -8,7 +8,7 @@
 #   make bench        gupwatch's overhead next to bpftrace's (instruction-counted guests)
 #   make bench-progs  instructions per run of each BPF program, per kernel and attach mode
 #   make bench-replay engine and report speed replaying a synthetic recording (host only)
-#   make soak         trace, record and top under a mixed storm, SOAK_SECONDS each (default 600)
+#   make soak         trace, record, top and daemon under a mixed storm, SOAK_SECONDS each (default 600)
 #   make fuzz         libFuzzer on the report path and the engine (FUZZ_SECONDS=N each, default 60)
 #   make vmlinux      regenerate vmlinux.h from a Debian kernel's BTF
 
@@ -146,13 +146,16 @@ bench-progs: deps
 			tests/vm/run.sh --kernels "$(or $(KERNELS),6.1 6.12)" --run $$s || exit 1; \
 	done
 
-# Memory, lost events and stop latency of trace, record and top over a long mixed storm
-# (pins, COW, forks, O_DIRECT), per kernel: figures, one "SOAK" line per command.
+# Memory, lost events and stop latency of trace, record, top and daemon over a long
+# mixed storm (pins, COW, forks, O_DIRECT), per kernel: figures, one "SOAK" line per
+# command. SOAK_WHAT="daemon top": only those.
 SOAK_SECONDS ?= 600
+SOAK_WHAT ?= trace record top daemon
 soak: deps
 	$(MAKE) STATIC=1 all
-	GW_GUEST_ARGS="gw.soak=$(SOAK_SECONDS)" GW_TEST_TIMEOUT=$$((3 * $(SOAK_SECONDS) + 600)) \
-		GW_BOOT_TIMEOUT=$$((3 * $(SOAK_SECONDS) + 900)) \
+	GW_GUEST_ARGS="gw.soak=$(SOAK_SECONDS) gw.soakwhat=$(shell echo $(SOAK_WHAT) | tr ' ' ,)" \
+		GW_TEST_TIMEOUT=$$((4 * $(SOAK_SECONDS) + 600)) \
+		GW_BOOT_TIMEOUT=$$((4 * $(SOAK_SECONDS) + 900)) \
 		tests/vm/run.sh --kernels "$(or $(KERNELS),6.1 6.12)" --run soak.sh
 
 # Replay speed on this host, no guests: the engine alone (build/gwbench) and
