@@ -534,6 +534,7 @@ static void emit(struct engine *e, const struct engine_finding *f, bool shown)
 	uint32_t i, j;
 
 	e->t.findings[f->kind]++;
+	e->t.findings_sev[f->kind][f->sev]++;
 	p->pub.findings[f->kind]++;
 	/* every other process named as a pinner is a party too, once */
 	for (i = 0; f->who == ENGINE_WHO_TRACKED && i < f->nr_pinners && i < ENGINE_MAX_PINNERS; i++) {

@@ -83,6 +83,7 @@ enum engine_severity {
 	ENGINE_SEV_POSSIBLE, /* the events leave it open (ambiguous or untracked pins) */
 	ENGINE_SEV_MEDIUM,   /* short-term R/O pin */
 	ENGINE_SEV_HIGH,     /* long-term R/O pin */
+	ENGINE_SEV__MAX
 };
 
 /* How a finding's pinners[] were identified. */
@@ -217,6 +218,7 @@ struct engine_totals {
 	uint64_t out_folios, out_refs;   /* outstanding now (exact) */
 	uint64_t out_ambiguous_folios;   /* whose split among holders is open */
 	uint64_t findings[ENGINE_KIND__MAX];       /* all */
+	uint64_t findings_sev[ENGINE_KIND__MAX][ENGINE_SEV__MAX]; /* all, by severity too */
 	uint64_t findings_shown[ENGINE_KIND__MAX]; /* passing the filter */
 	uint64_t findings_unstored;      /* shown but beyond max_findings */
 	bool have_counters;

@@ -85,7 +85,7 @@ const char *engine_sev_name(enum engine_severity s)
 		[ENGINE_SEV_HIGH] = "high",
 	};
 
-	return s <= ENGINE_SEV_HIGH ? names[s] : "?";
+	return s < ENGINE_SEV__MAX ? names[s] : "?";
 }
 
 /* A growing line buffer: pinner texts have no fixed length. */

@@ -322,10 +322,11 @@ void metrics_render(FILE *f, const struct engine *e, const uint64_t counters[GW_
 	}
 	free(g);
 	hold_histogram(f, e);
-	help_type(f, "gupwatch_findings_total", "counter", "Findings reported, by kind");
+	help_type(f, "gupwatch_findings_total", "counter", "Findings reported, by kind and severity");
 	for (int k = 0; k < ENGINE_KIND__MAX; k++)
-		fprintf(f, "gupwatch_findings_total{kind=\"%s\"} %" PRIu64 "\n", engine_kind_name(k),
-			t.findings[k]);
+		for (int s = 0; s < ENGINE_SEV__MAX; s++)
+			fprintf(f, "gupwatch_findings_total{kind=\"%s\",severity=\"%s\"} %" PRIu64 "\n",
+				engine_kind_name(k), engine_sev_name(s), t.findings_sev[k][s]);
 	help_type(f, "gupwatch_page_copies_total", "counter",
 		  "Pages copied because of pins: write COW of a pinned page, unshare at pin time, eager copy at fork");
 	fprintf(f, "gupwatch_page_copies_total{reason=\"cow\"} %" PRIu64 "\n", t.wp_copies);

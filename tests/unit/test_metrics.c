@@ -83,7 +83,7 @@ static void test_held_by_comm(void **state)
 	assert_line(text, "gupwatch_pin_references_held{cgroup=\"\",pod=\"\",container=\"\",comm=\"dd\",access=\"ro\"} 0");
 	assert_line(text, "gupwatch_longterm_pin_references_held{cgroup=\"\",pod=\"\",container=\"\",comm=\"dd\"} 2");
 	assert_line(text, "gupwatch_pin_references_held{cgroup=\"\",pod=\"\",container=\"\",comm=\"fi\\\"o\",access=\"ro\"} 1");
-	assert_line(text, "gupwatch_findings_total{kind=\"MIGRATE-BLOCKED\"} 0");
+	assert_line(text, "gupwatch_findings_total{kind=\"MIGRATE-BLOCKED\",severity=\"high\"} 0");
 	assert_line(text, "gupwatch_events_lost_total 3");
 	assert_line(text, "gupwatch_charged_pinned_bytes{cgroup=\"\",pod=\"\",container=\"\",comm=\"dd\"} 0");
 	assert_line(text, "# TYPE gupwatch_pin_references_held gauge");
