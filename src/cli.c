@@ -11,6 +11,7 @@
 #include "gupwatch.h"
 #include "columns.h"
 #include "engine.h"
+#include "procinfo.h"
 
 long cli_positive(const char *arg, const char *what, struct argp_state *state)
 {
@@ -56,6 +57,13 @@ error_t cli_parse_common(int key, char *arg, struct argp_state *state, struct en
 		eng->filter_pid = cli_positive(arg, "PID", state);
 	else if (eng && key == 'c')
 		eng->filter_comm = cli_comm(arg, state);
+	else if (eng && key == CLI_OPT_CGROUP) {
+		if (arg[0] != '/')
+			argp_error(state, "invalid --cgroup '%s': a path from the cgroup root, e.g. "
+				   "/system.slice (see /proc/PID/cgroup)", arg);
+		eng->filter_cgroup = arg;
+		eng->cgroup_of = procinfo_cgroup; /* read when a finding or row is filtered */
+	}
 	else if (eng && key == CLI_OPT_MAX_FOLIOS)
 		eng->max_folios = cli_max_folios(arg, state);
 	else if (tr && key == CLI_OPT_ATTACH)

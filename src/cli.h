@@ -10,7 +10,7 @@
 #include "engine.h"
 
 /* Keys of the options several subcommands take (each lists them with its own help text). */
-enum { CLI_OPT_ATTACH = 900, CLI_OPT_MAX_FOLIOS, CLI_OPT_PROG_STATS, CLI_OPT_DEBUG };
+enum { CLI_OPT_ATTACH = 900, CLI_OPT_MAX_FOLIOS, CLI_OPT_PROG_STATS, CLI_OPT_DEBUG, CLI_OPT_CGROUP };
 
 /* The argp entries of the options that choose how the BPF side runs (trace, record, top). */
 #define CLI_TRACER_OPTIONS                                                                       \
@@ -22,7 +22,8 @@ enum { CLI_OPT_ATTACH = 900, CLI_OPT_MAX_FOLIOS, CLI_OPT_PROG_STATS, CLI_OPT_DEB
 	  "Print libbpf's own messages, debug level included, on standard error", 0 }
 
 /*
- * -p PID, -c COMM, --attach MODE, --max-folios N, --prog-stats, --debug into eng / tr (NULL: the
+ * -p PID, -c COMM, --cgroup PATH, --attach MODE, --max-folios N, --prog-stats, --debug into eng /
+ * tr (NULL: the
  * command has no such options); an argument is a usage error; ARGP_ERR_UNKNOWN for any other key.
  */
 error_t cli_parse_common(int key, char *arg, struct argp_state *state, struct engine_opts *eng,

@@ -4,6 +4,7 @@
  * See engine.h for the model; the comments here say why the code does it so.
  */
 #include "engine.h"
+#include "procinfo.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -201,10 +202,20 @@ static void folio_del(struct engine *e, struct fslot *s)
 
 /* ---- processes ---- */
 
+static bool cgroup_match(const struct engine *e, uint32_t pid)
+{
+	char path[256];
+
+	return e->opts.cgroup_of(pid, path, sizeof(path)) &&
+	       procinfo_cgroup_within(path, e->opts.filter_cgroup);
+}
+
+/* the process filters, cheapest first: the cgroup costs a /proc read */
 static bool task_match(const struct engine *e, const struct gw_task *t)
 {
 	return (!e->opts.filter_pid || t->pid == e->opts.filter_pid) &&
-	       (!e->comm[0] || !strncmp(t->comm, e->comm, GW_COMM_LEN));
+	       (!e->comm[0] || !strncmp(t->comm, e->comm, GW_COMM_LEN)) &&
+	       (!e->opts.filter_cgroup || cgroup_match(e, t->pid));
 }
 
 static const struct proc *proc_find(const struct engine *e, uint32_t pid)
@@ -1327,7 +1338,7 @@ struct engine *engine_new(const struct engine_opts *opts)
 	struct engine *e;
 
 	if (!opts->max_folios || opts->max_folios > ENGINE_MAX_FOLIOS || opts->max_procs > UINT32_MAX / 4 ||
-	    opts->max_sites > UINT32_MAX / 4) {
+	    opts->max_sites > UINT32_MAX / 4 || (opts->filter_cgroup && !opts->cgroup_of)) {
 		errno = EINVAL;
 		return NULL;
 	}

@@ -375,11 +375,14 @@ void engine_print_summary(FILE *f, const struct engine *e, const struct sort_spe
 		fprintf(f, ", pid %u", o->filter_pid);
 	if (o->filter_comm)
 		fprintf(f, ", comm %s", o->filter_comm);
+	if (o->filter_cgroup)
+		fprintf(f, ", cgroup %s", o->filter_cgroup);
 	fprintf(f, "\n\n");
 
 	print_procs(f, e, &t, sort);
 
-	fprintf(f, "\nFindings%s\n", o->filter_pid || o->filter_comm ? " (SHOWN: passing the filter)" : "");
+	fprintf(f, "\nFindings%s\n", o->filter_pid || o->filter_comm || o->filter_cgroup ?
+		" (SHOWN: passing the filter)" : "");
 	fprintf(f, "  %-14s %10s %10s\n", "KIND", "TOTAL", "SHOWN");
 	for (k = 0; k < ENGINE_KIND__MAX; k++)
 		fprintf(f, "  %-14s %10" PRIu64 " %10" PRIu64 "\n", engine_kind_name(k),

@@ -188,6 +188,7 @@ void json_header(FILE *f, const struct engine *e, const struct rec_header *h, co
 	OBJ(&w, "filter");
 	u64_or_null(&w, "pid", o->filter_pid);
 	str(&w, "comm", o->filter_comm);
+	str(&w, "cgroup", o->filter_cgroup);
 	END(&w);
 	if (h->command[0]) {
 		str(&w, "command", h->command);

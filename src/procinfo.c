@@ -17,6 +17,36 @@ static bool status_kb(const char *line, const char *key, uint64_t *bytes)
 	return true;
 }
 
+bool procinfo_cgroup(uint32_t pid, char *path, size_t len)
+{
+	char name[64], line[512];
+	bool found = false;
+	FILE *f;
+
+	if (len)
+		path[0] = 0;
+	snprintf(name, sizeof(name), "/proc/%u/cgroup", pid);
+	if (!(f = fopen(name, "re")))
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3)) {
+			line[strcspn(line, "\n")] = 0;
+			snprintf(path, len, "%s", line + 3);
+			found = true;
+		}
+	fclose(f);
+	return found;
+}
+
+bool procinfo_cgroup_within(const char *cgroup, const char *path)
+{
+	size_t n = strlen(path);
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	return !strncmp(cgroup, path, n) && (cgroup[n] == 0 || cgroup[n] == '/' || n == 1);
+}
+
 bool procinfo_read(uint32_t pid, struct procinfo *pi)
 {
 	char path[64], line[512];
@@ -32,16 +62,7 @@ bool procinfo_read(uint32_t pid, struct procinfo *pi)
 			status_kb(line, "VmLck:", &pi->vm_locked);
 	fclose(f);
 	pi->alive = true;
-
-	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
-	if ((f = fopen(path, "re"))) {
-		while (fgets(line, sizeof(line), f))
-			if (!strncmp(line, "0::", 3)) {
-				line[strcspn(line, "\n")] = 0;
-				snprintf(pi->cgroup, sizeof(pi->cgroup), "%.*s", (int)sizeof(pi->cgroup) - 1, line + 3);
-			}
-		fclose(f);
-	}
+	procinfo_cgroup(pid, pi->cgroup, sizeof(pi->cgroup));
 	/* "Max locked memory         8388608              8388608              bytes" */
 	snprintf(path, sizeof(path), "/proc/%u/limits", pid);
 	if ((f = fopen(path, "re"))) {

@@ -22,6 +22,12 @@ struct procinfo {
 	uint64_t memlock_limit;   /* RLIMIT_MEMLOCK soft limit in bytes, or PROCINFO_UNLIMITED */
 };
 
+/* pid's cgroup v2 path (the "0::" line of /proc/PID/cgroup) into path; false when there is none. */
+bool procinfo_cgroup(uint32_t pid, char *path, size_t len);
+
+/* cgroup is path or below it (path "/": every cgroup). */
+bool procinfo_cgroup_within(const char *cgroup, const char *path);
+
 /* Reads pid's /proc/PID/{cgroup,status,limits}; false when the process is gone. */
 bool procinfo_read(uint32_t pid, struct procinfo *pi);
 

@@ -36,7 +36,6 @@ static struct top_env {
 	uint64_t delay_ns;
 	long iterations; /* 0: until Ctrl-C */
 	struct sort_spec sort;
-	const char *cgroup; /* show only processes in this cgroup (v2 path) or below it */
 } env = {
 	.tracer = { .mode = ATTACH_AUTO },
 	.engine = { .max_folios = 1 << 18 },
@@ -44,15 +43,13 @@ static struct top_env {
 	.sort = { { COL_HELD, COL_PID }, 2 },
 };
 
-enum { OPT_CGROUP = 1000 };
-
 static const struct argp_option top_options[] = {
 	{ "delay", 'd', "SECONDS", 0, "Refresh every SECONDS (default 1; fractions allowed, at least 0.1)", 0 },
 	{ "iterations", 'n', "N", 0, "Stop after N refreshes (default: until Ctrl-C)", 0 },
 	{ "sort", 's', "KEYS", 0, "Order of the rows: comma-separated column names (default held,pid: most pages held first; pins: taken in the interval)", 0 },
 	{ "pid", 'p', "PID", 0, "Show only process PID", 0 },
 	{ "comm", 'c', "COMM", 0, "Show only processes named COMM", 0 },
-	{ "cgroup", OPT_CGROUP, "PATH", 0, "Show only processes in cgroup PATH (as in /proc/PID/cgroup, e.g. /system.slice) or below it", 0 },
+	{ "cgroup", CLI_OPT_CGROUP, "PATH", 0, "Show only processes in cgroup PATH (as in /proc/PID/cgroup, e.g. /system.slice) or below it", 0 },
 	CLI_TRACER_OPTIONS,
 	{ "max-folios", CLI_OPT_MAX_FOLIOS, "N", 0, "Pinned folios tracked at once (default 262144)", 0 },
 	{ 0 },
@@ -81,12 +78,6 @@ static error_t top_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case 's':
 		cli_sort(arg, &env.sort, state);
-		break;
-	case OPT_CGROUP:
-		if (arg[0] != '/')
-			argp_error(state, "invalid --cgroup '%s': a path from the cgroup root, e.g. "
-				   "/system.slice (see /proc/PID/cgroup)", arg);
-		env.cgroup = arg;
 		break;
 	default:
 		return cli_parse_common(key, arg, state, &env.engine, &env.tracer);
@@ -135,16 +126,6 @@ static const enum column columns[] = { COL_PID, COL_COMM, COL_HELD, COL_BYTES, C
 				       COL_HELD_RW, COL_HELD_LONGTERM, COL_AGE, COL_PINS_PER_S,
 				       COL_VMPIN, COL_MEMLOCK, COL_LEDGER, COL_CGROUP };
 static size_t rows_cap, infos_cap;
-
-/* cgroup is path or below it */
-static bool in_cgroup(const char *cgroup, const char *path)
-{
-	size_t n = strlen(path);
-
-	while (n > 1 && path[n - 1] == '/')
-		n--;
-	return !strncmp(cgroup, path, n) && (cgroup[n] == 0 || cgroup[n] == '/' || n == 1);
-}
 
 static bool grow(void **p, size_t *cap, size_t n, size_t size)
 {
@@ -246,10 +227,8 @@ static void refresh(uint64_t now)
 			holding++;
 		if (!p->out_refs && !pinned)
 			continue;
-		if (p->pid && !procinfo_read(p->pid, &infos[nrows]) && env.cgroup)
-			continue;
-		if (env.cgroup && (!p->pid || !in_cgroup(infos[nrows].cgroup, env.cgroup)))
-			continue;
+		if (p->pid)
+			procinfo_read(p->pid, &infos[nrows]);
 		rows[nrows] = engine_proc_row(p, now);
 		rows[nrows].proc = p->pid ? &infos[nrows] : NULL;
 		rows[nrows].pins = pinned;
@@ -277,7 +256,7 @@ static void refresh(uint64_t now)
 	       t.unpin_refs - prev_totals.unpin_refs, plural(t.unpin_refs - prev_totals.unpin_refs, "ref", "refs"),
 	       t.out_folios, plural(t.out_folios, "folio", "folios"), holding,
 	       plural(holding, "process", "processes"));
-	if (env.engine.filter_pid || env.engine.filter_comm || env.cgroup)
+	if (env.engine.filter_pid || env.engine.filter_comm || env.engine.filter_cgroup)
 		printf(" (filtered)");
 	if (drops || t.lost_pin_refs)
 		printf("; lost: %" PRIu64 " events (ring buffer full), %" PRIu64 " pin refs (table full, "

@@ -9,7 +9,9 @@
 # /proc/vmstat; a file-stale run's STALE-PIN findings (its twin --no-hold has
 # none) equal the pages gwload read stale, in the counter and in the log, one
 # JSON object per line; after SIGHUP (logrotate moved the log) the next
-# finding goes to a new file of the old name; SIGTERM exits 0. The last
+# finding goes to a new file of the old name; a second daemon with --cgroup
+# /gw-a logs none of those, and exactly the stale pages of a run inside gw-a;
+# SIGTERM exits 0. Both run with only the systemd unit's capabilities. The last
 # scrape goes to the log for the host's promtool (tests/promtool-guest.sh).
 # With gw.hostport (run.sh GW_HOSTFWD) a real Prometheus on the host scrapes
 # this daemon through QEMU's user network: each GWPROMQ line names a PromQL
@@ -64,6 +66,9 @@ export PATH=$D.bin:$PATH
 rm -f $LOG $LOG.1
 set -- $(vm_pins)
 acq0=$1 rel0=$2
+# a second daemon logs only the findings of processes in cgroup gw-a (--cgroup)
+gw_start $D.a daemon --cgroup /gw-a --log $D.a.jsonl --listen 127.0.0.1:9777
+cg_daemon=$GW_TRACER
 gw_start $D daemon --log $LOG --listen $listen
 scrape $D.prom0
 gw_check "runs with the unit's capabilities only ($caps)" \
@@ -139,6 +144,17 @@ gwload file-stale --pages 1 --file /tmp/gw-daemon-stale.dat >"$GW_OUT" 2>&1
 sleep 0.5
 gw_check "after SIGHUP: the new finding in a new log, the old one kept" \
 	"$(grep -c STALE-PIN $LOG) $(grep -c STALE-PIN $LOG.1)" "1 $stale"
+stale=$((stale + $(gw_get phase after stale)))
+
+# --cgroup: none of those ran in gw-a; a stale pin inside it is logged there too
+gw_check "--cgroup /gw-a: nothing logged from the root cgroup" "$(grep -c STALE-PIN $D.a.jsonl)" 0
+sh -c "echo \$\$ >$cg/gw-a/cgroup.procs && exec gwload file-stale --pages 2 --file /tmp/gw-daemon-stale.dat" >"$GW_OUT" 2>&1
+stale_a=$(gw_get phase after stale)
+stale=$((stale + stale_a))
+sleep 0.5
+gw_check "--cgroup /gw-a: its STALE-PIN findings = pages read stale in gw-a" \
+	"$(grep -c '^{"type":"finding","kind":"STALE-PIN"' $D.a.jsonl)" "$stale_a"
+kill -TERM $cg_daemon
 
 if [ -n "$hostport" ]; then
 	set -- $(vm_pins)
@@ -146,7 +162,7 @@ if [ -n "$hostport" ]; then
 	promq unpins-total-vmstat $(($2 - rel0)) gupwatch_unpin_references_total last_over_time
 	promq kernel-acquired-vmstat "$1" gupwatch_kernel_foll_pin_acquired_total last_over_time
 	promq kernel-released-vmstat "$2" gupwatch_kernel_foll_pin_released_total last_over_time
-	promq stale-pin-findings $((stale + $(gw_get phase after stale))) \
+	promq stale-pin-findings $stale \
 		'gupwatch_findings_total{kind="STALE-PIN",severity="medium"}' last_over_time
 	promq events-lost 0 gupwatch_events_lost_total last_over_time
 	sleep 3 # a rendering (1 s) and a scrape (1 s) of the final values

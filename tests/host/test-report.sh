@@ -176,7 +176,7 @@ assert l["stack_drops"] == 3 and l["ringbuf_drops"] == 0, l
 print("ok: JSON header, findings, processes, totals and losses carry the recorded numbers")
 
 objs = load(sys.argv[3])
-assert objs[0]["filter"] == {"pid": None, "comm": "dd"}, objs[0]
+assert objs[0]["filter"] == {"pid": None, "comm": "dd", "cgroup": None}, objs[0]
 assert [o["kind"] for o in objs if o["type"] == "finding"] == ["STALE-PIN"], objs
 assert sorted(o["pid"] for o in objs if o["type"] == "process") == [100], objs
 print("ok: JSON with -c dd: header says the filter, one finding, one process")

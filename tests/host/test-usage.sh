@@ -38,6 +38,11 @@ expect_exact "top: --max-folios of 2^31" \
 	"gupwatch top: invalid --max-folios '2147483647': at most 268435456 (a TiB of 4 KiB pages)" \
 	top --max-folios 2147483647
 expect_error "top: bad delay" top -d abc
+for cmd in trace top daemon; do
+	expect_exact "$cmd: --cgroup not a path" \
+		"gupwatch $cmd: invalid --cgroup 'system.slice': a path from the cgroup root, e.g. /system.slice (see /proc/PID/cgroup)" \
+		$cmd --cgroup system.slice
+done
 expect_exact "daemon: --listen without a port" \
 	"gupwatch daemon: --listen 'localhost': want IPV4-ADDRESS:PORT, e.g. 127.0.0.1:9776 (0.0.0.0: every interface)" \
 	daemon --listen localhost

@@ -1134,6 +1134,50 @@ static void test_filter_comm(void **state)
 	engine_free(e);
 }
 
+/* the filter story's processes in cgroups; 999 has exited (no /proc entry) */
+static bool story_cgroup_of(uint32_t pid, char *path, size_t len)
+{
+	const char *cg = pid == 100 ? "/system.slice/dd.service" : pid == 110 ? "/kubepods/fio" :
+			 pid == 200 ? "/user.slice/writer" : NULL;
+
+	if (cg)
+		snprintf(path, len, "%s", cg);
+	return cg;
+}
+
+static void test_filter_cgroup(void **state)
+{
+	static const struct {
+		const char *cgroup;
+		size_t findings;
+	} cases[] = {
+		{ "/system.slice", 2 }, /* dd: the stale pin (as pinner) and its held pin, as -p 100 */
+		{ "/kubepods/", 1 },    /* fio's held pin; a trailing slash is the same cgroup */
+		{ "/", 3 },             /* everyone */
+		{ "/system", 0 },       /* a prefix of a name is not a parent */
+	};
+	struct engine_proc rows[8];
+	struct engine *e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		e = mk((struct engine_opts){ .filter_cgroup = cases[i].cgroup, .cgroup_of = story_cgroup_of });
+		feed_filter_story(e);
+		if (ngot != cases[i].findings)
+			fail_msg("--cgroup %s: %zu findings, expected %zu", cases[i].cgroup, ngot, cases[i].findings);
+		engine_free(e);
+	}
+	e = mk((struct engine_opts){ .filter_cgroup = "/system.slice", .cgroup_of = story_cgroup_of });
+	feed_filter_story(e);
+	assert_int_equal(engine_procs(e, rows, 8), 1);
+	assert_int_equal(rows[0].pid, 100);
+	engine_free(e);
+	/* a cgroup filter needs a way to learn cgroups */
+	errno = 0;
+	assert_null(engine_new(&(struct engine_opts){ .max_folios = 8, .filter_cgroup = "/" }));
+	assert_int_equal(errno, EINVAL);
+}
+
 /* ---- table mechanics, bad input, rendering ---- */
 
 static void test_table_churn_matches_model(void **state)
@@ -1411,6 +1455,7 @@ int main(void)
 		cmocka_unit_test(test_filter_pid),
 		cmocka_unit_test(test_filter_unshare_and_stored_findings),
 		cmocka_unit_test(test_filter_comm),
+		cmocka_unit_test(test_filter_cgroup),
 		cmocka_unit_test(test_table_churn_matches_model),
 		cmocka_unit_test(test_bad_events_and_proc_overflow),
 		cmocka_unit_test(test_summary_render),
