@@ -83,6 +83,12 @@ fi
 tests/prometheus-guest.sh stop "$prom/state"
 rm -rf "$prom"
 
+# Figures the guest tests print (not pass/fail): e.g. the daemon's RSS under a storm.
+if [ ${#logs[@]} -gt 0 ]; then
+	echo "== figures from the guests"
+	for log in "${logs[@]}"; do tr -d '\r' <"$log" | sed -n 's/^FIGURE /    /p'; done
+fi
+
 # test-truth.sh's rows: STALE-PIN as the kernel's own truth has it, and as gupwatch said.
 if [ ${#logs[@]} -gt 0 ]; then
 	tests/truth-table.sh "${logs[@]}"
