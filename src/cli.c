@@ -62,7 +62,7 @@ error_t cli_parse_common(int key, char *arg, struct argp_state *state, struct en
 			argp_error(state, "invalid --cgroup '%s': a path from the cgroup root, e.g. "
 				   "/system.slice (see /proc/PID/cgroup)", arg);
 		eng->filter_cgroup = arg;
-		eng->cgroup_of = procinfo_cgroup; /* read when a finding or row is filtered */
+		eng->cgroup_of = procinfo_cgroup; /* read once per new process */
 	}
 	else if (eng && key == CLI_OPT_MAX_FOLIOS)
 		eng->max_folios = cli_max_folios(arg, state);

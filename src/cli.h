@@ -23,8 +23,8 @@ enum { CLI_OPT_ATTACH = 900, CLI_OPT_MAX_FOLIOS, CLI_OPT_PROG_STATS, CLI_OPT_DEB
 
 /*
  * -p PID, -c COMM, --cgroup PATH, --attach MODE, --max-folios N, --prog-stats, --debug into eng /
- * tr (NULL: the
- * command has no such options); an argument is a usage error; ARGP_ERR_UNKNOWN for any other key.
+ * tr (NULL: the command has no such options); an argument is a usage error; ARGP_ERR_UNKNOWN for
+ * any other key.
  */
 error_t cli_parse_common(int key, char *arg, struct argp_state *state, struct engine_opts *eng,
 			 struct tracer_opts *tr);

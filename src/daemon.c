@@ -41,7 +41,7 @@ static const struct argp_option daemon_options[] = {
 	{ "log", OPT_LOG, "FILE", 0, "Append findings to FILE as JSON Lines (doc/gupwatch-json.schema.json); SIGHUP reopens it", 0 },
 	{ "pid", 'p', "PID", 0, "Log only findings involving PID", 0 },
 	{ "comm", 'c', "COMM", 0, "Log only findings involving COMM", 0 },
-	{ "cgroup", CLI_OPT_CGROUP, "PATH", 0, "Log only findings involving processes in cgroup PATH (v2) or below it, while they live", 0 },
+	{ "cgroup", CLI_OPT_CGROUP, "PATH", 0, "Log only findings involving processes in cgroup PATH (v2) or below it (when first seen)", 0 },
 	CLI_TRACER_OPTIONS,
 	{ "max-folios", CLI_OPT_MAX_FOLIOS, "N", 0, "Pinned folios tracked at once (default 262144)", 0 },
 	{ 0 },

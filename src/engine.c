@@ -52,6 +52,7 @@ struct fslot {
 struct proc {
 	struct engine_proc pub;
 	bool used;
+	bool in_cgroup; /* in filter_cgroup when first seen (its cgroup is unknown once it exits) */
 	/* outstanding pins kept in step with the rows (for FORK-COPY): by kind, refs at most */
 	uint64_t out_refs[NR_CLS], out_folios[NR_CLS];
 };
@@ -210,14 +211,6 @@ static bool cgroup_match(const struct engine *e, uint32_t pid)
 	       procinfo_cgroup_within(path, e->opts.filter_cgroup);
 }
 
-/* the process filters, cheapest first: the cgroup costs a /proc read */
-static bool task_match(const struct engine *e, const struct gw_task *t)
-{
-	return (!e->opts.filter_pid || t->pid == e->opts.filter_pid) &&
-	       (!e->comm[0] || !strncmp(t->comm, e->comm, GW_COMM_LEN)) &&
-	       (!e->opts.filter_cgroup || cgroup_match(e, t->pid));
-}
-
 static const struct proc *proc_find(const struct engine *e, uint32_t pid)
 {
 	uint32_t i = hash64(pid, e->proc_mask);
@@ -226,6 +219,20 @@ static const struct proc *proc_find(const struct engine *e, uint32_t pid)
 		if (e->procs[i].pub.pid == pid)
 			return &e->procs[i];
 	return NULL;
+}
+
+/* the process filters, cheapest first; the cgroup as when the process was first seen */
+static bool task_match(const struct engine *e, const struct gw_task *t)
+{
+	const struct proc *p;
+
+	if ((e->opts.filter_pid && t->pid != e->opts.filter_pid) ||
+	    (e->comm[0] && strncmp(t->comm, e->comm, GW_COMM_LEN)))
+		return false;
+	if (!e->opts.filter_cgroup)
+		return true;
+	p = proc_find(e, t->pid);
+	return p ? p->in_cgroup : cgroup_match(e, t->pid);
 }
 
 static struct proc *proc_get(struct engine *e, uint32_t pid, const char *comm)
@@ -247,6 +254,8 @@ static struct proc *proc_get(struct engine *e, uint32_t pid, const char *comm)
 	e->procs[i].used = true;
 	e->procs[i].pub.pid = pid;
 	memcpy(e->procs[i].pub.comm, comm, GW_COMM_LEN);
+	/* a /proc read per new process, only with --cgroup */
+	e->procs[i].in_cgroup = e->opts.filter_cgroup && cgroup_match(e, pid);
 	return e->last_proc = &e->procs[i];
 }
 

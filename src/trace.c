@@ -31,7 +31,7 @@ enum { OPT_GET = 1000, OPT_LOAD_ONLY, OPT_JSON, OPT_SORT };
 static const struct argp_option trace_options[] = {
 	{ "pid", 'p', "PID", 0, "Report only findings and processes involving PID", 0 },
 	{ "comm", 'c', "COMM", 0, "Report only findings and processes involving COMM", 0 },
-	{ "cgroup", CLI_OPT_CGROUP, "PATH", 0, "Report only findings and processes involving processes in cgroup PATH (v2, as in /proc/PID/cgroup) or below it, while they live", 0 },
+	{ "cgroup", CLI_OPT_CGROUP, "PATH", 0, "Report only findings and processes involving processes in cgroup PATH (v2, as in /proc/PID/cgroup) or below it (the cgroup a process was in when first seen)", 0 },
 	{ "duration", 'd', "SECONDS", 0, "Trace for SECONDS, then print the summary", 0 },
 	{ "verbose", 'v', NULL, 0, "Also print every pin, unpin and copy event with its kernel (k) and user (u) stack, and the stacks of both sides under each finding", 0 },
 	CLI_TRACER_OPTIONS,

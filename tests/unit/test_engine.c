@@ -1134,11 +1134,12 @@ static void test_filter_comm(void **state)
 	engine_free(e);
 }
 
-/* the filter story's processes in cgroups; 999 has exited (no /proc entry) */
+/* the filter story's processes in cgroups, until they are gone (no /proc entry) */
+static bool story_gone;
 static bool story_cgroup_of(uint32_t pid, char *path, size_t len)
 {
-	const char *cg = pid == 100 ? "/system.slice/dd.service" : pid == 110 ? "/kubepods/fio" :
-			 pid == 200 ? "/user.slice/writer" : NULL;
+	const char *cg = story_gone ? NULL : pid == 100 ? "/system.slice/dd.service" :
+			 pid == 110 ? "/kubepods/fio" : pid == 200 ? "/user.slice/writer" : NULL;
 
 	if (cg)
 		snprintf(path, len, "%s", cg);
@@ -1172,6 +1173,20 @@ static void test_filter_cgroup(void **state)
 	assert_int_equal(engine_procs(e, rows, 8), 1);
 	assert_int_equal(rows[0].pid, 100);
 	engine_free(e);
+
+	/* a cgroup is the one the process had when first seen: dd's pin is seen, then /proc
+	 * forgets everyone; dd's findings still pass, the writer first seen after that does not */
+	for (int i = 0; i < 2; i++) {
+		e = mk((struct engine_opts){ .filter_cgroup = i ? "/user.slice" : "/system.slice",
+					      .cgroup_of = story_cgroup_of });
+		feed(e, ev_pin(US(1), DD, 0x10, 1, RO));
+		story_gone = true;
+		feed(e, ev_wp(US(3), WRITER, ADDR(0x10), 0x10, 0x99, GW_WP_OLD_PINNED, 1));
+		engine_finish(e, US(4));
+		story_gone = false;
+		assert_int_equal(ngot, i ? 0 : 2);
+		engine_free(e);
+	}
 	/* a cgroup filter needs a way to learn cgroups */
 	errno = 0;
 	assert_null(engine_new(&(struct engine_opts){ .max_folios = 8, .filter_cgroup = "/" }));
