@@ -197,6 +197,7 @@ static void server(void **state)
 {
 	struct metrics_server *srv;
 	char err[256], *big;
+	const char *ask = "GET /metrics HTTP/1.1\r\n\r\n";
 	double t0;
 	int idle;
 
@@ -223,7 +224,7 @@ static void server(void **state)
 	metrics_publish(srv, big, 8 << 20);
 	free(big);
 	idle = connect_local();
-	assert_int_equal(send(idle, "GET /metrics HTTP/1.1\r\n\r\n", 27, 0), 27);
+	assert_int_equal(send(idle, ask, strlen(ask), 0), (ssize_t)strlen(ask));
 	usleep(300000); /* the server is stuck in send() now */
 	t0 = now_s();
 	metrics_publish(srv, "a_total 2\n", 10);
