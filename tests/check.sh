@@ -53,6 +53,7 @@ rm -f .cache/vm/results.txt
 marker=$(mktemp)
 # A Prometheus on this host scrapes each guest's daemon (test-daemon) through QEMU.
 prom=$(mktemp -d)
+trap 'tests/prometheus-guest.sh stop "$prom/state"; rm -rf "$prom"' EXIT
 read -ra kernels <<<"${KERNELS:-6.1 6.12}"
 hostfwd=$(tests/prometheus-guest.sh start "$prom/state" ${#kernels[@]}) ||
 	echo "FAIL prometheus: could not start it (see above)" >>"$results"
@@ -81,7 +82,6 @@ if [ -n "$hostfwd" ] && [ ${#logs[@]} -gt 0 ]; then
 	tests/prometheus-guest.sh check "$prom/state" "${logs[@]}" | tee -a "$results"
 fi
 tests/prometheus-guest.sh stop "$prom/state"
-rm -rf "$prom"
 
 # Figures the guest tests print (not pass/fail): e.g. the daemon's RSS under a storm.
 if [ ${#logs[@]} -gt 0 ]; then
