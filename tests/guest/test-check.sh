@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # gupwatch check in a Debian guest: exit 0, and every hook this kernel has
 # out of line (doc/kernel.md) attaches by kprobe and, but for the exceptions
-# below, by fentry.
+# below, by fentry; without CAP_SYS_ADMIN it says why kprobes fail.
 out=$(gupwatch check -v 2>&1); rc=$?
 echo "$out"
 fail() { echo "FAIL: $*"; exit 1; }
@@ -71,3 +71,21 @@ if [ "$movable" -gt 0 ]; then want_movable="ZONE_MOVABLE, $movable pages"
 else want_movable="none (kernelcore=, movablecore= or memory onlined movable make one)"; fi
 [ "$(echo "$out" | sed -n 's/^movable  *//p')" = "$want_movable" ] || fail "movable line: want '$want_movable'"
 echo "ok: cma: $want_cma; movable: $want_movable"
+
+# Without CAP_SYS_ADMIN (the kernel's perf_event_paranoid is Debian's 3): every kprobe
+# is refused with EACCES, and check names that cause. A kernel that needs kprobes
+# (6.1) cannot be traced then, and the fix says what to add; 6.12 traces by fentry.
+paranoid=$(cat /proc/sys/kernel/perf_event_paranoid)
+nocap=$(gwcaps "CAP_BPF CAP_PERFMON CAP_SYSLOG CAP_SYS_RESOURCE" gupwatch check 2>&1); rc=$?
+echo "$nocap" | grep -E '^(privileges|kprobe|verdict)'
+if [ "$paranoid" -gt 2 ]; then
+	echo "$nocap" | grep -q "^kprobe .*: kprobe perf events need CAP_SYS_ADMIN where kernel.perf_event_paranoid is above 2" ||
+		fail "without CAP_SYS_ADMIN (perf_event_paranoid $paranoid): kprobes not explained"
+	if [ -n "$no_fentry" ]; then
+		[ $rc -eq 1 ] && echo "$nocap" | tail -n 1 | grep -q "fix: add CAP_SYS_ADMIN for the kprobe fallback$" ||
+			fail "without CAP_SYS_ADMIN: exit $rc, the verdict does not say to add it"
+	else
+		[ $rc -eq 0 ] || fail "without CAP_SYS_ADMIN: exit $rc, although fentry needs no kprobe here"
+	fi
+	echo "ok: without CAP_SYS_ADMIN (perf_event_paranoid $paranoid) check says why kprobes fail (exit $rc)"
+fi
