@@ -49,6 +49,15 @@ promq() {
 # metric FILE SERIES: the value of SERIES (name with its labels, as printed) in a scrape
 metric() { awk -v s="$2" '$1 == s { print $2 }' "$1"; }
 scrape() { sleep 1.2; wget -q -O "$1" $URL; } # metrics are rendered once a second
+# counts_equal_vmstat FILE PREFIX: a scrape's pin and unpin counters against the
+# /proc/vmstat deltas since the daemon started (acq0, rel0)
+counts_equal_vmstat() {
+	set -- "$1" "$2" $(vm_pins)
+	gw_check "${2}pin references = vmstat acquired delta" \
+		"$(metric "$1" gupwatch_pin_references_total)" $(($3 - acq0))
+	gw_check "${2}unpin references = vmstat released delta" \
+		"$(metric "$1" gupwatch_unpin_references_total)" $(($4 - rel0))
+}
 # show FILE: a scrape into the log, for the host's promtool (tests/promtool-guest.sh)
 show() { echo "GWPROM BEGIN $(uname -r)"; cat "$1"; echo "GWPROM END"; }
 
@@ -107,11 +116,8 @@ promq charged-gw-b 0 'gupwatch_charged_pinned_bytes{cgroup="/gw-b"}'
 wait $pvm_pid
 wait $GW_PID
 scrape $D.prom2
+counts_equal_vmstat $D.prom2 ""
 set -- $(vm_pins)
-gw_check "pin references = vmstat acquired delta" \
-	"$(metric $D.prom2 gupwatch_pin_references_total)" $(($1 - acq0))
-gw_check "unpin references = vmstat released delta" \
-	"$(metric $D.prom2 gupwatch_unpin_references_total)" $(($2 - rel0))
 gw_check "kernel counters = /proc/vmstat" \
 	"$(metric $D.prom2 gupwatch_kernel_foll_pin_acquired_total) $(metric $D.prom2 gupwatch_kernel_foll_pin_released_total)" \
 	"$1 $2"
@@ -177,11 +183,7 @@ rm $D.storm
 wait $s1 $s2 $s3
 echo "FIGURE $(uname -r) daemon RSS (MiB) every 2 s of a 20 s pin/COW/fork storm:$rss"
 scrape $D.prom5
-set -- $(vm_pins)
-gw_check "after the storm: pin references = vmstat acquired delta" \
-	"$(metric $D.prom5 gupwatch_pin_references_total)" $(($1 - acq0))
-gw_check "after the storm: unpin references = vmstat released delta" \
-	"$(metric $D.prom5 gupwatch_unpin_references_total)" $(($2 - rel0))
+counts_equal_vmstat $D.prom5 "after the storm: "
 gw_check "after the storm: events lost" "$(metric $D.prom5 gupwatch_events_lost_total)" 0
 
 if [ -n "$hostport" ]; then
