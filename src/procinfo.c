@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "procinfo.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* "VmPin:      32 kB" */
@@ -133,4 +135,95 @@ const char *procinfo_ledger(const struct procinfo *pi, uint64_t held_bytes)
 	if (pi->memlock_limit != PROCINFO_UNLIMITED && charged >= pi->memlock_limit / 10 * 9)
 		return "near-limit";
 	return pi->vm_pinned ? "ok" : "uncharged";
+}
+
+/* ---- pid table: open addressing, doubled at half full ---- */
+
+struct procinfo_slot {
+	uint32_t pid; /* 0: empty */
+	struct procinfo info;
+};
+
+struct procinfo_table {
+	struct procinfo_slot *slots;
+	uint32_t mask, used;
+};
+
+static uint32_t pid_hash(uint32_t pid, uint32_t mask)
+{
+	return (uint32_t)((pid * 0x9e3779b97f4a7c15ull) >> 32) & mask;
+}
+
+static struct procinfo_slot *slot_of(const struct procinfo_table *t, uint32_t pid)
+{
+	uint32_t i = pid_hash(pid, t->mask);
+
+	while (t->slots[i].pid && t->slots[i].pid != pid)
+		i = (i + 1) & t->mask;
+	return &t->slots[i];
+}
+
+struct procinfo_table *procinfo_table_new(void)
+{
+	struct procinfo_table *t = calloc(1, sizeof(*t));
+
+	if (t && !(t->slots = calloc(64, sizeof(*t->slots)))) {
+		free(t);
+		return NULL;
+	}
+	if (t)
+		t->mask = 63;
+	return t;
+}
+
+void procinfo_table_free(struct procinfo_table *t)
+{
+	if (!t)
+		return;
+	free(t->slots);
+	free(t);
+}
+
+int procinfo_table_set(struct procinfo_table *t, uint32_t pid, const struct procinfo *pi)
+{
+	struct procinfo_slot *s = slot_of(t, pid);
+
+	if (!s->pid) {
+		if (t->used >= PROCINFO_TABLE_MAX)
+			return -ENOSPC;
+		if (2 * (t->used + 1) > t->mask + 1) {
+			struct procinfo_table n = { .mask = 2 * t->mask + 1 };
+
+			if (!(n.slots = calloc(n.mask + 1ull, sizeof(*n.slots))))
+				return -ENOMEM;
+			for (uint32_t k = 0; k <= t->mask; k++)
+				if (t->slots[k].pid)
+					*slot_of(&n, t->slots[k].pid) = t->slots[k];
+			free(t->slots);
+			t->slots = n.slots;
+			t->mask = n.mask;
+			s = slot_of(t, pid);
+		}
+		s->pid = pid;
+		t->used++;
+	}
+	s->info = *pi;
+	return 0;
+}
+
+const struct procinfo *procinfo_table_get(const struct procinfo_table *t, uint32_t pid)
+{
+	const struct procinfo_slot *s = pid ? slot_of(t, pid) : NULL;
+
+	return s && s->pid ? &s->info : NULL;
+}
+
+size_t procinfo_table_pids(const struct procinfo_table *t, uint32_t *pids, size_t max)
+{
+	size_t n = 0;
+
+	for (uint32_t k = 0; k <= t->mask; k++)
+		if (t->slots[k].pid && n++ < max)
+			pids[n - 1] = t->slots[k].pid;
+	return n;
 }

@@ -48,4 +48,22 @@ void procinfo_container(const char *cgroup, char *pod, size_t pod_len, char *con
  */
 const char *procinfo_ledger(const struct procinfo *pi, uint64_t held_bytes);
 
+/*
+ * What /proc said of each process, by pid: the live source reads it when it
+ * first sees a process and again at the end, and a recording keeps it
+ * (recfile.h), so that report shows what trace would have.
+ */
+#define PROCINFO_TABLE_MAX 16384 /* processes; the engine tracks 4096 by default */
+
+struct procinfo_table;
+
+struct procinfo_table *procinfo_table_new(void);
+void procinfo_table_free(struct procinfo_table *t);
+/* Stores (replaces) pid's: 0, or -ENOSPC (PROCINFO_TABLE_MAX pids) or -ENOMEM. */
+int procinfo_table_set(struct procinfo_table *t, uint32_t pid, const struct procinfo *pi);
+/* pid's, or NULL when none was stored. */
+const struct procinfo *procinfo_table_get(const struct procinfo_table *t, uint32_t pid);
+/* The pids stored, at most max of them into pids; returns how many are stored. */
+size_t procinfo_table_pids(const struct procinfo_table *t, uint32_t *pids, size_t max);
+
 #endif
