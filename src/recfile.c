@@ -429,6 +429,22 @@ int rec_writer_maps(struct rec_writer *w, uint32_t pid, const struct usym_module
 	return w->err ? -1 : 0;
 }
 
+#define PROCINFO_CGROUP_LEN sizeof(((struct procinfo *)0)->cgroup)
+#define PROCINFO_SIZE (8 + 3 * 8 + PROCINFO_CGROUP_LEN)
+
+int rec_writer_procinfo(struct rec_writer *w, uint32_t pid, const struct procinfo *pi)
+{
+	unsigned char p[PROCINFO_SIZE] = { 0 };
+
+	put32(p, pid);
+	put64(p + 8, pi->vm_pinned);
+	put64(p + 16, pi->vm_locked);
+	put64(p + 24, pi->memlock_limit);
+	putstr(p + 32, pi->cgroup, PROCINFO_CGROUP_LEN);
+	wr_rec(w, REC_PROCINFO, p, sizeof(p));
+	return w->err ? -1 : 0;
+}
+
 int rec_writer_item(struct rec_writer *w, const struct rec_item *it)
 {
 	switch (it->type) {
@@ -440,6 +456,8 @@ int rec_writer_item(struct rec_writer *w, const struct rec_item *it)
 		return rec_writer_ksym(w, it->ksym.start, it->ksym.name);
 	case REC_MAPS:
 		return rec_writer_maps(w, it->maps.pid, it->maps.modules, it->maps.nr);
+	case REC_PROCINFO:
+		return rec_writer_procinfo(w, it->proc.pid, &it->proc.info);
 	}
 	return 0;
 }
@@ -530,6 +548,7 @@ static const char *rec_name(uint32_t type)
 	case REC_STACK: return "stack";
 	case REC_KSYM: return "kernel symbol";
 	case REC_MAPS: return "process maps";
+	case REC_PROCINFO: return "process info";
 	default: return "optional";
 	}
 }
@@ -571,6 +590,11 @@ static int check_optional(const struct vctx *v, size_t off, uint32_t type, const
 				return bad(v, payload + 8 + (size_t)i * REC_MODULE_SIZE,
 					   "corrupt process maps record: module %u", i);
 		}
+		return 0;
+	case REC_PROCINFO:
+		if (len != PROCINFO_SIZE || get32(p + 4) || !get32(p) ||
+		    !memchr(p + 32, 0, PROCINFO_CGROUP_LEN))
+			return bad(v, off, "corrupt process info record (%u bytes)", len);
 		return 0;
 	default:
 		return 0;
@@ -965,6 +989,13 @@ int rec_reader_next(struct rec_reader *r, struct rec_item *it)
 			if (decode_modules(r, p + 8, it->maps.nr))
 				return -ENOMEM;
 			it->maps.modules = r->modules;
+			return 1;
+		case REC_PROCINFO:
+			it->proc.pid = get32(p);
+			it->proc.info = (struct procinfo){ .alive = true, .vm_pinned = get64(p + 8),
+							   .vm_locked = get64(p + 16),
+							   .memlock_limit = get64(p + 24) };
+			memcpy(it->proc.info.cgroup, p + 32, PROCINFO_CGROUP_LEN);
 			return 1;
 		}
 	}

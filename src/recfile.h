@@ -19,6 +19,12 @@
  *               count x (u64 start, end, base, u32 build id length, 64 bytes
  *               build id, 256 bytes NUL-terminated path); a later MAPS of
  *               the same pid replaces it (exec, dlopen)
+ *             - PROCINFO (optional): what /proc said of a process, before
+ *               its first event and again at the end for those still
+ *               running: u32 pid, u32 0, u64 VmPin bytes, u64 VmLck bytes,
+ *               u64 RLIMIT_MEMLOCK (UINT64_MAX: unlimited), 256 bytes
+ *               NUL-terminated cgroup v2 path; a later one of the same pid
+ *               replaces it
  *             - CHECKPOINT (optional): after each batch the writer put on disk,
  *               and before the trailer: u64 events so far, u32 CRC-32 of every
  *               byte before the record, u32 0
@@ -46,6 +52,7 @@
 #include <stdio.h>
 
 #include "gupwatch.h"
+#include "procinfo.h"
 #include "usyms.h"
 
 #define REC_MAGIC "GUPWATCH"
@@ -63,6 +70,7 @@ enum rec_type {
 	REC_KSYM = REC_OPTIONAL | 5,
 	REC_MAPS = REC_OPTIONAL | 6,
 	REC_CHECKPOINT = REC_OPTIONAL | 7,
+	REC_PROCINFO = REC_OPTIONAL | 8,
 };
 
 #define REC_MAX_FRAMES GW_STACK_DEPTH
@@ -146,8 +154,9 @@ int rec_writer_event(struct rec_writer *w, const struct gw_event *e);
 int rec_writer_stack(struct rec_writer *w, uint32_t id, bool user, const uint64_t *frames, uint32_t nr);
 int rec_writer_ksym(struct rec_writer *w, uint64_t start, const char *name);
 int rec_writer_maps(struct rec_writer *w, uint32_t pid, const struct usym_module *m, uint32_t nr);
+int rec_writer_procinfo(struct rec_writer *w, uint32_t pid, const struct procinfo *pi);
 struct rec_item;
-/* Any of the four above, as a source delivers it. */
+/* Any of the five above, as a source delivers it. */
 int rec_writer_item(struct rec_writer *w, const struct rec_item *it);
 /* What is buffered to the file, ended by a checkpoint: 0, or -1 (w->err). */
 int rec_writer_sync(struct rec_writer *w);
@@ -187,7 +196,7 @@ int rec_reader_open_mem(struct rec_reader *r, const void *buf, size_t size, cons
 			char *err, size_t errlen);
 /* One record after the header, as rec_reader_next delivers it. */
 struct rec_item {
-	uint32_t type; /* REC_EVENT, REC_STACK, REC_KSYM or REC_MAPS */
+	uint32_t type; /* REC_EVENT, REC_STACK, REC_KSYM, REC_MAPS or REC_PROCINFO */
 	struct gw_event event;
 	struct {
 		uint32_t id, nr;
@@ -202,6 +211,10 @@ struct rec_item {
 		uint32_t pid, nr;
 		const struct usym_module *modules; /* nr of them, valid until the next item */
 	} maps;
+	struct {
+		uint32_t pid;
+		struct procinfo info; /* alive: it was read */
+	} proc;
 };
 
 /* Next record in file order (optional ones this gupwatch does not know are skipped): 1, 0 at

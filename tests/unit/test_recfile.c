@@ -136,6 +136,15 @@ static const struct usym_module sample_modules[2] = {
 	  .path = "/nonexistent/libgwtest.so" },
 };
 
+/* what /proc said of dd (pid 100) and of the writer (200: no cgroup v2, no memlock limit) */
+static const struct procinfo sample_procs[2] = {
+	{ .alive = true, .cgroup = "/system.slice/dd.service", .vm_pinned = 32768, .vm_locked = 4096,
+	  .memlock_limit = 65536 },
+	{ .alive = true, .memlock_limit = PROCINFO_UNLIMITED },
+};
+
+static bool with_procinfo = true;
+
 static void write_symbols(struct rec_writer *w)
 {
 	rec_writer_ksym(w, KTEXT + 0x100000, "try_grab_folio");
@@ -144,6 +153,10 @@ static void write_symbols(struct rec_writer *w)
 	rec_writer_ksym(w, KTEXT + 0x300000, "do_wp_page");
 	rec_writer_maps(w, 100, sample_modules, 2);
 	rec_writer_maps(w, 200, sample_modules, 1);
+	if (with_procinfo) {
+		rec_writer_procinfo(w, 100, &sample_procs[0]);
+		rec_writer_procinfo(w, 200, &sample_procs[1]);
+	}
 	for (uint32_t id = 1; id <= 4; id++) {
 		uint32_t nr = 0;
 
@@ -739,7 +752,8 @@ static void test_symbols_round_trip(void **state)
 	unsigned char *b;
 	struct rec_reader r;
 	struct rec_item it;
-	size_t size, events = 0, ksyms = 0, maps = 0, stacks = 0;
+	size_t size, events = 0, ksyms = 0, maps = 0, stacks = 0, procs = 0;
+	const struct procinfo *want;
 
 	(void)state;
 	snprintf(spath, sizeof(spath), "%s.sym", path);
@@ -762,6 +776,16 @@ static void test_symbols_round_trip(void **state)
 			assert_memory_equal(&it.maps.modules[it.maps.nr - 1],
 					    &sample_modules[it.maps.nr - 1], sizeof(struct usym_module));
 			break;
+		case REC_PROCINFO:
+			assert_int_equal(events + stacks, 0);
+			assert_int_equal(it.proc.pid, procs ? 200 : 100);
+			want = &sample_procs[procs++];
+			assert_true(it.proc.info.alive);
+			assert_string_equal(it.proc.info.cgroup, want->cgroup);
+			assert_true(it.proc.info.vm_pinned == want->vm_pinned &&
+				    it.proc.info.vm_locked == want->vm_locked &&
+				    it.proc.info.memlock_limit == want->memlock_limit);
+			break;
 		case REC_STACK:
 			assert_int_equal(events, 0);
 			assert_int_equal(it.stack.id, ++stacks);
@@ -778,6 +802,7 @@ static void test_symbols_round_trip(void **state)
 	}
 	assert_int_equal(ksyms, 4);
 	assert_int_equal(maps, 2);
+	assert_int_equal(procs, 2);
 	assert_int_equal(stacks, 4);
 	assert_int_equal(events, r.trl.events);
 	rec_reader_close(&r);
@@ -844,9 +869,12 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_symbols_round_trip),
 	};
 
-	if (argc == 3 && !strcmp(argv[1], "--write")) {
+	/* --write FILE [--no-procinfo]: the sample for tests/host/test-report.sh (--no-procinfo: as an
+	 * older gupwatch wrote it) */
+	if ((argc == 3 || (argc == 4 && !strcmp(argv[3], "--no-procinfo"))) && !strcmp(argv[1], "--write")) {
 		char err[256];
 
+		with_procinfo = argc == 3;
 		if (write_sample(argv[2], true, true, err, sizeof(err))) {
 			fprintf(stderr, "%s\n", err);
 			return 1;
