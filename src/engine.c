@@ -207,7 +207,7 @@ static bool cgroup_match(const struct engine *e, uint32_t pid)
 {
 	char path[256];
 
-	return e->opts.cgroup_of(pid, path, sizeof(path)) &&
+	return e->opts.cgroup_of(e->opts.ctx, pid, path, sizeof(path)) &&
 	       procinfo_cgroup_within(path, e->opts.filter_cgroup);
 }
 

@@ -148,10 +148,10 @@ struct engine_opts {
 	uint32_t filter_pid;   /* 0: any */
 	const char *filter_comm; /* exact comm; NULL: any */
 	const char *filter_cgroup; /* cgroup v2 path: processes in it or below; NULL: any */
-	/* a live process's cgroup v2 path for filter_cgroup, asked when the engine first sees the
-	 * process (false: unknown, e.g. it already exited; it does not pass); the engine reads
-	 * nothing itself */
-	bool (*cgroup_of)(uint32_t pid, char *path, size_t len);
+	/* a process's cgroup v2 path for filter_cgroup (called with ctx), asked when the engine
+	 * first sees the process (false: unknown, e.g. it already exited; it does not pass); the
+	 * engine reads nothing itself */
+	bool (*cgroup_of)(void *ctx, uint32_t pid, char *path, size_t len);
 	engine_finding_fn on_finding; /* called for each reported finding; may be NULL */
 	void *ctx;
 };

@@ -1136,8 +1136,9 @@ static void test_filter_comm(void **state)
 
 /* the filter story's processes in cgroups, until they are gone (no /proc entry) */
 static bool story_gone;
-static bool story_cgroup_of(uint32_t pid, char *path, size_t len)
+static bool story_cgroup_of(void *ctx, uint32_t pid, char *path, size_t len)
 {
+	(void)ctx;
 	const char *cg = story_gone ? NULL : pid == 100 ? "/system.slice/dd.service" :
 			 pid == 110 ? "/kubepods/fio" : pid == 200 ? "/user.slice/writer" : NULL;
 
@@ -1419,7 +1420,7 @@ static void test_summary_render(void **state)
 	assert_int_equal(totals(e).counters[GW_CNT_RINGBUF_DROP], 3);
 
 	m = open_memstream(&s, &len);
-	engine_print_summary(m, e, NULL);
+	engine_print_summary(m, e, NULL, NULL);
 	fclose(m);
 	assert_contains(s, "gupwatch summary: 3.000 s, 5 events");
 	assert_contains(s, "    100 dd                        1          0          0          1          0");
