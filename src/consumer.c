@@ -17,6 +17,7 @@ struct consumer {
 	struct consumer_opts o;
 	struct engine *engine;
 	struct stacks *stacks;
+	struct procinfo_table *procs; /* PROCINFO items: what /proc said of each process */
 	/* text: one fork's or GUP call's findings at consecutive pages, printed as one line */
 	struct engine_finding run;
 	uint32_t run_n;
@@ -185,6 +186,17 @@ static void print_event(const struct consumer *c, const struct gw_event *e)
 	stacks_print(stdout, c->stacks, "    ", e->task.pid, e->ustack_id);
 }
 
+/* --cgroup: where the PROCINFO item before a process's first event put it */
+static bool cgroup_of_item(void *ctx, uint32_t pid, char *path, size_t len)
+{
+	const struct procinfo *pi = procinfo_table_get(((struct consumer *)ctx)->procs, pid);
+
+	if (!pi || !pi->alive || !pi->cgroup[0])
+		return false;
+	snprintf(path, len, "%s", pi->cgroup);
+	return true;
+}
+
 struct consumer *consumer_new(const struct consumer_opts *o)
 {
 	struct consumer *c = calloc(1, sizeof(*c));
@@ -194,7 +206,10 @@ struct consumer *consumer_new(const struct consumer_opts *o)
 	c->o = *o;
 	c->o.engine.on_finding = on_finding;
 	c->o.engine.ctx = c;
-	c->engine = engine_new(&c->o.engine);
+	if (o->engine.filter_cgroup)
+		c->o.engine.cgroup_of = cgroup_of_item;
+	c->procs = procinfo_table_new();
+	c->engine = c->procs ? engine_new(&c->o.engine) : NULL;
 	c->stacks = stacks_new(o->symfs);
 	if (!c->engine || !c->stacks) {
 		consumer_free(c);
@@ -210,6 +225,7 @@ void consumer_free(struct consumer *c)
 		return;
 	stacks_free(c->stacks);
 	engine_free(c->engine);
+	procinfo_table_free(c->procs);
 	free(c);
 }
 
@@ -232,6 +248,8 @@ int consumer_item(const struct rec_item *it, void *consumer)
 		return ksyms_add(c->stacks->ksyms, it->ksym.start, it->ksym.name);
 	case REC_MAPS:
 		return usyms_set_process(c->stacks->usyms, it->maps.pid, it->maps.modules, it->maps.nr);
+	case REC_PROCINFO: /* full: the processes beyond it go without */
+		return procinfo_table_set(c->procs, it->proc.pid, &it->proc.info) == -ENOMEM ? -ENOMEM : 0;
 	}
 	return 0;
 }
@@ -262,6 +280,11 @@ void consumer_tick(struct consumer *c, uint64_t now_ns)
 		fflush(stdout);
 }
 
+const struct procinfo_table *consumer_procinfo(const struct consumer *c)
+{
+	return c->procs;
+}
+
 void consumer_end(struct consumer *c, const uint64_t counters[GW_CNT__MAX], uint64_t end_ns,
 		  const struct sort_spec *sort, const struct sites_opts *sites)
 {
@@ -270,11 +293,11 @@ void consumer_end(struct consumer *c, const uint64_t counters[GW_CNT__MAX], uint
 	engine_finish(c->engine, end_ns);
 	run_flush(c);
 	if (c->o.json) {
-		json_summary(stdout, c->engine, sites ? c->stacks : NULL, sites);
+		json_summary(stdout, c->engine, sites ? c->stacks : NULL, sites, c->procs);
 		return;
 	}
 	printf("\n");
-	engine_print_summary(stdout, c->engine, sort);
+	engine_print_summary(stdout, c->engine, sort, c->procs);
 	if (c->fold_lines) {
 		const char *sep = "\nFolded: ";
 

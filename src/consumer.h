@@ -36,6 +36,8 @@ int consumer_item(const struct rec_item *it, void *consumer);
 void consumer_begin(struct consumer *c, const struct rec_header *h, const char *source,
 		    const char *file);
 void consumer_tick(struct consumer *c, uint64_t now_ns);
+/* What the PROCINFO items said of each process so far. */
+const struct procinfo_table *consumer_procinfo(const struct consumer *c);
 /* After the last item: the summary (counters NULL: the kernel's unknown, a recording cut
  * short); sites (report) adds the call-site tables. */
 void consumer_end(struct consumer *c, const uint64_t counters[GW_CNT__MAX], uint64_t end_ns,

@@ -299,7 +299,9 @@ void engine_print_finding_run(FILE *f, const struct engine *e, const struct engi
 			      uint32_t n, uint64_t last_address);
 /* perf-style tables: processes (in sort order; NULL: pins, then pid), findings,
  * totals vs kernel counters, losses. */
-void engine_print_summary(FILE *f, const struct engine *e, const struct sort_spec *sort);
+/* procs: what /proc said of the processes (their memlock ledger and cgroup); NULL: nothing */
+void engine_print_summary(FILE *f, const struct engine *e, const struct sort_spec *sort,
+			  const struct procinfo_table *procs);
 /* A process's columns, its AGE counted up to now. */
 struct table_row engine_proc_row(const struct engine_proc *p, uint64_t now);
 

@@ -333,14 +333,16 @@ static void print_table(FILE *f, const enum column *cols, size_t ncols,
 #define NCOLS(a) (sizeof(a) / sizeof((a)[0]))
 
 static void print_procs(FILE *f, const struct engine *e, const struct engine_totals *t,
-			const struct sort_spec *sort)
+			const struct sort_spec *sort, const struct procinfo_table *procs)
 {
 	static const struct sort_spec by_pins = { { COL_PINS, COL_PID }, 2 };
 	static const enum column taken[] = { COL_PID, COL_COMM, COL_PINS, COL_UNPINS, COL_FAST_UNDO,
 					     COL_RO, COL_RW, COL_LONGTERM, COL_GETS, COL_PIN_SECONDS };
 	static const enum column held[] = { COL_PID, COL_COMM, COL_FOLIOS, COL_HELD, COL_AGE, COL_COW,
 					    COL_UNSHARE, COL_FORK_COPY, COL_FINDINGS };
-	size_t n = engine_procs(e, NULL, 0), i;
+	static const enum column ledger[] = { COL_PID, COL_COMM, COL_HELD, COL_BYTES, COL_VMPIN,
+					      COL_MEMLOCK, COL_LEDGER, COL_CGROUP };
+	size_t n = engine_procs(e, NULL, 0), i, known = 0;
 	struct engine_proc *p = calloc(n ?: 1, sizeof(*p));
 	struct table_row *rows = calloc(n ?: 1, sizeof(*rows));
 
@@ -351,18 +353,27 @@ static void print_procs(FILE *f, const struct engine *e, const struct engine_tot
 		return;
 	}
 	n = engine_procs(e, p, n);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		rows[i] = engine_proc_row(&p[i], t->end_ns ?: t->last_ns);
+		rows[i].proc = procs ? procinfo_table_get(procs, p[i].pid) : NULL;
+		known += rows[i].proc && rows[i].proc->alive;
+	}
 	table_sort(rows, n, sort, &by_pins);
 	fprintf(f, "Pins by process (references; R/O + R/W = PINS - FAST-UNDO; PIN-SECONDS: refs x time held)\n");
 	print_table(f, taken, NCOLS(taken), rows, n);
 	fprintf(f, "\nOutstanding pins and page copies by process (AGE: of the oldest pin held)\n");
 	print_table(f, held, NCOLS(held), rows, n);
+	if (known) {
+		fprintf(f, "\nMemlock ledger and cgroup by process (VMPIN, MEMLOCK, CGROUP: /proc at the end,\n"
+			   "or when first seen for a process gone by then; \"-\": never read)\n");
+		print_table(f, ledger, NCOLS(ledger), rows, n);
+	}
 	free(rows);
 	free(p);
 }
 
-void engine_print_summary(FILE *f, const struct engine *e, const struct sort_spec *sort)
+void engine_print_summary(FILE *f, const struct engine *e, const struct sort_spec *sort,
+			  const struct procinfo_table *procs)
 {
 	const struct engine_opts *o = engine_opts(e);
 	struct engine_totals t;
@@ -379,7 +390,7 @@ void engine_print_summary(FILE *f, const struct engine *e, const struct sort_spe
 		fprintf(f, ", cgroup %s", o->filter_cgroup);
 	fprintf(f, "\n\n");
 
-	print_procs(f, e, &t, sort);
+	print_procs(f, e, &t, sort, procs);
 
 	fprintf(f, "\nFindings%s\n", o->filter_pid || o->filter_comm || o->filter_cgroup ?
 		" (SHOWN: passing the filter)" : "");

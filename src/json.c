@@ -323,7 +323,27 @@ static void kinds(struct jw *w, const char *k, const uint64_t n[ENGINE_KIND__MAX
 	END(w);
 }
 
-static void procs(FILE *f, const struct engine *e, const struct engine_totals *t)
+/* What /proc said of it: the memlock ledger and the cgroup (null: never read). */
+static void proc_info(struct jw *w, const struct procinfo *pi, uint64_t out_refs)
+{
+	if (!pi || !pi->alive) {
+		null(w, "proc");
+		return;
+	}
+	OBJ(w, "proc");
+	str_n(w, "cgroup", pi->cgroup, sizeof(pi->cgroup));
+	u64(w, "vm_pinned_bytes", pi->vm_pinned);
+	u64(w, "vm_locked_bytes", pi->vm_locked);
+	if (pi->memlock_limit == PROCINFO_UNLIMITED)
+		null(w, "memlock_limit_bytes");
+	else
+		u64(w, "memlock_limit_bytes", pi->memlock_limit);
+	str(w, "ledger", procinfo_ledger(pi, out_refs << GW_PAGE_SHIFT));
+	END(w);
+}
+
+static void procs(FILE *f, const struct engine *e, const struct engine_totals *t,
+		  const struct procinfo_table *pt)
 {
 	size_t n = engine_procs(e, NULL, 0);
 	struct engine_proc *p = calloc(n ?: 1, sizeof(*p));
@@ -358,6 +378,7 @@ static void procs(FILE *f, const struct engine *e, const struct engine_totals *t
 		u64(&w, "unshares", p[i].unshares);
 		u64(&w, "fork_copies", p[i].fork_copies);
 		kinds(&w, "findings", p[i].findings);
+		proc_info(&w, pt ? procinfo_table_get(pt, p[i].pid) : NULL, p[i].out_refs);
 		END(&w);
 	}
 	free(p);
@@ -443,13 +464,13 @@ static void site_tables(FILE *f, const struct engine *e, const struct stacks *st
 }
 
 void json_summary(FILE *f, const struct engine *e, const struct stacks *st,
-		  const struct sites_opts *o)
+		  const struct sites_opts *o, const struct procinfo_table *pt)
 {
 	struct engine_totals t;
 	struct jw w = { .f = f };
 
 	engine_totals(e, &t);
-	procs(f, e, &t);
+	procs(f, e, &t, pt);
 	if (st)
 		site_tables(f, e, st, o, t.end_ns ?: t.last_ns);
 

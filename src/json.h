@@ -26,7 +26,8 @@ void json_header(FILE *f, const struct engine *e, const struct rec_header *h, co
 /* st: the stacks to name (report), NULL: none (trace). */
 void json_finding(FILE *f, const struct engine *e, const struct engine_finding *fd,
 		  const struct stacks *st);
+/* pt: what /proc said of the processes; NULL: nothing */
 void json_summary(FILE *f, const struct engine *e, const struct stacks *st,
-		  const struct sites_opts *o);
+		  const struct sites_opts *o, const struct procinfo_table *pt);
 
 #endif

@@ -190,7 +190,7 @@ static int exit_status(int status)
 int cmd_record(int argc, char **argv)
 {
 	static const struct session_ops ops = { .on_start = on_start, .on_item = on_item,
-						 .on_idle = on_idle };
+						 .on_idle = on_idle, .procinfo = true };
 	struct record_ctx c = { .go_fd = -1 };
 	uint64_t counters[GW_CNT__MAX], end_ns;
 	char err[512];

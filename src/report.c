@@ -36,6 +36,7 @@ static const struct argp_option report_options[] = {
 	{ "input", 'i', "FILE", 0, "Read FILE (default gupwatch.data)", 0 },
 	{ "pid", 'p', "PID", 0, "Report only findings and processes involving PID (overrides the recorded filter)", 0 },
 	{ "comm", 'c', "COMM", 0, "Report only findings and processes involving COMM (overrides the recorded filter)", 0 },
+	{ "cgroup", CLI_OPT_CGROUP, "PATH", 0, "Report only findings and processes involving processes in cgroup PATH (v2) or below it (the cgroup recorded when the process was first seen)", 0 },
 	{ "stdio", OPT_STDIO, NULL, 0, "Findings and summary as text, like gupwatch trace (default)", 0 },
 	{ "json", OPT_JSON, NULL, 0, "One JSON object per line (doc/gupwatch-json.schema.json)", 0 },
 	{ "sort", OPT_SORT, "KEYS", 0, "Order of the process, call-site and user-stack tables: comma-separated "
@@ -91,6 +92,7 @@ static const struct argp report_argp = {
 	       "Examples:\n"
 	       "  gupwatch report                       gupwatch.data, as text\n"
 	       "  gupwatch report -i io.gw -c fio       what involves fio\n"
+	       "  gupwatch report --cgroup /kubepods    what involves processes of any pod\n"
 	       "  gupwatch report --sort pin-seconds    biggest pinners by time first\n"
 	       "  gupwatch report --min-age 10s         leak hunting: pins held 10 s or more\n"
 	       "  gupwatch report --symfs /srv/guest    binaries of a recording made elsewhere\n"
@@ -160,6 +162,9 @@ int cmd_report(int argc, char **argv)
 		ret = 1;
 		goto out;
 	}
+	if (env.consumer.engine.filter_cgroup && !procinfo_table_pids(consumer_procinfo(consumer), NULL, 0))
+		fprintf(stderr, "gupwatch: %s holds no process info (an older gupwatch recorded it): "
+			"--cgroup matches no process\n", env.input);
 	/* a recording cut short has no kernel counters */
 	consumer_end(consumer, r.truncated ? NULL : r.trl.counters, r.trl.end_mono_ns, &env.sort,
 		     &env.sites);

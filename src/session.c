@@ -208,6 +208,8 @@ struct rb_ctx {
 	void *ctx;
 	struct capture *capture; /* with stacks */
 	struct rec_item it;      /* without */
+	struct procinfo_table *procs; /* ops->procinfo: the processes seen */
+	uint32_t last_pid;       /* ... the last event's (a storm comes from one process) */
 	uint64_t drain_deadline; /* stopping: read no longer than this */
 	uint64_t batch;          /* events read in this loop round */
 	bool batch_full;         /* the round ended at SESSION_BATCH_EVENTS, not at an empty ring */
@@ -217,8 +219,31 @@ struct rb_ctx {
 /* Events read before the loop comes round (a stop, the lost-events line): a few ms of a storm. */
 #define SESSION_BATCH_EVENTS 65536
 
+/* What /proc says of pid, as an item; false when the process is gone. */
+static bool proc_item(struct rb_ctx *c, uint32_t pid, struct rec_item *it)
+{
+	it->type = REC_PROCINFO;
+	it->proc.pid = pid;
+	return procinfo_read(pid, &it->proc.info) && !procinfo_table_set(c->procs, pid, &it->proc.info);
+}
+
 static int dispatch(struct rb_ctx *c, const struct gw_event *ev)
 {
+	uint32_t pid = ev->task.pid;
+
+	/* a full table: the processes beyond it go without */
+	if (c->procs && pid && pid != c->last_pid && !procinfo_table_get(c->procs, pid)) {
+		struct procinfo gone = { .alive = false };
+		int err;
+
+		if (proc_item(c, pid, &c->it))
+			err = c->ops->on_item(&c->it, c->ctx);
+		else /* not asked again */
+			err = procinfo_table_set(c->procs, pid, &gone) == -ENOMEM ? -ENOMEM : 0;
+		if (err)
+			return err;
+	}
+	c->last_pid = pid;
 	if (c->capture)
 		return capture_event(c->capture, ev, c->ops->on_item, c->ctx);
 	c->it.type = REC_EVENT;
@@ -344,6 +369,19 @@ static uint64_t ringbuf_unread(int map_fd)
 	return unread;
 }
 
+/* After the last event: the processes seen that still run, as /proc shows them now. */
+static void procs_at_end(struct rb_ctx *c)
+{
+	uint32_t *pids = calloc(PROCINFO_TABLE_MAX, sizeof(*pids));
+	size_t n = pids ? procinfo_table_pids(c->procs, pids, PROCINFO_TABLE_MAX) : 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (procinfo_table_get(c->procs, pids[i])->alive && proc_item(c, pids[i], &c->it) &&
+		    c->ops->on_item(&c->it, c->ctx))
+			break;
+	free(pids);
+}
+
 int session_run(const struct tracer_opts *opts, long duration_s, const struct session_ops *ops,
 		void *ctx, uint64_t counters[GW_CNT__MAX])
 {
@@ -361,6 +399,11 @@ int session_run(const struct tracer_opts *opts, long duration_s, const struct se
 	}
 	rbc->ops = ops;
 	rbc->ctx = ctx;
+	if (ops->procinfo && !(rbc->procs = procinfo_table_new())) {
+		fprintf(stderr, "gupwatch: out of memory\n");
+		free(rbc);
+		return 1;
+	}
 	if (opts->debug) /* quiet otherwise (main) */
 		libbpf_set_print(libbpf_print_all);
 	catch_signals(ops->on_hup);
@@ -456,6 +499,8 @@ int session_run(const struct tracer_opts *opts, long duration_s, const struct se
 	tracer_quiesce(&tracer);
 	rbc->drain_deadline = session_now_ns() + SESSION_DRAIN_MS * 1000000ULL;
 	ring_buffer__consume(rb);
+	if (rbc->procs)
+		procs_at_end(rbc);
 	if (rbc->cut) {
 		uint64_t unread = ringbuf_unread(bpf_map__fd(tracer.skel->maps.events));
 
@@ -473,6 +518,7 @@ int session_run(const struct tracer_opts *opts, long duration_s, const struct se
 	detach_behind();
 	tracer_close(&tracer);
 	capture_free(rbc->capture);
+	procinfo_table_free(rbc->procs);
 	free(rbc);
 	return ret;
 }

@@ -27,6 +27,9 @@ struct session_ops {
 	item_fn on_item;                                      /* an error ends the session */
 	void (*on_idle)(uint64_t now_ns, void *ctx);          /* no event for a while */
 	void (*on_hup)(void *ctx); /* set: SIGHUP calls it (from the loop) instead of stopping */
+	/* REC_PROCINFO items too: what /proc says of a process before its first event, and of
+	 * every such process still running after the last event */
+	bool procinfo;
 };
 
 /*

@@ -109,7 +109,7 @@ static void on_idle(uint64_t now_ns, void *ctx)
 int cmd_trace(int argc, char **argv)
 {
 	static const struct session_ops ops = { .on_start = on_start, .on_item = consumer_item,
-						 .on_idle = on_idle };
+						 .on_idle = on_idle, .procinfo = true };
 	uint64_t counters[GW_CNT__MAX];
 	int ret;
 

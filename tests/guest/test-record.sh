@@ -123,6 +123,45 @@ hist=$(awk '/^Hold times of pins taken at io_/ { s = 1; next } s && /->/ { n += 
 gw_check "io_uring hold-time histogram: released, of which < 0.5 s" "$hist" "4 0"
 echo "GWREC BEGIN iouring-reg $(uname -r)"; base64 /tmp/gw-io.gw; echo "GWREC END"
 
+# What /proc said of a process is kept in the recording: gwload registers an
+# io_uring buffer in cgroup gw-rec, under an 8 MiB RLIMIT_MEMLOCK, and still
+# holds it when record stops (-d),
+# so report's ledger is its VmPin, VmLck and RLIMIT_MEMLOCK as its
+# /proc/PID/status and limits showed them while it held; --cgroup keeps it,
+# another cgroup nothing.
+cg=/sys/fs/cgroup
+grep -q "^[^ ]* $cg cgroup2 " /proc/mounts || mount -t cgroup2 none $cg
+mkdir -p $cg/gw-rec
+echo "+ gupwatch record -d 4 --no-stacks  //  gwload iouring-reg --pages 4, in cgroup gw-rec"
+gw_start /tmp/gw-led record -d 4 --no-stacks -o /tmp/gw-led.gw
+rec_pid=$GW_TRACER
+sh -c "ulimit -l 8192 && echo \$\$ >$cg/gw-rec/cgroup.procs && exec gwload iouring-reg --pages 4 --hold-ms 20000" >"$GW_OUT" 2>&1 &
+io_pid=$!
+gw_check "gwload registered its buffer" "$(gwload_wait registered)" 1
+vmpin=$(awk '$1 == "VmPin:" { print $2 * 1024 }' /proc/$io_pid/status)
+vmlck=$(awk '$1 == "VmLck:" { print $2 * 1024 }' /proc/$io_pid/status)
+limit=$(awk '/^Max locked memory/ { print $4 }' /proc/$io_pid/limits)
+[ "$limit" = unlimited ] && limit=null
+wait $rec_pid
+gw_check "record -d exit status" $? 0
+gw_check "gwload still held its buffer when record stopped" "$(kill -0 $io_pid 2>/dev/null && echo yes)" yes
+kill $io_pid
+wait $io_pid 2>/dev/null
+gupwatch report -i /tmp/gw-led.gw --json >/tmp/gw-led.json 2>&1
+gw_check "report --json exit status" $? 0
+gw_check "JSON: gwload's /proc, as it was while it held (VmPin $vmpin)" \
+	"$(grep "^{\"type\":\"process\",\"pid\":$io_pid," /tmp/gw-led.json | grep -o '"proc":{[^}]*}')" \
+	"\"proc\":{\"cgroup\":\"/gw-rec\",\"vm_pinned_bytes\":$vmpin,\"vm_locked_bytes\":$vmlck,\"memlock_limit_bytes\":$limit,\"ledger\":\"ok\"}"
+procs_rows() { awk '/^Pins by process/ { s = 1; next } s && /^$/ { exit } s && $1 ~ /^[0-9]+$/ { print $1 }' "$1"; }
+gupwatch report -i /tmp/gw-led.gw --cgroup /gw-rec >/tmp/gw-led.txt 2>&1
+gw_check "report --cgroup /gw-rec exit status" $? 0
+sed 's/^/  > /' /tmp/gw-led.txt
+gw_check "report --cgroup /gw-rec: the processes" "$(procs_rows /tmp/gw-led.txt)" "$io_pid"
+gw_check "its ledger row: PID HELD CGROUP" \
+	"$(awk -v p=$io_pid '/^Memlock ledger/ { s = 1; next } s && /^$/ { exit } s && $1 == p { print $1, $3, $NF }' /tmp/gw-led.txt)" "$io_pid 4 /gw-rec"
+gupwatch report -i /tmp/gw-led.gw --cgroup /gw-none >/tmp/gw-led2.txt 2>&1
+gw_check "report --cgroup /gw-none: the processes" "$(procs_rows /tmp/gw-led2.txt)" ""
+
 echo "+ gupwatch record -- sh -c 'exit 3'"
 gupwatch record -o /tmp/gw-rec3.gw -- sh -c 'exit 3' >/dev/null 2>&1
 gw_check "record exit status = the command's" $? 3

@@ -103,6 +103,24 @@ out=$("$gw" report -i "$rec" -c dd 2>&1) || fail "report -c exited $?"
 	fail "-c dd shows: $out"
 echo "ok: -p and -c select the findings involving them"
 
+# --- what /proc said of dd and the writer (PROCINFO records): the ledger table and --cgroup
+out=$("$gw" report -i "$rec" 2>&1)
+ledger=$(printf '%s\n' "$out" | awk '/^Memlock ledger and cgroup/ { s = 1; next } s && /^$/ { s = 0 }
+	s && ($1 == 100 || $1 == 200 || $1 == 110) { print $1, $5, $6, $7, $8 }' | sort)
+[ "$ledger" = "100 32K 64K - /system.slice/dd.service
+110 - - - -
+200 0B unlimited - -" ] || fail "ledger table: $ledger"
+out=$("$gw" report -i "$rec" --cgroup /system.slice 2>&1) || fail "report --cgroup exited $?"
+[ "$(printf '%s\n' "$out" | awk '$1 ~ /^[0-9]+\.[0-9]+$/ { print $2 }' | tr '\n' ' ')" = "STALE-PIN " ] ||
+	fail "--cgroup /system.slice shows: $out"
+out=$("$gw" report -i "$rec" --cgroup /user.slice 2>&1) || fail "report --cgroup exited $?"
+[ -z "$(printf '%s\n' "$out" | awk '$1 ~ /^[0-9]+\.[0-9]+$/')" ] || fail "--cgroup /user.slice shows: $out"
+"$writer" --write "$tmp/bare.gw" --no-procinfo 2>/dev/null &&
+	out=$("$gw" report -i "$tmp/bare.gw" --cgroup /system.slice 2>&1 >/dev/null) &&
+	[ "$out" = "gupwatch: $tmp/bare.gw holds no process info (an older gupwatch recorded it): --cgroup matches no process" ] ||
+	fail "--cgroup on a recording without process info: $out"
+echo "ok: the ledger table and --cgroup follow the recorded process info"
+
 # --- JSON: every line valid against the schema, in the documented order
 "$gw" report -i "$rec" --json >"$tmp/out.json" 2>"$tmp/err" || fail "report --json exited $?: $(cat "$tmp/err")"
 [ ! -s "$tmp/err" ] || fail "report --json wrote to stderr: $(cat "$tmp/err")"
@@ -152,6 +170,9 @@ assert f["HELD-AT-EXIT"]["pinners"][0]["longterm"] is True
 procs = {o["pid"]: o for o in objs if o["type"] == "process"}
 assert sorted(procs) == [100, 110, 200, 300] and procs[110]["longterm_refs"] == 4, procs
 assert procs[100]["get_refs"] == 1 and procs[200]["wp_copies"] == 1, procs
+assert procs[100]["proc"] == {"cgroup": "/system.slice/dd.service", "vm_pinned_bytes": 32768,
+                              "vm_locked_bytes": 4096, "memlock_limit_bytes": 65536, "ledger": "-"}, procs
+assert procs[200]["proc"]["memlock_limit_bytes"] is None and procs[110]["proc"] is None, procs
 assert abs(procs[110]["pin_seconds"] - 0.024) < 1e-9 and abs(procs[100]["pin_seconds"] - 0.002) < 1e-9, procs
 # stacks of both sides, named as in the text report
 assert s["kernel_stack"] == ["do_wp_page+0x4", "0xffffffff80000001"], s
