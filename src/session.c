@@ -399,11 +399,6 @@ int session_run(const struct tracer_opts *opts, long duration_s, const struct se
 	}
 	rbc->ops = ops;
 	rbc->ctx = ctx;
-	if (ops->procinfo && !(rbc->procs = procinfo_table_new())) {
-		fprintf(stderr, "gupwatch: out of memory\n");
-		free(rbc);
-		return 1;
-	}
 	if (opts->debug) /* quiet otherwise (main) */
 		libbpf_set_print(libbpf_print_all);
 	catch_signals(ops->on_hup);
@@ -445,6 +440,8 @@ int session_run(const struct tracer_opts *opts, long duration_s, const struct se
 			fprintf(stderr, "gupwatch: cannot capture stacks: %s: events without them\n",
 				strerror(errno));
 	}
+	if (ops->procinfo && !(rbc->procs = procinfo_table_new()))
+		fprintf(stderr, "gupwatch: out of memory: no memlock ledger or cgroups\n");
 	if (ops->on_start)
 		ops->on_start(&tracer, ctx);
 	/* Only now: on_start may take a while (reading /proc/kallsyms takes seconds
