@@ -9,9 +9,7 @@
 
 #include "format.h"
 #include "json.h"
-#include "ksyms.h"
 #include "stacks.h"
-#include "usyms.h"
 
 struct consumer {
 	struct consumer_opts o;
@@ -243,11 +241,9 @@ int consumer_item(const struct rec_item *it, void *consumer)
 			fflush(stdout);
 		return 0;
 	case REC_STACK:
-		return stacks_set(c->stacks, it->stack.id, it->stack.user, it->stack.frames, it->stack.nr);
 	case REC_KSYM:
-		return ksyms_add(c->stacks->ksyms, it->ksym.start, it->ksym.name);
 	case REC_MAPS:
-		return usyms_set_process(c->stacks->usyms, it->maps.pid, it->maps.modules, it->maps.nr);
+		return stacks_item(c->stacks, it);
 	case REC_PROCINFO: /* full: the processes beyond it go without */
 		return procinfo_table_set(c->procs, it->proc.pid, &it->proc.info) == -ENOMEM ? -ENOMEM : 0;
 	}

@@ -8,6 +8,7 @@
 
 #include "format.h"
 #include "ksyms.h"
+#include "recfile.h"
 #include "usyms.h"
 
 struct stacks *stacks_new(const char *symfs)
@@ -63,6 +64,19 @@ int stacks_set(struct stacks *s, uint32_t id, bool user, const uint64_t *frames,
 	s->ids[id].frames = copy;
 	s->ids[id].nr = nr;
 	s->ids[id].user = user;
+	return 0;
+}
+
+int stacks_item(struct stacks *s, const struct rec_item *it)
+{
+	switch (it->type) {
+	case REC_STACK:
+		return stacks_set(s, it->stack.id, it->stack.user, it->stack.frames, it->stack.nr);
+	case REC_KSYM:
+		return ksyms_add(s->ksyms, it->ksym.start, it->ksym.name);
+	case REC_MAPS:
+		return usyms_set_process(s->usyms, it->maps.pid, it->maps.modules, it->maps.nr);
+	}
 	return 0;
 }
 

@@ -34,6 +34,10 @@ struct stacks *stacks_new(const char *symfs);
 void stacks_free(struct stacks *s);
 /* Define stack id (from the record file). 0 or -ENOMEM. */
 int stacks_set(struct stacks *s, uint32_t id, bool user, const uint64_t *frames, uint32_t nr);
+struct rec_item;
+/* A STACK, KSYM or MAPS item of a source (recfile.h) into s; other items are not its. 0 or
+ * -ENOMEM. */
+int stacks_item(struct stacks *s, const struct rec_item *it);
 /* Its frames, or NULL (id < 0 or never defined). */
 const uint64_t *stacks_get(const struct stacks *s, int32_t id, uint32_t *nr);
 
