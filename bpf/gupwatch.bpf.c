@@ -28,6 +28,7 @@ const volatile __u32 foll_force = 0;
 const volatile __u32 foll_get = 0;
 const volatile bool trace_get = false;   /* --get: report FOLL_GET references too */
 const volatile bool stacks = false;     /* capture kernel and user stacks (costly: only when read) */
+const volatile bool user_stacks = true; /* with stacks: user stacks too (daemon --call-sites: no) */
 /* Unpins' comm and stacks (with stacks) too: only trace -v prints them. The engine attributes
  * an unpin to its pin, whose comm and stacks it keeps; the unpinner is often whoever ran the
  * completion, and a stack walk per unpin (every O_DIRECT completion) is costly. */
@@ -261,7 +262,8 @@ static __always_inline void call_stacks(void *ctx, struct gup_call *call, __s32 
 		return;
 	}
 	*kstack = bpf_get_stackid(ctx, &stack_traces, 0);
-	*ustack = bpf_get_stackid(ctx, &stack_traces, BPF_F_USER_STACK);
+	if (user_stacks)
+		*ustack = bpf_get_stackid(ctx, &stack_traces, BPF_F_USER_STACK);
 	if (*kstack < 0)
 		count(GW_CNT_STACK_DROP, 1);
 	if (call) {

@@ -287,6 +287,7 @@ int tracer_open(struct tracer *t, const struct tracer_opts *opts, char *err, siz
 		t->skel->rodata->foll_pin = t->foll.pin;
 		t->skel->rodata->trace_get = opts->trace_get;
 		t->skel->rodata->stacks = opts->stacks;
+		t->skel->rodata->user_stacks = !opts->kernel_stacks_only;
 		t->skel->rodata->unpin_details = opts->unpin_details;
 		select_programs(t->skel->obj, env.vmlinux_btf, want_fentry, want_kprobe);
 		ret = gupwatch_bpf__load(t->skel);

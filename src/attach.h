@@ -32,6 +32,7 @@ struct tracer_opts {
 	enum attach_mode mode;
 	bool trace_get;   /* also report FOLL_GET references */
 	bool stacks;      /* capture kernel and user stacks */
+	bool kernel_stacks_only; /* with stacks: no user stacks (the daemon's call sites) */
 	bool unpin_details; /* unpins' comm and stacks too (trace -v prints them; nothing else
 			       reads them: an unpin is attributed to its pin) */
 	bool load_only;   /* verify that the kernel accepts the programs; attach nothing */

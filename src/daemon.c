@@ -18,6 +18,7 @@
 #include "metrics.h"
 #include "recfile.h"
 #include "session.h"
+#include "stacks.h"
 
 #define DAEMON_LISTEN "127.0.0.1:9776"
 #define METRICS_EVERY_NS 1000000000ULL /* metrics are rendered at most once a second */
@@ -34,7 +35,7 @@ static struct daemon_env {
 	.listen = DAEMON_LISTEN,
 };
 
-enum { OPT_LISTEN = 1000, OPT_LOG };
+enum { OPT_LISTEN = 1000, OPT_LOG, OPT_CALL_SITES };
 
 static const struct argp_option daemon_options[] = {
 	{ "listen", OPT_LISTEN, "ADDR:PORT", 0, "Serve Prometheus metrics at http://ADDR:PORT/metrics (default " DAEMON_LISTEN "; loopback unless told)", 0 },
@@ -42,6 +43,7 @@ static const struct argp_option daemon_options[] = {
 	{ "pid", 'p', "PID", 0, "Log only findings involving PID", 0 },
 	{ "comm", 'c', "COMM", 0, "Log only findings involving COMM", 0 },
 	{ "cgroup", CLI_OPT_CGROUP, "PATH", 0, "Log only findings involving processes in cgroup PATH (v2) or below it (when first seen)", 0 },
+	{ "call-sites", OPT_CALL_SITES, NULL, 0, "Label the hold-time histogram by kernel call site (a kernel stack walk per GUP call)", 0 },
 	CLI_TRACER_OPTIONS,
 	{ "max-folios", CLI_OPT_MAX_FOLIOS, "N", 0, "Pinned folios tracked at once (default 262144)", 0 },
 	{ 0 },
@@ -57,6 +59,10 @@ static error_t daemon_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_LOG:
 		env.log = arg;
+		break;
+	case OPT_CALL_SITES:
+		env.tracer.stacks = true;
+		env.tracer.kernel_stacks_only = true;
 		break;
 	default:
 		return cli_parse_common(key, arg, state, &env.engine, &env.tracer);
@@ -76,6 +82,7 @@ static const struct argp daemon_argp = {
 
 struct daemon {
 	struct engine *engine;
+	struct stacks *stacks; /* --call-sites: the pin sites' kernel stacks and their symbols */
 	struct metrics_server *server;
 	FILE *log;
 	uint64_t rendered_ns;
@@ -104,6 +111,8 @@ static int on_item(const struct rec_item *it, void *ctx)
 
 	if (it->type == REC_EVENT)
 		engine_event(d->engine, &it->event);
+	else if (d->stacks)
+		return stacks_item(d->stacks, it);
 	return 0;
 }
 
@@ -118,7 +127,7 @@ static void render(struct daemon *d)
 		return;
 	session_counters(counters);
 	engine_set_counters(d->engine, counters);
-	metrics_render(f, d->engine, counters);
+	metrics_render(f, d->engine, d->stacks, counters);
 	if (!fclose(f))
 		metrics_publish(d->server, text, len);
 	free(text);
@@ -186,6 +195,10 @@ int cmd_daemon(int argc, char **argv)
 	env.engine.on_finding = on_finding;
 	env.engine.ctx = &d;
 	d.engine = engine_new(&env.engine);
+	if (env.tracer.stacks && !(d.stacks = stacks_new(NULL))) {
+		fprintf(stderr, "gupwatch: out of memory\n");
+		goto out;
+	}
 	if (!d.engine) {
 		cli_engine_failed(&env.engine);
 		goto out;
@@ -197,6 +210,7 @@ int cmd_daemon(int argc, char **argv)
 	ret = session_run(&env.tracer, 0, &ops, &d, counters);
 out:
 	metrics_close(d.server);
+	stacks_free(d.stacks);
 	engine_free(d.engine);
 	if (d.log)
 		fclose(d.log);

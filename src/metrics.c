@@ -9,6 +9,7 @@
  */
 #include "metrics.h"
 #include "procinfo.h"
+#include "stacks.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -150,10 +151,11 @@ static void group_labels(FILE *f, const struct group_sum *g)
 		label_value(g->comm, GW_COMM_LEN, comm, sizeof(comm)));
 }
 
-/* Released pins' hold times, summed per comm and kind of pin over its call sites. */
+/* Released pins' hold times, summed per comm, kind of pin and kernel call site. */
 struct hold_sum {
 	char comm[GW_COMM_LEN];
 	uint32_t kind; /* GW_PIN_WRITE | GW_PIN_LONGTERM */
+	char site[128]; /* as report's call-site table names it; "" without stacks */
 	uint64_t hold[ENGINE_HOLD_SLOTS], count, sum_ns;
 };
 
@@ -162,6 +164,8 @@ static int hold_by_key(const void *a, const void *b)
 	const struct hold_sum *x = a, *y = b;
 	int c = strncmp(x->comm, y->comm, GW_COMM_LEN);
 
+	if (!c)
+		c = strcmp(x->site, y->site);
 	return c ? c : (x->kind > y->kind) - (x->kind < y->kind);
 }
 
@@ -180,7 +184,7 @@ static void hold_add(struct hold_sum *to, const struct hold_sum *from)
 	to->sum_ns += from->sum_ns;
 }
 
-static size_t hold_by_group(const struct engine *e, struct hold_sum **out)
+static size_t hold_by_group(const struct engine *e, const struct stacks *stacks, struct hold_sum **out)
 {
 	size_t n = engine_sites(e, NULL, 0), m = 0;
 	struct engine_site *st = calloc(n ?: 1, sizeof(*st));
@@ -197,6 +201,12 @@ static size_t hold_by_group(const struct engine *e, struct hold_sum **out)
 			continue;
 		memcpy(h[m].comm, st[i].task.comm, GW_COMM_LEN);
 		h[m].kind = st[i].flags & (GW_PIN_WRITE | GW_PIN_LONGTERM);
+		if (stacks) {
+			char api[128];
+
+			stacks_call_site(stacks, st[i].kstack_id, h[m].site, sizeof(h[m].site), api,
+					 sizeof(api));
+		}
 		memcpy(h[m].hold, st[i].hold, sizeof(h[m].hold));
 		h[m].count = st[i].released_refs;
 		h[m++].sum_ns = st[i].released_ns;
@@ -217,7 +227,8 @@ static size_t hold_by_group(const struct engine *e, struct hold_sum **out)
 		for (size_t i = METRICS_MAX_HOLD_GROUPS + 1; i < m; i++)
 			hold_add(o, &h[i]);
 		snprintf(o->comm, sizeof(o->comm), "(other)");
-		o->kind = 0; /* all kinds */
+		o->kind = 0; /* all kinds and sites */
+		o->site[0] = 0;
 		m = METRICS_MAX_HOLD_GROUPS + 1;
 	}
 	return m;
@@ -227,25 +238,29 @@ static size_t hold_by_group(const struct engine *e, struct hold_sum **out)
  * Engine slot i holds times in [2^(i-1), 2^i) us: every other slot's upper bound is a bucket
  * (le = 1 us, 4 us, 16 us ... 2^38 us, about 76 h), then +Inf.
  */
-static void hold_histogram(FILE *f, const struct engine *e)
+static void hold_histogram(FILE *f, const struct engine *e, const struct stacks *stacks)
 {
 	struct hold_sum *h;
-	size_t n = hold_by_group(e, &h);
+	size_t n = hold_by_group(e, stacks, &h);
 
 	help_type(f, "gupwatch_pin_hold_seconds", "histogram",
-		  "How long released FOLL_PIN references were held, per comm and kind (GUP-fast undos "
-		  "excluded); the 20 groups with most, then comm=\"(other)\"");
+		  "How long released FOLL_PIN references were held, per comm, kind and kernel call site "
+		  "(site: the caller of pin_user_pages*, with --call-sites; GUP-fast undos excluded); "
+		  "the 20 groups with most, then comm=\"(other)\"");
 	for (size_t i = 0; i < n; i++) {
-		char labels[160], comm[GW_COMM_LEN * 2 + 1];
+		char labels[512], comm[GW_COMM_LEN * 2 + 1], site[sizeof(h[i].site) * 2 + 1];
 		uint64_t cum = 0;
 
 		label_value(h[i].comm, GW_COMM_LEN, comm, sizeof(comm));
+		label_value(h[i].site, sizeof(h[i].site), site, sizeof(site));
 		if (strcmp(h[i].comm, "(other)"))
-			snprintf(labels, sizeof(labels), "comm=\"%s\",access=\"%s\",longterm=\"%s\"", comm,
+			snprintf(labels, sizeof(labels),
+				 "comm=\"%s\",access=\"%s\",longterm=\"%s\",site=\"%s\"", comm,
 				 h[i].kind & GW_PIN_WRITE ? "rw" : "ro",
-				 h[i].kind & GW_PIN_LONGTERM ? "true" : "false");
+				 h[i].kind & GW_PIN_LONGTERM ? "true" : "false", site);
 		else
-			snprintf(labels, sizeof(labels), "comm=\"(other)\",access=\"\",longterm=\"\"");
+			snprintf(labels, sizeof(labels),
+				 "comm=\"(other)\",access=\"\",longterm=\"\",site=\"\"");
 		for (int s = 0; s < ENGINE_HOLD_SLOTS - 1; s++) {
 			cum += h[i].hold[s];
 			if (!(s & 1))
@@ -280,7 +295,8 @@ static bool vmstat_pins(uint64_t *acquired, uint64_t *released)
 	return found == 2;
 }
 
-void metrics_render(FILE *f, const struct engine *e, const uint64_t counters[GW_CNT__MAX])
+void metrics_render(FILE *f, const struct engine *e, const struct stacks *stacks,
+		    const uint64_t counters[GW_CNT__MAX])
 {
 	static const char *const access[] = { "ro", "rw" };
 	struct engine_totals t;
@@ -321,7 +337,7 @@ void metrics_render(FILE *f, const struct engine *e, const uint64_t counters[GW_
 		fprintf(f, "} %" PRIu64 "\n", g[i].charged);
 	}
 	free(g);
-	hold_histogram(f, e);
+	hold_histogram(f, e, stacks);
 	help_type(f, "gupwatch_findings_total", "counter", "Findings reported, by kind and severity");
 	for (int k = 0; k < ENGINE_KIND__MAX; k++)
 		for (int s = 0; s < ENGINE_SEV__MAX; s++)

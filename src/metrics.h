@@ -18,11 +18,15 @@
 /* Label cardinality: the (cgroup, comm) groups holding the most pin references, then
  * comm="(other)". */
 #define METRICS_MAX_GROUPS 50
-/* ... and the (comm, kind of pin) groups of the hold-time histogram (21 buckets each). */
+/* ... and the (comm, kind of pin, call site) groups of the hold-time histogram (21 buckets each). */
 #define METRICS_MAX_HOLD_GROUPS 20
 
-/* Renders the metrics into f. counters: the kernel side's (NULL: unknown). */
-void metrics_render(FILE *f, const struct engine *e, const uint64_t counters[GW_CNT__MAX]);
+struct stacks;
+
+/* Renders the metrics into f. stacks: the pin sites' kernel stacks, for the hold-time histogram's
+ * site label (NULL: none, site=""); counters: the kernel side's (NULL: unknown). */
+void metrics_render(FILE *f, const struct engine *e, const struct stacks *stacks,
+		    const uint64_t counters[GW_CNT__MAX]);
 
 struct metrics_server;
 

@@ -11,6 +11,9 @@
 # JSON object per line; after SIGHUP (logrotate moved the log) the next
 # finding goes to a new file of the old name; a second daemon with --cgroup
 # /gw-a logs none of those, and exactly the stale pages of a run inside gw-a;
+# the first daemon's hold-time histogram names io_uring's and
+# process_vm_readv's kernel call sites (--call-sites), the second's has
+# site="" and only gw-a's pins;
 # after a 20 s pin/COW/fork storm the counts still equal vmstat's and nothing
 # was lost (its RSS every 2 s: a FIGURE line); SIGTERM exits 0. Both run with only the systemd unit's capabilities. The last
 # scrape goes to the log for the host's promtool (tests/promtool-guest.sh).
@@ -79,7 +82,7 @@ acq0=$1 rel0=$2
 # a second daemon logs only the findings of processes in cgroup gw-a (--cgroup)
 gw_start $D.a daemon --cgroup /gw-a --log $D.a.jsonl --listen 127.0.0.1:9777
 cg_daemon=$GW_TRACER
-gw_start $D daemon --log $LOG --listen $listen
+gw_start $D daemon --log $LOG --listen $listen --call-sites
 scrape $D.prom0
 gw_check "runs with the unit's capabilities only ($caps)" \
 	"$(awk '/^CapEff:/ { e = $2 } /^CapBnd:/ { b = $2 } END { print (e == b && b != "000001ffffffffff") }' /proc/$GW_TRACER/status)" 1
@@ -124,9 +127,23 @@ gw_check "kernel counters = /proc/vmstat" \
 gw_check "nothing held by gwload once unregistered" \
 	"$(metric $D.prom2 "gupwatch_pin_references_held{$a,access=\"rw\"}")" ""
 gw_check "events lost" "$(metric $D.prom2 gupwatch_events_lost_total)" 0
-h='comm="gwload",access="rw",longterm="true"'
-gw_check "hold-time histogram: io_uring's 8 pins, each held 4 s or more" \
-	"$(metric $D.prom2 "gupwatch_pin_hold_seconds_count{$h}") $(awk -v s="gupwatch_pin_hold_seconds_sum{$h}" '$1 == s { print ($2 >= 32) }' $D.prom2)" "8 1"
+# the hold-time histogram, with --call-sites: io_uring's 8 pins at its call site (report's
+# call-site table names it the same way), each held 4 s or more; process_vm_readv's 4 R/O
+# ones at its own
+sites() { # FILE ACCESS LONGTERM: "site count" of gwload's released pins of that kind
+	awk -v p="gupwatch_pin_hold_seconds_count{comm=\"gwload\",access=\"$2\",longterm=\"$3\",site=\"" \
+		'index($1, p) == 1 { s = substr($1, length(p) + 1); sub(/"}$/, "", s); print s, $2 }' $1
+}
+gw_check "hold-time histogram: io_uring's 8 long-term R/W pins at io_*" \
+	"$(sites $D.prom2 rw true | sed 's/^io_[a-z_.0-9]* /io_* /')" "io_* 8"
+gw_check "... each held 4 s or more" \
+	"$(awk '/^gupwatch_pin_hold_seconds_sum[{]comm="gwload",access="rw",longterm="true",site="io_/ { print ($2 >= 32) }' $D.prom2)" 1
+gw_check "hold-time histogram: process_vm_readv's 4 R/O pins at process_vm_rw*" \
+	"$(sites $D.prom2 ro false | sed 's/^process_vm_rw[a-z_.0-9]* /process_vm_rw* /')" "process_vm_rw* 4"
+# the second daemon: no call sites, and gw-b's pins are not its (--cgroup /gw-a)
+wget -q -O $D.a.prom http://127.0.0.1:9777/metrics
+gw_check "--cgroup /gw-a, no --call-sites: the histogram's gwload groups" \
+	"$(sites $D.a.prom rw true | tr '\n' ' ')$(sites $D.a.prom ro false)" " 8 "
 
 gwload file-stale --pages 2 --no-hold --file /tmp/gw-daemon-stale.dat >"$GW_OUT" 2>&1
 scrape $D.prom3

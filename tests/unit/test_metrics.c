@@ -13,7 +13,9 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
+#include "ksyms.h"
 #include "metrics.h"
+#include "stacks.h"
 
 /* pids beyond pid_max: no /proc entry, so no cgroup (the daemon reads live processes') */
 #define PID(n) (2000000000u + (n))
@@ -39,7 +41,7 @@ static struct gw_event unpin(uint32_t pid, uint64_t ts, uint64_t pfn)
 	return ev;
 }
 
-static char *render(struct engine *e)
+static char *render_sites(struct engine *e, const struct stacks *st)
 {
 	uint64_t counters[GW_CNT__MAX] = { [GW_CNT_RINGBUF_DROP] = 3 };
 	char *text = NULL;
@@ -47,9 +49,14 @@ static char *render(struct engine *e)
 	FILE *f = open_memstream(&text, &len);
 
 	assert_non_null(f);
-	metrics_render(f, e, counters);
+	metrics_render(f, e, st, counters);
 	fclose(f);
 	return text;
+}
+
+static char *render(struct engine *e)
+{
+	return render_sites(e, NULL);
 }
 
 static void assert_line(const char *text, const char *line)
@@ -146,12 +153,48 @@ static void hold_histogram(void **state)
 	engine_event(e, &ev);
 	text = render(e);
 	assert_line(text, "# TYPE gupwatch_pin_hold_seconds histogram");
-	assert_line(text, "gupwatch_pin_hold_seconds_bucket{comm=\"dd\",access=\"rw\",longterm=\"false\",le=\"1e-06\"} 0");
-	assert_line(text, "gupwatch_pin_hold_seconds_bucket{comm=\"dd\",access=\"rw\",longterm=\"false\",le=\"4e-06\"} 1");
-	assert_line(text, "gupwatch_pin_hold_seconds_bucket{comm=\"dd\",access=\"rw\",longterm=\"false\",le=\"+Inf\"} 1");
-	assert_line(text, "gupwatch_pin_hold_seconds_sum{comm=\"dd\",access=\"rw\",longterm=\"false\"} 0.000003000");
-	assert_line(text, "gupwatch_pin_hold_seconds_count{comm=\"dd\",access=\"rw\",longterm=\"false\"} 1");
+	assert_line(text, "gupwatch_pin_hold_seconds_bucket{comm=\"dd\",access=\"rw\",longterm=\"false\",site=\"\",le=\"1e-06\"} 0");
+	assert_line(text, "gupwatch_pin_hold_seconds_bucket{comm=\"dd\",access=\"rw\",longterm=\"false\",site=\"\",le=\"4e-06\"} 1");
+	assert_line(text, "gupwatch_pin_hold_seconds_bucket{comm=\"dd\",access=\"rw\",longterm=\"false\",site=\"\",le=\"+Inf\"} 1");
+	assert_line(text, "gupwatch_pin_hold_seconds_sum{comm=\"dd\",access=\"rw\",longterm=\"false\",site=\"\"} 0.000003000");
+	assert_line(text, "gupwatch_pin_hold_seconds_count{comm=\"dd\",access=\"rw\",longterm=\"false\",site=\"\"} 1");
 	free(text);
+	engine_free(e);
+}
+
+/*
+ * With stacks (daemon --call-sites), one comm's pins split by kernel call site: the first
+ * frame past GUP itself, as report's call-site table names it.
+ */
+static void hold_histogram_sites(void **state)
+{
+	static const uint64_t io[] = { 0xffffffff81000010, 0xffffffff81100020, 0xffffffff81200030 };
+	static const uint64_t pvm[] = { 0xffffffff81000010, 0xffffffff81300040 };
+	struct engine *e = engine_new(&(struct engine_opts){ .max_folios = 1024 });
+	struct stacks *st = stacks_new(NULL);
+	struct gw_event ev;
+	char *text;
+
+	(void)state;
+	assert_non_null(st);
+	ksyms_add(st->ksyms, 0xffffffff81000000, "try_grab_folio");
+	ksyms_add(st->ksyms, 0xffffffff81100000, "pin_user_pages");
+	ksyms_add(st->ksyms, 0xffffffff81200000, "io_pin_pages");
+	ksyms_add(st->ksyms, 0xffffffff81300000, "process_vm_rw_core.constprop.0");
+	assert_int_equal(stacks_set(st, 1, false, io, 3), 0);
+	assert_int_equal(stacks_set(st, 2, false, pvm, 2), 0);
+	for (int k = 1; k <= 2; k++) {
+		ev = pin(PID(7), "qemu", k, 1, k == 1 ? GW_PIN_WRITE | GW_PIN_LONGTERM : 0);
+		ev.kstack_id = k;
+		engine_event(e, &ev);
+		ev = unpin(PID(7), 1000 + k * 3000, k);
+		engine_event(e, &ev);
+	}
+	text = render_sites(e, st);
+	assert_line(text, "gupwatch_pin_hold_seconds_count{comm=\"qemu\",access=\"rw\",longterm=\"true\",site=\"io_pin_pages\"} 1");
+	assert_line(text, "gupwatch_pin_hold_seconds_sum{comm=\"qemu\",access=\"ro\",longterm=\"false\",site=\"process_vm_rw_core.constprop.0\"} 0.000006000");
+	free(text);
+	stacks_free(st);
 	engine_free(e);
 }
 
@@ -240,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_held_by_comm),
 		cmocka_unit_test(test_comm_cardinality),
 		cmocka_unit_test(hold_histogram),
+		cmocka_unit_test(hold_histogram_sites),
 		cmocka_unit_test(server),
 	};
 
