@@ -56,7 +56,32 @@ struct group_sum {
 	char comm[GW_COMM_LEN];
 	uint64_t ro, rw, longterm, held;
 	uint64_t charged; /* their VmPin */
+	uint64_t locked;  /* their VmLck */
+	/* the process closest to its RLIMIT_MEMLOCK: the limit, and what VmPin + VmLck leave of
+	 * it (PROCINFO_UNLIMITED: no limit, or /proc unread) */
+	uint64_t limit, headroom;
 };
+
+/* Charged against a limit: what is left of it (0: at or over it). */
+static uint64_t headroom_of(const struct procinfo *pi)
+{
+	uint64_t charged = pi->vm_pinned + pi->vm_locked;
+
+	if (pi->memlock_limit == PROCINFO_UNLIMITED)
+		return PROCINFO_UNLIMITED;
+	return pi->memlock_limit > charged ? pi->memlock_limit - charged : 0;
+}
+
+/* to takes from's charges, and its limit if from is closer to its own. */
+static void group_charges_add(struct group_sum *to, const struct group_sum *from)
+{
+	to->charged += from->charged;
+	to->locked += from->locked;
+	if (from->headroom < to->headroom) {
+		to->headroom = from->headroom;
+		to->limit = from->limit;
+	}
+}
 
 static int by_group(const void *a, const void *b)
 {
@@ -94,9 +119,13 @@ static size_t held_by_group(const struct engine *e, struct group_sum **out)
 
 		if (!p[i].out_refs)
 			continue;
+		g[m].limit = g[m].headroom = PROCINFO_UNLIMITED;
 		if (p[i].pid && procinfo_read(p[i].pid, &pi)) {
 			snprintf(g[m].cgroup, sizeof(g[m].cgroup), "%s", pi.cgroup);
 			g[m].charged = pi.vm_pinned;
+			g[m].locked = pi.vm_locked;
+			g[m].limit = pi.memlock_limit;
+			g[m].headroom = headroom_of(&pi);
 		}
 		memcpy(g[m].comm, p[i].comm, GW_COMM_LEN);
 		g[m].ro = p[i].out_ro_refs;
@@ -114,7 +143,7 @@ static size_t held_by_group(const struct engine *e, struct group_sum **out)
 			g[k].rw += g[j].rw;
 			g[k].longterm += g[j].longterm;
 			g[k].held += g[j].held;
-			g[k].charged += g[j].charged;
+			group_charges_add(&g[k], &g[j]);
 			g[j++].held = 0;
 		}
 	}
@@ -128,7 +157,7 @@ static size_t held_by_group(const struct engine *e, struct group_sum **out)
 			o->ro += g[i].ro;
 			o->rw += g[i].rw;
 			o->longterm += g[i].longterm;
-			o->charged += g[i].charged;
+			group_charges_add(o, &g[i]);
 		}
 		o->cgroup[0] = 0;
 		snprintf(o->comm, sizeof(o->comm), "(other)");
@@ -295,6 +324,21 @@ static bool vmstat_pins(uint64_t *acquired, uint64_t *released)
 	return found == 2;
 }
 
+/* The memlock limit or headroom of each group, +Inf for none. */
+static void limits(FILE *f, const struct group_sum *g, size_t n, bool headroom)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v = headroom ? g[i].headroom : g[i].limit;
+
+		fprintf(f, "gupwatch_memlock_%s_bytes{", headroom ? "headroom" : "limit");
+		group_labels(f, &g[i]);
+		if (v == PROCINFO_UNLIMITED)
+			fputs("} +Inf\n", f);
+		else
+			fprintf(f, "} %" PRIu64 "\n", v);
+	}
+}
+
 void metrics_render(FILE *f, const struct engine *e, const struct stacks *stacks,
 		    const uint64_t counters[GW_CNT__MAX])
 {
@@ -336,6 +380,21 @@ void metrics_render(FILE *f, const struct engine *e, const struct stacks *stacks
 		group_labels(f, &g[i]);
 		fprintf(f, "} %" PRIu64 "\n", g[i].charged);
 	}
+	help_type(f, "gupwatch_charged_locked_bytes", "gauge",
+		  "What the kernel charged those processes as locked (VmLck: mlock, vfio's type1 "
+		  "IOMMU); with VmPin what RLIMIT_MEMLOCK limits");
+	for (size_t i = 0; i < n; i++) {
+		fputs("gupwatch_charged_locked_bytes{", f);
+		group_labels(f, &g[i]);
+		fprintf(f, "} %" PRIu64 "\n", g[i].locked);
+	}
+	help_type(f, "gupwatch_memlock_limit_bytes", "gauge",
+		  "RLIMIT_MEMLOCK of the group's process with the least headroom (+Inf: unlimited)");
+	limits(f, g, n, false);
+	help_type(f, "gupwatch_memlock_headroom_bytes", "gauge",
+		  "RLIMIT_MEMLOCK less VmPin and VmLck, for the group's process with the least "
+		  "(0: at or over it; +Inf: unlimited); under a tenth of the limit: near it");
+	limits(f, g, n, true);
 	free(g);
 	hold_histogram(f, e, stacks);
 	help_type(f, "gupwatch_findings_total", "counter", "Findings reported, by kind and severity");

@@ -3,14 +3,15 @@
 # gupwatch daemon: its Prometheus metrics and JSON Lines log against the
 # kernel's and the workloads' own answers. While io_uring holds 8 long-term
 # R/W pins in cgroup gw-a and process_vm_readv 4 short-term R/O ones in
-# gw-b, the held gauges say so per cgroup, and what the kernel charged
-# equals gw-a's VmPin (gw-b's: nothing); afterwards the pin and unpin
+# gw-b, the held gauges say so per cgroup, what the kernel charged
+# equals gw-a's VmPin (gw-b's: nothing) and the memlock headroom is gw-a's
+# RLIMIT_MEMLOCK less its VmPin and VmLck (gw-b's: unlimited); afterwards the pin and unpin
 # counters equal the /proc/vmstat deltas and the kernel's own counters equal
 # /proc/vmstat; a file-stale run's STALE-PIN findings (its twin --no-hold has
 # none) equal the pages gwload read stale, in the counter and in the log, one
 # JSON object per line; after SIGHUP (logrotate moved the log) the next
 # finding goes to a new file of the old name; a second daemon with --cgroup
-# /gw-a logs none of those, and exactly the stale pages of a run inside gw-a;
+# /gw-a logs none of those, and exactly the stale pages of a run below gw-a;
 # the first daemon's hold-time histogram names io_uring's and
 # process_vm_readv's kernel call sites (--call-sites), the second's has
 # site="" and only gw-a's pins;
@@ -94,14 +95,16 @@ gw_check "GET / is 404" "$(wget -q -O /dev/null http://127.0.0.1:9776/ 2>&1 | gr
 # ones in gw-b
 cg=/sys/fs/cgroup
 grep -q "^[^ ]* $cg cgroup2 " /proc/mounts || mount -t cgroup2 none $cg
-mkdir -p $cg/gw-a $cg/gw-b
-sh -c "echo \$\$ >$cg/gw-a/cgroup.procs && exec gwload iouring-reg --pages 8 --hold-ms 4000" >"$GW_OUT" 2>&1 &
+mkdir -p $cg/gw-a/stale $cg/gw-b
+sh -c "ulimit -l 8192 && echo \$\$ >$cg/gw-a/cgroup.procs && exec gwload iouring-reg --pages 8 --hold-ms 4000" >"$GW_OUT" 2>&1 &
 GW_PID=$!
 sh -c "echo \$\$ >$cg/gw-b/cgroup.procs && exec gwload pvm-read --pages 4 --hold-ms 4000" >$D.pvm 2>&1 &
 pvm_pid=$!
 gw_check "gwload registered its buffer" "$(gwload_wait registered)" 1
 gw_check "the other gwload holds its pins" "$(GW_OUT=$D.pvm; gwload_wait hold)" 1
 vmpin=$(awk '$1 == "VmPin:" { print $2 * 1024 }' /proc/$GW_PID/status)
+vmlck=$(awk '$1 == "VmLck:" { print $2 * 1024 }' /proc/$GW_PID/status)
+limit=$(awk '/^Max locked memory/ { print $4 }' /proc/$GW_PID/limits)
 scrape $D.prom1
 show $D.prom1
 a='cgroup="/gw-a",pod="",container="",comm="gwload"' b='cgroup="/gw-b",pod="",container="",comm="gwload"'
@@ -109,6 +112,13 @@ gw_check "gw-a: held R/W, long-term" "$(metric $D.prom1 "gupwatch_pin_references
 gw_check "gw-a: charged = the kernel's VmPin ($vmpin bytes)" \
 	"$(metric $D.prom1 "gupwatch_charged_pinned_bytes{$a}")" "$vmpin"
 gw_check "gw-b: held R/O, long-term, charged (short-term pins: nothing)" "$(metric $D.prom1 "gupwatch_pin_references_held{$b,access=\"ro\"}") $(metric $D.prom1 "gupwatch_longterm_pin_references_held{$b}") $(metric $D.prom1 "gupwatch_charged_pinned_bytes{$b}")" "4 0 0"
+# the memlock ledger: gw-a runs under an 8 MiB RLIMIT_MEMLOCK, gw-b under none
+gw_check "gw-a: locked, limit, headroom = VmLck, RLIMIT_MEMLOCK, the limit less VmPin and VmLck" \
+	"$(metric $D.prom1 "gupwatch_charged_locked_bytes{$a}") $(metric $D.prom1 "gupwatch_memlock_limit_bytes{$a}") $(metric $D.prom1 "gupwatch_memlock_headroom_bytes{$a}")" \
+	"$vmlck $limit $((limit - vmpin - vmlck))"
+gw_check "gw-b: limit, headroom (unlimited)" \
+	"$(metric $D.prom1 "gupwatch_memlock_limit_bytes{$b}") $(metric $D.prom1 "gupwatch_memlock_headroom_bytes{$b}")" "+Inf +Inf"
+promq memlock-headroom-gw-a $((limit - vmpin - vmlck)) 'gupwatch_memlock_headroom_bytes{cgroup="/gw-a"}'
 promq held-gw-a-rw 8 'gupwatch_pin_references_held{cgroup="/gw-a",access="rw"}'
 promq held-gw-a-ro 0 'gupwatch_pin_references_held{cgroup="/gw-a",access="ro"}'
 promq longterm-held-gw-a 8 'gupwatch_longterm_pin_references_held{cgroup="/gw-a"}'
@@ -170,13 +180,14 @@ gw_check "after SIGHUP: the new finding in a new log, the old one kept" \
 	"$(grep -c STALE-PIN $LOG) $(grep -c STALE-PIN $LOG.1)" "1 $stale"
 stale=$((stale + $(gw_get phase after stale)))
 
-# --cgroup: none of those ran in gw-a; a stale pin inside it is logged there too
+# --cgroup: none of those ran in gw-a; a stale pin below it (gw-a/stale: not in the
+# gw-a series the host's Prometheus is asked about) is logged there too
 gw_check "--cgroup /gw-a: nothing logged from the root cgroup" "$(grep -c STALE-PIN $D.a.jsonl)" 0
-sh -c "echo \$\$ >$cg/gw-a/cgroup.procs && exec gwload file-stale --pages 2 --file /tmp/gw-daemon-stale.dat" >"$GW_OUT" 2>&1
+sh -c "echo \$\$ >$cg/gw-a/stale/cgroup.procs && exec gwload file-stale --pages 2 --file /tmp/gw-daemon-stale.dat" >"$GW_OUT" 2>&1
 stale_a=$(gw_get phase after stale)
 stale=$((stale + stale_a))
 sleep 0.5
-gw_check "--cgroup /gw-a: its STALE-PIN findings = pages read stale in gw-a" \
+gw_check "--cgroup /gw-a: its STALE-PIN findings = pages read stale in gw-a/stale" \
 	"$(grep -c '^{"type":"finding","kind":"STALE-PIN"' $D.a.jsonl)" "$stale_a"
 kill -TERM $cg_daemon
 

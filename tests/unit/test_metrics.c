@@ -10,11 +10,14 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <cmocka.h>
 
 #include "ksyms.h"
 #include "metrics.h"
+#include "procinfo.h"
 #include "stacks.h"
 
 /* pids beyond pid_max: no /proc entry, so no cgroup (the daemon reads live processes') */
@@ -198,6 +201,48 @@ static void hold_histogram_sites(void **state)
 	engine_free(e);
 }
 
+/*
+ * The memlock ledger of a live process, ours: a 1 MiB RLIMIT_MEMLOCK with 64 KiB mlock()ed
+ * leaves 960 KiB of headroom (VmPin: 0); a process /proc cannot show has no limit known.
+ */
+static void memlock_headroom(void **state)
+{
+	struct engine *e = engine_new(&(struct engine_opts){ .max_folios = 1024 });
+	struct rlimit old, rl;
+	char *text, series[512], cgroup[256];
+	size_t len = 64 * 1024;
+	void *buf = aligned_alloc(4096, len);
+	struct gw_event ev;
+
+	(void)state;
+	assert_non_null(buf);
+	assert_int_equal(getrlimit(RLIMIT_MEMLOCK, &old), 0);
+	rl = (struct rlimit){ .rlim_cur = 1 << 20, .rlim_max = old.rlim_max };
+	if (old.rlim_max != RLIM_INFINITY && old.rlim_max < rl.rlim_cur)
+		skip();
+	assert_int_equal(setrlimit(RLIMIT_MEMLOCK, &rl), 0);
+	assert_int_equal(mlock(buf, len), 0);
+	ev = pin((uint32_t)getpid(), "self", 1, 1, 0);
+	engine_event(e, &ev);
+	ev = pin(PID(1), "gone", 2, 1, 0);
+	engine_event(e, &ev);
+	text = render(e);
+	munlock(buf, len);
+	setrlimit(RLIMIT_MEMLOCK, &old);
+	free(buf);
+	if (!procinfo_cgroup((uint32_t)getpid(), cgroup, sizeof(cgroup)))
+		cgroup[0] = 0;
+	snprintf(series, sizeof(series), "gupwatch_charged_locked_bytes{cgroup=\"%s\",pod=\"\",container=\"\",comm=\"self\"} 65536", cgroup);
+	assert_line(text, series);
+	snprintf(series, sizeof(series), "gupwatch_memlock_limit_bytes{cgroup=\"%s\",pod=\"\",container=\"\",comm=\"self\"} 1048576", cgroup);
+	assert_line(text, series);
+	snprintf(series, sizeof(series), "gupwatch_memlock_headroom_bytes{cgroup=\"%s\",pod=\"\",container=\"\",comm=\"self\"} 983040", cgroup);
+	assert_line(text, series);
+	assert_line(text, "gupwatch_memlock_headroom_bytes{cgroup=\"\",pod=\"\",container=\"\",comm=\"gone\"} +Inf");
+	free(text);
+	engine_free(e);
+}
+
 /* ---- the server ---- */
 
 #define TEST_PORT 19776
@@ -284,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_comm_cardinality),
 		cmocka_unit_test(hold_histogram),
 		cmocka_unit_test(hold_histogram_sites),
+		cmocka_unit_test(memlock_headroom),
 		cmocka_unit_test(server),
 	};
 
