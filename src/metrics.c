@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -324,13 +325,16 @@ static bool vmstat_pins(uint64_t *acquired, uint64_t *released)
 	return found == 2;
 }
 
-/* The memlock limit or headroom of each group, +Inf for none. */
-static void limits(FILE *f, const struct group_sum *g, size_t n, bool headroom)
+/* A gauge per group: the uint64_t at offset off in struct group_sum (PROCINFO_UNLIMITED: +Inf). */
+static void group_gauge(FILE *f, const char *name, const char *help, const struct group_sum *g,
+			size_t n, size_t off)
 {
+	help_type(f, name, "gauge", help);
 	for (size_t i = 0; i < n; i++) {
-		uint64_t v = headroom ? g[i].headroom : g[i].limit;
+		uint64_t v;
 
-		fprintf(f, "gupwatch_memlock_%s_bytes{", headroom ? "headroom" : "limit");
+		memcpy(&v, (const char *)&g[i] + off, sizeof(v));
+		fprintf(f, "%s{", name);
 		group_labels(f, &g[i]);
 		if (v == PROCINFO_UNLIMITED)
 			fputs("} +Inf\n", f);
@@ -365,36 +369,24 @@ void metrics_render(FILE *f, const struct engine *e, const struct stacks *stacks
 			group_labels(f, &g[i]);
 			fprintf(f, ",access=\"%s\"} %" PRIu64 "\n", access[a], a ? g[i].rw : g[i].ro);
 		}
-	help_type(f, "gupwatch_longterm_pin_references_held", "gauge",
-		  "Of those, FOLL_LONGTERM references (RDMA, vfio, io_uring buffers): memory that cannot move");
-	for (size_t i = 0; i < n; i++) {
-		fputs("gupwatch_longterm_pin_references_held{", f);
-		group_labels(f, &g[i]);
-		fprintf(f, "} %" PRIu64 "\n", g[i].longterm);
-	}
-	help_type(f, "gupwatch_charged_pinned_bytes", "gauge",
-		  "What the kernel charged those processes as pinned (VmPin, which RLIMIT_MEMLOCK "
-		  "limits): long-term pins of io_uring, RDMA and vfio; never short-term ones");
-	for (size_t i = 0; i < n; i++) {
-		fputs("gupwatch_charged_pinned_bytes{", f);
-		group_labels(f, &g[i]);
-		fprintf(f, "} %" PRIu64 "\n", g[i].charged);
-	}
-	help_type(f, "gupwatch_charged_locked_bytes", "gauge",
-		  "What the kernel charged those processes as locked (VmLck: mlock, vfio's type1 "
-		  "IOMMU); with VmPin what RLIMIT_MEMLOCK limits");
-	for (size_t i = 0; i < n; i++) {
-		fputs("gupwatch_charged_locked_bytes{", f);
-		group_labels(f, &g[i]);
-		fprintf(f, "} %" PRIu64 "\n", g[i].locked);
-	}
-	help_type(f, "gupwatch_memlock_limit_bytes", "gauge",
-		  "RLIMIT_MEMLOCK of the group's process with the least headroom (+Inf: unlimited)");
-	limits(f, g, n, false);
-	help_type(f, "gupwatch_memlock_headroom_bytes", "gauge",
-		  "RLIMIT_MEMLOCK less VmPin and VmLck, for the group's process with the least "
-		  "(0: at or over it; +Inf: unlimited); under a tenth of the limit: near it");
-	limits(f, g, n, true);
+	group_gauge(f, "gupwatch_longterm_pin_references_held",
+		    "Of those, FOLL_LONGTERM references (RDMA, vfio, io_uring buffers): memory that "
+		    "cannot move", g, n, offsetof(struct group_sum, longterm));
+	group_gauge(f, "gupwatch_charged_pinned_bytes",
+		    "What the kernel charged those processes as pinned (VmPin, which RLIMIT_MEMLOCK "
+		    "limits): long-term pins of io_uring, RDMA and vfio; never short-term ones",
+		    g, n, offsetof(struct group_sum, charged));
+	group_gauge(f, "gupwatch_charged_locked_bytes",
+		    "What the kernel charged those processes as locked (VmLck: mlock, vfio's type1 "
+		    "IOMMU); with VmPin what RLIMIT_MEMLOCK limits", g, n,
+		    offsetof(struct group_sum, locked));
+	group_gauge(f, "gupwatch_memlock_limit_bytes",
+		    "RLIMIT_MEMLOCK of the group's process with the least headroom (+Inf: unlimited)",
+		    g, n, offsetof(struct group_sum, limit));
+	group_gauge(f, "gupwatch_memlock_headroom_bytes",
+		    "RLIMIT_MEMLOCK less VmPin and VmLck, for the group's process with the least "
+		    "(0: at or over it; +Inf: unlimited); under a tenth of the limit: near it",
+		    g, n, offsetof(struct group_sum, headroom));
 	free(g);
 	hold_histogram(f, e, stacks);
 	help_type(f, "gupwatch_findings_total", "counter", "Findings reported, by kind and severity");
