@@ -10,7 +10,8 @@
 # /proc/vmstat; a file-stale run's STALE-PIN findings (its twin --no-hold has
 # none) equal the pages gwload read stale, in the counter and in the log, one
 # JSON object per line; after SIGHUP (logrotate moved the log) the next
-# finding goes to a new file of the old name; a second daemon with --cgroup
+# finding goes to a new file of the old name; a fork of io_uring-pinned
+# pages counts the pages the child got copied; a second daemon with --cgroup
 # /gw-a logs none of those, and exactly the stale pages of a run below gw-a;
 # the first daemon's hold-time histogram names io_uring's and
 # process_vm_readv's kernel call sites (--call-sites), the second's has
@@ -180,6 +181,15 @@ gw_check "after SIGHUP: the new finding in a new log, the old one kept" \
 	"$(grep -c STALE-PIN $LOG) $(grep -c STALE-PIN $LOG.1)" "1 $stale"
 stale=$((stale + $(gw_get phase after stale)))
 
+# fork with pinned buffers: what the child got as copies (its PFNs differ from the
+# parent's) is what the fork-copy counter adds
+copies() { metric "$1" 'gupwatch_page_copies_total{reason="fork"}'; }
+scrape $D.prom5
+gwload pin-fork --pages 16 >"$GW_OUT" 2>&1
+scrape $D.prom6
+gw_check "fork copies counted = pages the child got copied" \
+	"$(($(copies $D.prom6) - $(copies $D.prom5)))" "$(gw_get phase forked child_differs)"
+
 # --cgroup: none of those ran in gw-a; a stale pin below it (gw-a/stale: not in the
 # gw-a series the host's Prometheus is asked about) is logged there too
 gw_check "--cgroup /gw-a: nothing logged from the root cgroup" "$(grep -c STALE-PIN $D.a.jsonl)" 0
@@ -210,9 +220,9 @@ done
 rm $D.storm
 wait $s1 $s2 $s3
 echo "FIGURE $(uname -r) daemon RSS (MiB) every 2 s of a 20 s pin/COW/fork storm:$rss"
-scrape $D.prom5
-counts_equal_vmstat $D.prom5 "after the storm: "
-gw_check "after the storm: events lost" "$(metric $D.prom5 gupwatch_events_lost_total)" 0
+scrape $D.prom7
+counts_equal_vmstat $D.prom7 "after the storm: "
+gw_check "after the storm: events lost" "$(metric $D.prom7 gupwatch_events_lost_total)" 0
 
 if [ -n "$hostport" ]; then
 	set -- $(vm_pins)
