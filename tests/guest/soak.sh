@@ -93,7 +93,8 @@ if wanted top; then soak top top -d 5; fi
 if wanted daemon; then
 	ip link set lo up
 	acq0=$(awk '$1 == "nr_foll_pin_acquired" { print $2 }' /proc/vmstat)
-	soak daemon daemon --log $S/daemon.jsonl
+	# --call-sites: the heavier setting, which also keeps kernel stacks and symbols
+	soak daemon daemon --log $S/daemon.jsonl --call-sites
 	echo "  daemon: $(wc -l <$S/daemon.jsonl) findings logged, vmstat nr_foll_pin_acquired +$(($(awk '$1 == "nr_foll_pin_acquired" { print $2 }' /proc/vmstat) - acq0))"
 fi
 gw_done
