@@ -50,13 +50,6 @@ const char *cli_comm(const char *arg, struct argp_state *state)
 	return arg;
 }
 
-/* --cgroup of a live session without the consumer's PROCINFO items (top, daemon): /proc now */
-static bool cgroup_of_live(void *ctx, uint32_t pid, char *path, size_t len)
-{
-	(void)ctx;
-	return procinfo_cgroup(pid, path, len);
-}
-
 error_t cli_parse_common(int key, char *arg, struct argp_state *state, struct engine_opts *eng,
 			 struct tracer_opts *tr)
 {
@@ -69,7 +62,8 @@ error_t cli_parse_common(int key, char *arg, struct argp_state *state, struct en
 			argp_error(state, "invalid --cgroup '%s': a path from the cgroup root, e.g. "
 				   "/system.slice (see /proc/PID/cgroup)", arg);
 		eng->filter_cgroup = arg;
-		eng->cgroup_of = cgroup_of_live; /* read once per new process */
+		eng->cgroup_of = procinfo_cgroup_now; /* read once per new process (the consumer
+							 * answers from its PROCINFO items instead) */
 	}
 	else if (eng && key == CLI_OPT_MAX_FOLIOS)
 		eng->max_folios = cli_max_folios(arg, state);

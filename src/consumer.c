@@ -25,6 +25,18 @@ struct consumer {
 	uint64_t fold_lines; /* ... as so many lines */
 };
 
+/* A process's cgroup (--cgroup, findings' JSON): where the PROCINFO item before its first
+ * event put it */
+static bool cgroup_of_item(void *ctx, uint32_t pid, char *path, size_t len)
+{
+	const struct procinfo *pi = procinfo_table_get(((struct consumer *)ctx)->procs, pid);
+
+	if (!pi || !pi->alive || !pi->cgroup[0])
+		return false;
+	snprintf(path, len, "%s", pi->cgroup);
+	return true;
+}
+
 /* The stacks of both sides under a finding line. */
 static void print_finding_stacks(const struct consumer *c, const struct engine_finding *f)
 {
@@ -116,7 +128,8 @@ static void on_finding(const struct engine_finding *f, void *ctx)
 	struct consumer *c = ctx;
 
 	if (c->o.json) {
-		json_finding(stdout, c->engine, f, c->stacks);
+		json_finding(stdout, c->engine, f, c->stacks,
+			     &(struct json_cgroups){ .of = cgroup_of_item, .ctx = c });
 	} else if (run_continues(c, f)) {
 		c->run_n++;
 		c->run_last = f->address;
@@ -182,17 +195,6 @@ static void print_event(const struct consumer *c, const struct gw_event *e)
 	}
 	stacks_print(stdout, c->stacks, "    ", e->task.pid, e->kstack_id);
 	stacks_print(stdout, c->stacks, "    ", e->task.pid, e->ustack_id);
-}
-
-/* --cgroup: where the PROCINFO item before a process's first event put it */
-static bool cgroup_of_item(void *ctx, uint32_t pid, char *path, size_t len)
-{
-	const struct procinfo *pi = procinfo_table_get(((struct consumer *)ctx)->procs, pid);
-
-	if (!pi || !pi->alive || !pi->cgroup[0])
-		return false;
-	snprintf(path, len, "%s", pi->cgroup);
-	return true;
 }
 
 struct consumer *consumer_new(const struct consumer_opts *o)

@@ -102,7 +102,8 @@ static void on_finding(const struct engine_finding *f, void *ctx)
 	struct daemon *d = ctx;
 
 	if (d->log)
-		json_finding(d->log, d->engine, f, NULL);
+		json_finding(d->log, d->engine, f, NULL,
+			     &(struct json_cgroups){ .of = procinfo_cgroup_now });
 }
 
 static int on_item(const struct rec_item *it, void *ctx)

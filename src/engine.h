@@ -151,7 +151,7 @@ struct engine_opts {
 	/* a process's cgroup v2 path for filter_cgroup (called with ctx), asked when the engine
 	 * first sees the process (false: unknown, e.g. it already exited; it does not pass); the
 	 * engine reads nothing itself */
-	bool (*cgroup_of)(void *ctx, uint32_t pid, char *path, size_t len);
+	procinfo_cgroup_fn cgroup_of;
 	engine_finding_fn on_finding; /* called for each reported finding; may be NULL */
 	void *ctx;
 };

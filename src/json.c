@@ -234,8 +234,19 @@ static void stack(struct jw *w, const char *k, const struct stacks *st, uint32_t
 	ENDARR(w);
 }
 
+/* pid's cgroup as the source knows it; null when it does not (cg NULL: not asked). */
+static void cgroup(struct jw *w, const struct json_cgroups *cg, uint32_t pid)
+{
+	char path[256];
+
+	if (cg && cg->of && pid && cg->of(cg->ctx, pid, path, sizeof(path)))
+		str_n(w, "cgroup", path, sizeof(path));
+	else
+		null(w, "cgroup");
+}
+
 void json_finding(FILE *f, const struct engine *e, const struct engine_finding *fd,
-		  const struct stacks *st)
+		  const struct stacks *st, const struct json_cgroups *cg)
 {
 	static const struct { uint32_t bit; const char *name; } wp[] = {
 		{ GW_WP_UNSHARE, "unshare" }, { GW_WP_THP, "thp" }, { GW_WP_HUGETLB, "hugetlb" },
@@ -253,6 +264,7 @@ void json_finding(FILE *f, const struct engine *e, const struct engine_finding *
 	secs(&w, "time_s", (int64_t)(fd->ts_ns - t.t0_ns));
 	u64(&w, "ts_ns", fd->ts_ns);
 	task(&w, &fd->task);
+	cgroup(&w, cg, fd->task.pid);
 	hex_or_null(&w, "address", fd->address);
 	hex_or_null(&w, "folio", fd->folio);
 	hex_or_null(&w, "old_pfn", fd->old_pfn);
@@ -270,6 +282,7 @@ void json_finding(FILE *f, const struct engine *e, const struct engine_finding *
 
 		OBJ(&w, NULL);
 		task(&w, &p->task);
+		cgroup(&w, cg, p->task.pid);
 		pin_kind(&w, p->flags);
 		u64(&w, "refs", p->refs);
 		u64(&w, "refs_min", p->refs_min);

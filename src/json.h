@@ -23,9 +23,16 @@
 /* source: "trace" (live) or "report" (file: its path, else NULL). */
 void json_header(FILE *f, const struct engine *e, const struct rec_header *h, const char *source,
 		 const char *file);
-/* st: the stacks to name (report), NULL: none (trace). */
+/* Where the processes' cgroups come from (procinfo.h). */
+struct json_cgroups {
+	procinfo_cgroup_fn of;
+	void *ctx;
+};
+
+/* st: the stacks to name (report), NULL: none (trace); cg: the cgroups of the finding's
+ * processes, NULL: not known (all null). */
 void json_finding(FILE *f, const struct engine *e, const struct engine_finding *fd,
-		  const struct stacks *st);
+		  const struct stacks *st, const struct json_cgroups *cg);
 /* pt: what /proc said of the processes; NULL: nothing */
 void json_summary(FILE *f, const struct engine *e, const struct stacks *st,
 		  const struct sites_opts *o, const struct procinfo_table *pt);

@@ -40,6 +40,12 @@ bool procinfo_cgroup(uint32_t pid, char *path, size_t len)
 	return found;
 }
 
+bool procinfo_cgroup_now(void *ctx, uint32_t pid, char *path, size_t len)
+{
+	(void)ctx;
+	return procinfo_cgroup(pid, path, len);
+}
+
 bool procinfo_cgroup_within(const char *cgroup, const char *path)
 {
 	size_t n = strlen(path);

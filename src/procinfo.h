@@ -25,6 +25,11 @@ struct procinfo {
 /* pid's cgroup v2 path (the "0::" line of /proc/PID/cgroup) into path; false when there is none. */
 bool procinfo_cgroup(uint32_t pid, char *path, size_t len);
 
+/* Where a process's cgroup comes from (ctx: the source's): /proc now, or what a source recorded. */
+typedef bool (*procinfo_cgroup_fn)(void *ctx, uint32_t pid, char *path, size_t len);
+/* procinfo_cgroup as a procinfo_cgroup_fn (ctx unused): for live sessions without PROCINFO items */
+bool procinfo_cgroup_now(void *ctx, uint32_t pid, char *path, size_t len);
+
 /* cgroup is path or below it (path "/": every cgroup). */
 bool procinfo_cgroup_within(const char *cgroup, const char *path);
 

@@ -199,6 +199,8 @@ stale=$((stale + stale_a))
 sleep 0.5
 gw_check "--cgroup /gw-a: its STALE-PIN findings = pages read stale in gw-a/stale" \
 	"$(grep -c '^{"type":"finding","kind":"STALE-PIN"' $D.a.jsonl)" "$stale_a"
+gw_check "... each naming the writer's and the pinner's cgroup" \
+	"$(grep -c '^{"type":"finding","kind":"STALE-PIN".*"comm":"gwload","cgroup":"/gw-a/stale","address".*"pinners":\[{[^}]*"comm":"gwload","cgroup":"/gw-a/stale","access"' $D.a.jsonl)" "$stale_a"
 kill -TERM $cg_daemon
 
 # Under a storm (make soak runs one for 10 minutes): 20 s of process_vm_readv pin

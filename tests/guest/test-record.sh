@@ -46,6 +46,9 @@ gw_check "JSON: first line is the header" \
 gw_check "JSON: STALE-PIN findings" "$(grep -c '^{"type":"finding","kind":"STALE-PIN"' /tmp/gw-rep.json)" 4
 gw_check "JSON: STALE-PIN pinner" \
 	"$(grep '"kind":"STALE-PIN"' /tmp/gw-rep.json | grep -c "\"pinners\":\[{\"pid\":$pinner,")" 4
+mycg=$(sed -n 's/^0:://p' /proc/$$/cgroup)
+gw_check "JSON: STALE-PIN writer's and pinner's cgroup = /proc/PID/cgroup's ($mycg)" \
+	"$(grep '"kind":"STALE-PIN"' /tmp/gw-rep.json | grep -c "\"comm\":\"gwload\",\"cgroup\":\"$mycg\",\"address\".*\"comm\":\"gwload\",\"cgroup\":\"$mycg\",\"access\"")" 4
 gw_check "JSON: last lines" "$(tail -n 2 /tmp/gw-rep.json | cut -d, -f1 | tr '\n' ' ')" \
 	'{"type":"totals" {"type":"losses" '
 gw_check "JSON: every line an object" "$(grep -vc '^{.*}$' /tmp/gw-rep.json)" 0

@@ -32,7 +32,7 @@ while IFS='|' read -r opts want; do
 	echo "ok: report $opts: $(printf '%s\n' "$out" | wc -l) lines as before"
 done <<'DIGESTS'
 |95684fb2aa9219e9626ff434ca06338a8bdc8a725c135b5a01cf677cb3b95f0d
---json|bfe81878a9fe0e4110a69060596f1a87e31eaf66c66fd6a548832b6f7bcfc45c
+--json|65f63f250b65fedf3fd75f7d8988331b9bf4fd127f9a2f5d6659b8128f0774a8
 --max-folios 3000|d46fd9775e3ee53fa80ef32f5f37488c713e5aa7d951ee79c3d0f317c057e323
 --sort pin-seconds --min-age 1ms|18c69c889e0c43c07e6c8eeb9b315919076ad8339c839d0f45256cfc9dda550a
 -c gdb --no-stacks|81d74b4d1afe65ab191c518ed56323341fe4fd38757e5108f3ada17b8ad269ad

@@ -164,6 +164,8 @@ s = f["STALE-PIN"]
 assert (s["pid"], s["comm"], s["address"], s["old_pfn"], s["new_pfn"], s["severity"]) == \
     (200, "writer", "0x7f0000001000", "0x1000", "0x2000", "medium"), s
 assert [(p["pid"], p["comm"], p["access"], p["refs"]) for p in s["pinners"]] == [(100, "dd", "ro", 1)], s
+# cgroups from the recorded process info: dd's; the writer's has no cgroup v2 path
+assert s["pinners"][0]["cgroup"] == "/system.slice/dd.service" and s["cgroup"] is None, s
 assert s["wp_flags"] == ["kernel_pinned"] and abs(s["pinners"][0]["held_s"] - 0.001) < 1e-9, s
 assert f["UNSHARE"]["comm"] == 'we"ird\\c\u00ff\t', f["UNSHARE"]["comm"]
 assert f["HELD-AT-EXIT"]["pinners"][0]["longterm"] is True
