@@ -210,6 +210,7 @@ struct rb_ctx {
 	struct rec_item it;      /* without */
 	struct procinfo_table *procs; /* ops->procinfo: the processes seen */
 	uint32_t last_pid;       /* ... the last event's (a storm comes from one process) */
+	bool procs_full;         /* ... PROCINFO_TABLE_MAX of them: the rest go without */
 	uint64_t drain_deadline; /* stopping: read no longer than this */
 	uint64_t batch;          /* events read in this loop round */
 	bool batch_full;         /* the round ended at SESSION_BATCH_EVENTS, not at an empty ring */
@@ -219,27 +220,32 @@ struct rb_ctx {
 /* Events read before the loop comes round (a stop, the lost-events line): a few ms of a storm. */
 #define SESSION_BATCH_EVENTS 65536
 
-/* What /proc says of pid, as an item; false when the process is gone. */
-static bool proc_item(struct rb_ctx *c, uint32_t pid, struct rec_item *it)
+/*
+ * What /proc says of pid, kept (a process already gone too, so that it is not asked again)
+ * and, if it still runs, sent as an item. 0 or the sink's error.
+ */
+static int proc_item(struct rb_ctx *c, uint32_t pid)
 {
-	it->type = REC_PROCINFO;
-	it->proc.pid = pid;
-	return procinfo_read(pid, &it->proc.info) && !procinfo_table_set(c->procs, pid, &it->proc.info);
+	bool alive = procinfo_read(pid, &c->it.proc.info);
+	int err = procinfo_table_set(c->procs, pid, &c->it.proc.info);
+
+	if (err == -ENOSPC)
+		c->procs_full = true;
+	if (err || !alive)
+		return err == -ENOMEM ? err : 0;
+	c->it.type = REC_PROCINFO;
+	c->it.proc.pid = pid;
+	return c->ops->on_item(&c->it, c->ctx);
 }
 
 static int dispatch(struct rb_ctx *c, const struct gw_event *ev)
 {
 	uint32_t pid = ev->task.pid;
 
-	/* a full table: the processes beyond it go without */
-	if (c->procs && pid && pid != c->last_pid && !procinfo_table_get(c->procs, pid)) {
-		struct procinfo gone = { .alive = false };
-		int err;
+	if (c->procs && pid && pid != c->last_pid && !c->procs_full &&
+	    !procinfo_table_get(c->procs, pid)) {
+		int err = proc_item(c, pid);
 
-		if (proc_item(c, pid, &c->it))
-			err = c->ops->on_item(&c->it, c->ctx);
-		else /* not asked again */
-			err = procinfo_table_set(c->procs, pid, &gone) == -ENOMEM ? -ENOMEM : 0;
 		if (err)
 			return err;
 	}
@@ -376,8 +382,7 @@ static void procs_at_end(struct rb_ctx *c)
 	size_t n = pids ? procinfo_table_pids(c->procs, pids, PROCINFO_TABLE_MAX) : 0;
 
 	for (size_t i = 0; i < n; i++)
-		if (procinfo_table_get(c->procs, pids[i])->alive && proc_item(c, pids[i], &c->it) &&
-		    c->ops->on_item(&c->it, c->ctx))
+		if (procinfo_table_get(c->procs, pids[i])->alive && proc_item(c, pids[i]))
 			break;
 	free(pids);
 }
