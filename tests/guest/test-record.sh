@@ -8,6 +8,10 @@
 # prints the header, the findings live and the summary objects.
 . /gw/tests/lib.sh
 . /gw/tests/trace.sh
+# cgroup v2 as every systemd host has it: until it is mounted once, /proc/PID/cgroup has no
+# "0::" line at all (the kernel hides the default hierarchy until then)
+cg=/sys/fs/cgroup
+grep -q "^[^ ]* $cg cgroup2 " /proc/mounts || mount -t cgroup2 none $cg
 
 rec=/tmp/gw-rec.gw
 echo "+ gupwatch record -o $rec -- gwload file-stale --pages 4"
@@ -132,8 +136,6 @@ echo "GWREC BEGIN iouring-reg $(uname -r)"; base64 /tmp/gw-io.gw; echo "GWREC EN
 # so report's ledger is its VmPin, VmLck and RLIMIT_MEMLOCK as its
 # /proc/PID/status and limits showed them while it held; --cgroup keeps it,
 # another cgroup nothing.
-cg=/sys/fs/cgroup
-grep -q "^[^ ]* $cg cgroup2 " /proc/mounts || mount -t cgroup2 none $cg
 mkdir -p $cg/gw-rec
 echo "+ gupwatch record -d 4 --no-stacks  //  gwload iouring-reg --pages 4, in cgroup gw-rec"
 gw_start /tmp/gw-led record -d 4 --no-stacks -o /tmp/gw-led.gw
