@@ -374,7 +374,7 @@ void metrics_render(FILE *f, const struct engine *e, const struct stacks *stacks
 		    "cannot move", g, n, offsetof(struct group_sum, longterm));
 	group_gauge(f, "gupwatch_charged_pinned_bytes",
 		    "What the kernel charged those processes as pinned (VmPin, which RLIMIT_MEMLOCK "
-		    "limits): long-term pins of io_uring, RDMA and vfio; never short-term ones",
+		    "limits): long-term pins of io_uring and RDMA; never short-term ones",
 		    g, n, offsetof(struct group_sum, charged));
 	group_gauge(f, "gupwatch_charged_locked_bytes",
 		    "What the kernel charged those processes as locked (VmLck: mlock, vfio's type1 "

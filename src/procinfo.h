@@ -17,8 +17,8 @@ struct procinfo {
 	bool alive;               /* /proc/PID could be read (else the rest is zero) */
 	char cgroup[256];         /* cgroup v2 path ("0::" line), "" when none */
 	uint64_t vm_pinned;       /* VmPin: bytes the kernel charged as pinned (mm->pinned_vm:
-				     io_uring buffers, RDMA MRs, vfio; never short-term pins) */
-	uint64_t vm_locked;       /* VmLck: mlock()ed bytes */
+				     io_uring buffers, RDMA MRs; never short-term pins) */
+	uint64_t vm_locked;       /* VmLck: mlock()ed bytes, and what vfio's type1 IOMMU pinned */
 	uint64_t memlock_limit;   /* RLIMIT_MEMLOCK soft limit in bytes, or PROCINFO_UNLIMITED */
 };
 
