@@ -84,15 +84,33 @@ gw_check "call site process_vm_rw*: PROCS PINS R/O R/W" "$site" "1 4 4 0"
 # the findings trace printed live, with the same stacks under them (only the
 # times may differ: each session counts from its own start and reads the
 # clock in its own BPF programs).
-echo "+ gupwatch -v  and  gupwatch record, side by side  //  gwload file-stale --pages 4"
+#
+# Both also keep what /proc said of a process: gwload then registers an
+# io_uring buffer in cgroup gw-rec, under an 8 MiB RLIMIT_MEMLOCK, and still
+# holds it when both stop, so the ledger of trace's summary and of the
+# report is its VmPin, VmLck and RLIMIT_MEMLOCK as its /proc/PID/status and
+# limits showed them while it held; report --cgroup keeps it, another
+# cgroup nothing.
+echo "+ gupwatch -v  and  gupwatch record, side by side  //  gwload file-stale --pages 4; gwload iouring-reg --pages 4 in cgroup gw-rec"
 gw_start /tmp/gw-live -v
 live=$GW_TRACER
 gw_start /tmp/gw-side record -o /tmp/gw-side.gw
 side=$GW_TRACER
 gwload file-stale --pages 4 --file /tmp/gw-side-stale.dat >"$GW_OUT" 2>&1
+mkdir -p $cg/gw-rec
+sh -c "ulimit -l 8192 && echo \$\$ >$cg/gw-rec/cgroup.procs && exec gwload iouring-reg --pages 4 --hold-ms 20000" >/tmp/gw-led.out 2>&1 &
+io_pid=$!
+gw_check "gwload registered its buffer" "$(GW_OUT=/tmp/gw-led.out; gwload_wait registered)" 1
+vmpin=$(awk '$1 == "VmPin:" { print $2 * 1024 }' /proc/$io_pid/status)
+vmlck=$(awk '$1 == "VmLck:" { print $2 * 1024 }' /proc/$io_pid/status)
+limit=$(awk '/^Max locked memory/ { print $4 }' /proc/$io_pid/limits)
+[ "$limit" = unlimited ] && limit=null
 kill -INT $live $side
 wait $live; gw_check "trace -v exit status" $? 0
 wait $side; gw_check "record exit status" $? 0
+gw_check "gwload still held its buffer when both stopped" "$(kill -0 $io_pid 2>/dev/null && echo yes)" yes
+kill $io_pid
+wait $io_pid 2>/dev/null
 gupwatch report -i /tmp/gw-side.gw >/tmp/gw-side.txt 2>&1
 finding_blocks() { # each finding without its times, and the stack lines under it
 	# (each session stamps events with its own clock reads: ages differ by microseconds)
@@ -106,6 +124,22 @@ gw_check "trace -v: STALE-PIN findings with stacks" \
 	"$(grep -c ' STALE-PIN ' /tmp/gw-live.blocks) $(grep -c '^      u wl_file_stale+' /tmp/gw-live.blocks)" "4 8"
 gw_check "report prints the findings and stacks trace printed live" \
 	"$(diff /tmp/gw-live.blocks /tmp/gw-side.blocks | head -n 20)" ""
+ledger_row() { # FILE: PID HELD CGROUP of the io_uring holder's ledger row
+	awk -v p=$io_pid '/^Memlock ledger/ { s = 1; next } s && /^$/ { exit } s && $1 == p { print $1, $3, $NF }' "$1"
+}
+gw_check "trace -v's ledger row: PID HELD CGROUP" "$(ledger_row /tmp/gw-live.out)" "$io_pid 4 /gw-rec"
+gupwatch report -i /tmp/gw-side.gw --json >/tmp/gw-led.json 2>&1
+gw_check "report --json exit status" $? 0
+gw_check "JSON: gwload's /proc, as it was while it held (VmPin $vmpin)" \
+	"$(grep "^{\"type\":\"process\",\"pid\":$io_pid," /tmp/gw-led.json | grep -o '"proc":{[^}]*}')" \
+	"\"proc\":{\"cgroup\":\"/gw-rec\",\"vm_pinned_bytes\":$vmpin,\"vm_locked_bytes\":$vmlck,\"memlock_limit_bytes\":$limit,\"ledger\":\"ok\"}"
+procs_rows() { awk '/^Pins by process/ { s = 1; next } s && /^$/ { exit } s && $1 ~ /^[0-9]+$/ { print $1 }' "$1"; }
+gupwatch report -i /tmp/gw-side.gw --cgroup /gw-rec >/tmp/gw-led.txt 2>&1
+gw_check "report --cgroup /gw-rec exit status" $? 0
+gw_check "report --cgroup /gw-rec: the processes" "$(procs_rows /tmp/gw-led.txt)" "$io_pid"
+gw_check "its ledger row: PID HELD CGROUP" "$(ledger_row /tmp/gw-led.txt)" "$io_pid 4 /gw-rec"
+gupwatch report -i /tmp/gw-side.gw --cgroup /gw-none >/tmp/gw-led2.txt 2>&1
+gw_check "report --cgroup /gw-none: the processes" "$(procs_rows /tmp/gw-led2.txt)" ""
 
 # Kept for the host: tests/vm logs carry it (base64) for host-side report checks.
 echo "GWREC BEGIN file-stale $(uname -r)"; base64 $rec; echo "GWREC END"
@@ -129,43 +163,6 @@ hist=$(awk '/^Hold times of pins taken at io_/ { s = 1; next } s && /->/ { n += 
 	END { print n + 0, short + 0 }' /tmp/gw-io.txt)
 gw_check "io_uring hold-time histogram: released, of which < 0.5 s" "$hist" "4 0"
 echo "GWREC BEGIN iouring-reg $(uname -r)"; base64 /tmp/gw-io.gw; echo "GWREC END"
-
-# What /proc said of a process is kept in the recording: gwload registers an
-# io_uring buffer in cgroup gw-rec, under an 8 MiB RLIMIT_MEMLOCK, and still
-# holds it when record stops (-d),
-# so report's ledger is its VmPin, VmLck and RLIMIT_MEMLOCK as its
-# /proc/PID/status and limits showed them while it held; --cgroup keeps it,
-# another cgroup nothing.
-mkdir -p $cg/gw-rec
-echo "+ gupwatch record -d 4 --no-stacks  //  gwload iouring-reg --pages 4, in cgroup gw-rec"
-gw_start /tmp/gw-led record -d 4 --no-stacks -o /tmp/gw-led.gw
-rec_pid=$GW_TRACER
-sh -c "ulimit -l 8192 && echo \$\$ >$cg/gw-rec/cgroup.procs && exec gwload iouring-reg --pages 4 --hold-ms 20000" >"$GW_OUT" 2>&1 &
-io_pid=$!
-gw_check "gwload registered its buffer" "$(gwload_wait registered)" 1
-vmpin=$(awk '$1 == "VmPin:" { print $2 * 1024 }' /proc/$io_pid/status)
-vmlck=$(awk '$1 == "VmLck:" { print $2 * 1024 }' /proc/$io_pid/status)
-limit=$(awk '/^Max locked memory/ { print $4 }' /proc/$io_pid/limits)
-[ "$limit" = unlimited ] && limit=null
-wait $rec_pid
-gw_check "record -d exit status" $? 0
-gw_check "gwload still held its buffer when record stopped" "$(kill -0 $io_pid 2>/dev/null && echo yes)" yes
-kill $io_pid
-wait $io_pid 2>/dev/null
-gupwatch report -i /tmp/gw-led.gw --json >/tmp/gw-led.json 2>&1
-gw_check "report --json exit status" $? 0
-gw_check "JSON: gwload's /proc, as it was while it held (VmPin $vmpin)" \
-	"$(grep "^{\"type\":\"process\",\"pid\":$io_pid," /tmp/gw-led.json | grep -o '"proc":{[^}]*}')" \
-	"\"proc\":{\"cgroup\":\"/gw-rec\",\"vm_pinned_bytes\":$vmpin,\"vm_locked_bytes\":$vmlck,\"memlock_limit_bytes\":$limit,\"ledger\":\"ok\"}"
-procs_rows() { awk '/^Pins by process/ { s = 1; next } s && /^$/ { exit } s && $1 ~ /^[0-9]+$/ { print $1 }' "$1"; }
-gupwatch report -i /tmp/gw-led.gw --cgroup /gw-rec >/tmp/gw-led.txt 2>&1
-gw_check "report --cgroup /gw-rec exit status" $? 0
-sed 's/^/  > /' /tmp/gw-led.txt
-gw_check "report --cgroup /gw-rec: the processes" "$(procs_rows /tmp/gw-led.txt)" "$io_pid"
-gw_check "its ledger row: PID HELD CGROUP" \
-	"$(awk -v p=$io_pid '/^Memlock ledger/ { s = 1; next } s && /^$/ { exit } s && $1 == p { print $1, $3, $NF }' /tmp/gw-led.txt)" "$io_pid 4 /gw-rec"
-gupwatch report -i /tmp/gw-led.gw --cgroup /gw-none >/tmp/gw-led2.txt 2>&1
-gw_check "report --cgroup /gw-none: the processes" "$(procs_rows /tmp/gw-led2.txt)" ""
 
 echo "+ gupwatch record -- sh -c 'exit 3'"
 gupwatch record -o /tmp/gw-rec3.gw -- sh -c 'exit 3' >/dev/null 2>&1
