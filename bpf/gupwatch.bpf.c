@@ -792,7 +792,10 @@ EXIT_HOOK(unpin_folios, unpin_call_exit())
  * (6.1's non-long-term pin_user_pages_remote() excepted): a negative return
  * is a pin call that failed (EFAULT, ENOMEM when a long-term pin's page could
  * not be migrated out of ZONE_MOVABLE, EINTR...). A short count is not: the
- * callers decide what it means.
+ * callers decide what it means. A long-term call's success is sent too: it
+ * pins, unpins and migrates what it may not keep pinned, and pins again, so
+ * only the pins still held when it returns say where long-term pins landed
+ * (LONGTERM-IN-MOVABLE). Long-term calls are registrations, not I/O: rare.
  */
 static __always_inline int pin_call_enter(__u64 mm, __u64 start, __u64 nr_pages, __u32 gup_flags)
 {
@@ -820,17 +823,17 @@ static __always_inline int pin_call_exit(void *ctx, long ret)
 		return 0;
 	gup_flags = c->pin_call_flags;
 	c->pin_call_flags = 0;
-	if (ret >= 0)
+	if (ret >= 0 && !(gup_flags & foll_longterm))
 		return 0;
-	e = event_reserve(ctx, GW_EV_PIN_FAILED, NULL, false);
+	e = event_reserve(ctx, GW_EV_PIN_CALL, NULL, false);
 	if (!e)
 		return 0;
-	e->failed.mm = c->pin_call_mm;
-	e->failed.address = c->pin_call_start;
-	e->failed.nr_pages = c->pin_call_pages;
-	e->failed.ret = ret;
-	e->failed.flags = pin_flags(gup_flags, false);
-	e->failed.gup_flags = gup_flags;
+	e->call.mm = c->pin_call_mm;
+	e->call.address = c->pin_call_start;
+	e->call.nr_pages = c->pin_call_pages;
+	e->call.ret = ret;
+	e->call.flags = pin_flags(gup_flags, false);
+	e->call.gup_flags = gup_flags;
 	event_submit(e);
 	return 0;
 }

@@ -8,9 +8,9 @@
 #ifndef GUPWATCH_H
 #define GUPWATCH_H
 
-#define GW_EVENT_VERSION 5
-#define GW_EVENT_VERSION_MIN 3 /* readable: 3 and 4 have the same layout, without PIN_FAILED (3)
-				  and MIGRATE_FAILED (3, 4) events */
+#define GW_EVENT_VERSION 6
+#define GW_EVENT_VERSION_MIN 3 /* readable: 3 to 5 have the same layout, without PIN_CALL (3),
+				  MIGRATE_FAILED (3, 4) and PIN_CALL's successful returns (3-5) */
 #define GW_COMM_LEN 16
 
 /* Sizes both sides agree on. */
@@ -30,7 +30,9 @@ enum gw_event_type {
 	GW_EV_PIN_BATCH, /* ring buffer only (struct gw_pin_batch): a GUP call's pins, which user
 			    space expands into PIN/GET/ZERO_PIN events before anything else sees
 			    them; never in a recording */
-	GW_EV_PIN_FAILED, /* a pin call (__gup_longterm_locked) returned an error */
+	GW_EV_PIN_CALL,  /* a pin call (__gup_longterm_locked) returned: an error, or a long-term
+			    call's pages (the pins it still holds are final: its migration out of
+			    ZONE_MOVABLE/CMA is done) */
 	GW_EV_MIGRATE_FAILED, /* migrate_pages() could not move a folio */
 };
 
@@ -47,6 +49,9 @@ enum gw_event_type {
  * I/O). The kernel counts it in nr_foll_pin_released but not in _acquired, and does not
  * say whether the I/O reads or writes: neither R/O nor R/W. */
 #define GW_PIN_ADDED    (1u << 6)
+/* On long-term PIN events, set by user space (/proc/zoneinfo; the kernel side cannot name
+ * zones): the pinned page lies in ZONE_MOVABLE, where the kernel must migrate it out first. */
+#define GW_PIN_IN_MOVABLE (1u << 7)
 
 /* Write-protect fault kinds. */
 #define GW_WP_UNSHARE   (1u << 0) /* FAULT_FLAG_UNSHARE (GUP R/O pin), else a write */
@@ -97,11 +102,11 @@ struct gw_fork_copy {
 	__u32 _pad;
 };
 
-struct gw_pin_failed {
+struct gw_pin_call {
 	__u64 mm;         /* the mm it pinned in (a remote pin's: the target's) */
 	__u64 address;    /* user address of the first page asked for */
 	__u64 nr_pages;   /* pages asked for */
-	__s64 ret;        /* the negative errno it returned */
+	__s64 ret;        /* a negative errno, or (long-term calls only) the pages pinned */
 	__u32 flags;      /* GW_PIN_* of the call */
 	__u32 gup_flags;  /* raw FOLL_* */
 };
@@ -149,7 +154,7 @@ struct gw_event {
 		struct gw_pin pin;           /* GW_EV_PIN, GW_EV_UNPIN, GW_EV_GET, GW_EV_ZERO_PIN */
 		struct gw_wp_copy wp;        /* GW_EV_WP_COPY */
 		struct gw_fork_copy fork;    /* GW_EV_FORK_COPY */
-		struct gw_pin_failed failed; /* GW_EV_PIN_FAILED */
+		struct gw_pin_call call;     /* GW_EV_PIN_CALL */
 		struct gw_migrate_failed migrate; /* GW_EV_MIGRATE_FAILED */
 	};
 };

@@ -152,7 +152,7 @@ static void print_event(const struct consumer *c, const struct gw_event *e)
 	static const char *const names[] = {
 		[GW_EV_PIN] = "PIN", [GW_EV_UNPIN] = "UNPIN", [GW_EV_WP_COPY] = "WP-COPY",
 		[GW_EV_FORK_COPY] = "FORK-COPY", [GW_EV_GET] = "GET", [GW_EV_ZERO_PIN] = "ZERO-PIN",
-		[GW_EV_PIN_FAILED] = "PIN-FAILED", [GW_EV_MIGRATE_FAILED] = "MIGRATE-FAILED",
+		[GW_EV_PIN_CALL] = "PIN-CALL", [GW_EV_MIGRATE_FAILED] = "MIGRATE-FAILED",
 	};
 	const char *name = e->type < sizeof(names) / sizeof(names[0]) && names[e->type] ?
 		names[e->type] : "?";
@@ -179,10 +179,10 @@ static void print_event(const struct consumer *c, const struct gw_event *e)
 		printf("addr=0x%llx new_pfn=0x%llx huge=%u\n", e->fork.address, e->fork.new_pfn,
 		       e->fork.huge);
 		break;
-	case GW_EV_PIN_FAILED:
+	case GW_EV_PIN_CALL:
 		printf("mm=0x%llx addr=0x%llx nr_pages=%llu ret=%lld flags=0x%x gup_flags=0x%x\n",
-		       e->failed.mm, e->failed.address, e->failed.nr_pages, e->failed.ret,
-		       e->failed.flags, e->failed.gup_flags);
+		       e->call.mm, e->call.address, e->call.nr_pages, e->call.ret,
+		       e->call.flags, e->call.gup_flags);
 		break;
 	case GW_EV_MIGRATE_FAILED:
 		printf("folio=0x%llx pfn=0x%llx nr_pages=%u reason=%u refcount=%d expected=%d pins=%u "

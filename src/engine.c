@@ -39,6 +39,7 @@ struct holder {
 	uint32_t next;       /* next row of the folio, NIL: last */
 	uint32_t proc;       /* its process: index into procs[], NIL: the "(other)" row */
 	bool maybe;          /* the folio's unattributed unpins may be this row's */
+	bool reported;       /* LONGTERM-IN-MOVABLE was reported for it */
 	bool cand;           /* scratch: a candidate of the unpin being matched */
 };
 
@@ -46,7 +47,8 @@ struct fslot {
 	uint64_t folio;        /* 0: empty slot */
 	uint64_t pfn;          /* of its first pin */
 	uint32_t head;         /* holder rows */
-	uint32_t unattributed; /* refs ambiguous unpins dropped from the "maybe" rows */
+	uint32_t unattributed : 31; /* refs ambiguous unpins dropped from the "maybe" rows */
+	uint32_t movable : 1;  /* in ZONE_MOVABLE (GW_PIN_IN_MOVABLE): long-term pins may not stay */
 };
 
 struct proc {
@@ -108,6 +110,7 @@ struct engine {
 	uint64_t unattributed;   /* sum of all folios' unattributed refs */
 	uint32_t lt_migrate_tid; /* the thread whose long-term pin call's migration failed last */
 	uint32_t lt_migrate_folios; /* ... and the folios it could not move, so far */
+	uint32_t movable_suspects;  /* rows with long-term refs on movable folios, not reported */
 	bool finished;
 };
 
@@ -343,6 +346,12 @@ unsigned int engine_hold_slot(uint64_t ns)
 
 /* ---- holder rows ---- */
 
+/* A long-term pin on ZONE_MOVABLE memory, counted in movable_suspects while it has refs. */
+static bool row_suspect(const struct fslot *s, const struct holder *h)
+{
+	return s->movable && (h->flags & GW_PIN_LONGTERM) && !h->reported;
+}
+
 /*
  * The only place a row's refs change, so that the per-process outstanding
  * numbers follow. A process holds a folio (of a kind) while any of its rows
@@ -362,6 +371,8 @@ static void row_set(struct engine *e, const struct fslot *s, struct holder *h, u
 		st->pub.out_folios += refs ? 1 : -1;
 	p->out_refs[c] += (int64_t)refs - h->refs;
 	e->row_refs += (int64_t)refs - h->refs;
+	if (!h->refs != !refs && row_suspect(s, h))
+		e->movable_suspects += refs ? 1 : -1;
 	if (!h->refs == !refs) {
 		h->refs = refs;
 		return;
@@ -424,7 +435,7 @@ static struct holder *row_new(struct engine *e, struct fslot *s, const struct gw
 	h->site = site;
 	h->next = s->head;
 	h->proc = p == &e->other ? NIL : (uint32_t)(p - e->procs);
-	h->maybe = h->cand = false;
+	h->maybe = h->cand = h->reported = false;
 	s->head = idx;
 	return h;
 }
@@ -678,10 +689,18 @@ static void row_cover(struct holder *h, const struct gw_pin *pin)
 		h->addr_hi = end;
 }
 
+/* Only long-term pins are placed (user space reads the zone): earlier rows may be suspects too. */
+static void set_movable(struct engine *e, struct fslot *s)
+{
+	s->movable = 1;
+	for_each_row(e, s, h)
+		e->movable_suspects += h->refs && row_suspect(s, h);
+}
+
 static void on_pin(struct engine *e, const struct gw_event *ev)
 {
 	const struct gw_pin *pin = &ev->pin;
-	uint32_t flags = pin->flags & ~GW_PIN_FAST;
+	uint32_t flags = pin->flags & ~(GW_PIN_FAST | GW_PIN_IN_MOVABLE); /* the zone: the folio's */
 	bool added = pin->flags & GW_PIN_ADDED;
 	struct proc *p = proc_of(e, &ev->task);
 	uint32_t site = site_get(e, ev, flags);
@@ -706,6 +725,8 @@ static void on_pin(struct engine *e, const struct gw_event *ev)
 	}
 	if (!s)
 		s = folio_add(e, pin->folio, pin->pfn);
+	if ((pin->flags & GW_PIN_IN_MOVABLE) && !s->movable)
+		set_movable(e, s);
 	if (!h)
 		h = row_new(e, s, ev, flags, site, p);
 	row_cover(h, pin);
@@ -972,13 +993,13 @@ static void on_get(struct engine *e, const struct gw_event *ev)
  * dropped again, each an unpin event of its own). */
 static void on_pin_failed(struct engine *e, const struct gw_event *ev)
 {
-	const struct gw_pin_failed *pf = &ev->failed;
+	const struct gw_pin_call *pc = &ev->call;
 	struct engine_finding f = {
-		.kind = ENGINE_PIN_FAILED, .sev = pf->flags & GW_PIN_LONGTERM ? ENGINE_SEV_HIGH :
+		.kind = ENGINE_PIN_FAILED, .sev = pc->flags & GW_PIN_LONGTERM ? ENGINE_SEV_HIGH :
 		ENGINE_SEV_MEDIUM, .ts_ns = ev->ts_ns, .task = ev->task, .kstack_id = ev->kstack_id,
-		.ustack_id = ev->ustack_id, .address = pf->address, .who = ENGINE_WHO_NONE,
-		.pinners[0] = { .task = ev->task, .flags = pf->flags & ~GW_PIN_FAST },
-		.error = pf->ret, .nr_pages = pf->nr_pages,
+		.ustack_id = ev->ustack_id, .address = pc->address, .who = ENGINE_WHO_NONE,
+		.pinners[0] = { .task = ev->task, .flags = pc->flags & ~GW_PIN_FAST },
+		.error = pc->ret, .nr_pages = pc->nr_pages,
 	};
 
 	if (e->lt_migrate_tid == ev->task.tid) {
@@ -987,6 +1008,47 @@ static void on_pin_failed(struct engine *e, const struct gw_event *ev)
 	}
 
 	emit(e, &f, task_match(e, &ev->task));
+}
+
+static void report_in_movable(struct engine *e, const struct gw_event *ev, const struct fslot *s,
+			      struct holder *h)
+{
+	const struct engine_site *st = &site_at(e, h->site)->pub;
+	struct range r = row_bounds(e, s, h);
+	struct engine_finding f = {
+		.kind = ENGINE_LONGTERM_IN_MOVABLE, .sev = ENGINE_SEV_HIGH, .ts_ns = ev->ts_ns,
+		.task = ev->task, .kstack_id = st->kstack_id, .ustack_id = st->ustack_id,
+		.address = h->addr_lo, .folio = s->folio, .old_pfn = s->pfn,
+		.who = ENGINE_WHO_TRACKED, .node = -1, .zone = GW_ZONE_MOVABLE,
+	};
+
+	h->reported = true;
+	e->movable_suspects--;
+	pinner_add(&f, &(struct engine_pinner){
+		.task = h->task, .kstack_id = st->kstack_id, .ustack_id = st->ustack_id,
+		.flags = h->flags, .refs = r.hi, .refs_min = r.lo, .folios = 1,
+		.since_ns = h->since_ns });
+	emit(e, &f, task_match(e, &ev->task));
+}
+
+/*
+ * A long-term pin call returned its pages. The kernel pinned, found pages it
+ * may not pin for long (ZONE_MOVABLE, CMA), unpinned everything, migrated and
+ * pinned again, all inside the call: the thread's long-term pins on movable
+ * folios still held now are what it kept. Stock kernels keep none; the table
+ * is scanned only when such pins exist.
+ */
+static void on_longterm_pinned(struct engine *e, const struct gw_event *ev)
+{
+	for (uint32_t i = 0; e->movable_suspects && i <= e->slot_mask; i++) {
+		struct fslot *s = &e->slots[i];
+
+		if (!s->folio || !s->movable)
+			continue;
+		for_each_row(e, s, h)
+			if (h->refs && row_suspect(s, h) && h->task.tid == ev->task.tid)
+				report_in_movable(e, ev, s, h);
+	}
 }
 
 /*
@@ -1051,8 +1113,8 @@ static bool event_ok(const struct gw_event *ev)
 	switch (ev->type) {
 	case GW_EV_MIGRATE_FAILED:
 		return ev->migrate.folio && ev->migrate.nr_pages;
-	case GW_EV_PIN_FAILED:
-		return ev->failed.ret < 0 && ev->failed.nr_pages;
+	case GW_EV_PIN_CALL: /* a failure, or a long-term call's success */
+		return ev->call.ret < 0 ? ev->call.nr_pages != 0 : (ev->call.flags & GW_PIN_LONGTERM);
 	case GW_EV_PIN:
 	case GW_EV_UNPIN:
 		return ev->pin.refs && ev->pin.folio;
@@ -1102,8 +1164,11 @@ int engine_event(struct engine *e, const struct gw_event *ev)
 	case GW_EV_ZERO_PIN:
 		on_zero_pin(e, ev);
 		break;
-	case GW_EV_PIN_FAILED:
-		on_pin_failed(e, ev);
+	case GW_EV_PIN_CALL:
+		if (ev->call.ret < 0)
+			on_pin_failed(e, ev);
+		else
+			on_longterm_pinned(e, ev);
 		break;
 	case GW_EV_MIGRATE_FAILED:
 		on_migrate_failed(e, ev);

@@ -49,6 +49,11 @@
  *                the kernel shows that the table lacks. High if a long-term pin
  *                is surely held, medium if another pin is, possible otherwise.
  *                task: whoever ran the migration.
+ *   LONGTERM-IN-MOVABLE  a long-term pin call returned (GW_EV_PIN_CALL) still
+ *                holding pins of its thread on a ZONE_MOVABLE folio (pins
+ *                marked GW_PIN_IN_MOVABLE): the kernel must migrate such pages
+ *                out first, so these block memory offline for good. One per
+ *                holder row, high; pinners[0] the row, task the caller.
  *   HELD-AT-EXIT one per process and pin kind, at engine_finish().
  *
  * Filters (pid, comm) select what is *reported*: findings in which any party
@@ -74,6 +79,7 @@ enum engine_kind {
 	ENGINE_ZERO_PIN,     /* a R/O long-term pin was handed the shared zero page */
 	ENGINE_PIN_FAILED,   /* a pin call returned an error */
 	ENGINE_MIGRATE_BLOCKED, /* migration could not move a folio: its pin holders */
+	ENGINE_LONGTERM_IN_MOVABLE, /* a long-term pin call kept a pin in ZONE_MOVABLE */
 	ENGINE_HELD_AT_EXIT, /* pins still outstanding when tracing stopped */
 	ENGINE_KIND__MAX
 };

@@ -18,6 +18,7 @@ const char *engine_kind_name(enum engine_kind k)
 		[ENGINE_ZERO_PIN] = "ZERO-PIN",
 		[ENGINE_PIN_FAILED] = "PIN-FAILED",
 		[ENGINE_MIGRATE_BLOCKED] = "MIGRATE-BLOCKED",
+		[ENGINE_LONGTERM_IN_MOVABLE] = "LONGTERM-IN-MOVABLE",
 		[ENGINE_HELD_AT_EXIT] = "HELD-AT-EXIT",
 	};
 
@@ -33,6 +34,7 @@ const char *engine_kind_side(enum engine_kind k)
 		[ENGINE_ZERO_PIN] = "GUP caller",
 		[ENGINE_PIN_FAILED] = "GUP caller",
 		[ENGINE_MIGRATE_BLOCKED] = "migrating task",
+		[ENGINE_LONGTERM_IN_MOVABLE] = "GUP caller",
 		[ENGINE_HELD_AT_EXIT] = "holder",
 	};
 
@@ -234,6 +236,13 @@ static void pinner_text(struct buf *b, const struct engine_finding *fd, bool los
 			bprintf(b, ": %u folio%s could not be migrated out first (MIGRATE-BLOCKED)",
 				fd->blocked_folios, fd->blocked_folios == 1 ? "" : "s");
 		break;
+	case ENGINE_LONGTERM_IN_MOVABLE:
+		pin_flags(b, p->flags);
+		bprintf(b, " ");
+		refs(b, p->refs_min, p->refs);
+		bprintf(b, " kept in ZONE_MOVABLE: not migrated out first, the page cannot move "
+			"until unpinned");
+		break;
 	case ENGINE_HELD_AT_EXIT:
 		pin_flags(b, p->flags);
 		bprintf(b, " ");
@@ -276,7 +285,7 @@ void engine_print_finding_run(FILE *f, const struct engine *e, const struct engi
 	else if (fd->kind == ENGINE_FORK_COPY)
 		bprintf(&pfn, "->0x%" PRIx64, fd->new_pfn);
 	else if (fd->kind == ENGINE_HELD_AT_EXIT || fd->kind == ENGINE_ZERO_PIN ||
-		 fd->kind == ENGINE_MIGRATE_BLOCKED)
+		 fd->kind == ENGINE_MIGRATE_BLOCKED || fd->kind == ENGINE_LONGTERM_IN_MOVABLE)
 		bprintf(&pfn, "0x%" PRIx64, fd->old_pfn);
 	else
 		bprintf(&pfn, "0x%" PRIx64 "->0x%" PRIx64, fd->old_pfn, fd->new_pfn);
@@ -394,9 +403,9 @@ void engine_print_summary(FILE *f, const struct engine *e, const struct sort_spe
 
 	fprintf(f, "\nFindings%s\n", o->filter_pid || o->filter_comm || o->filter_cgroup ?
 		" (SHOWN: passing the filter)" : "");
-	fprintf(f, "  %-14s %10s %10s\n", "KIND", "TOTAL", "SHOWN");
+	fprintf(f, "  %-19s %10s %10s\n", "KIND", "TOTAL", "SHOWN");
 	for (k = 0; k < ENGINE_KIND__MAX; k++)
-		fprintf(f, "  %-14s %10" PRIu64 " %10" PRIu64 "\n", engine_kind_name(k),
+		fprintf(f, "  %-19s %10" PRIu64 " %10" PRIu64 "\n", engine_kind_name(k),
 			t.findings[k], t.findings_shown[k]);
 
 	fprintf(f, "\nTotals, all processes\n");

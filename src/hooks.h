@@ -9,7 +9,7 @@ enum hook_role {
 	ROLE_PIN,          /* a FOLL_PIN reference is taken */
 	ROLE_UNPIN,        /* a FOLL_PIN reference is dropped */
 	ROLE_UNPIN_CALL,   /* a call that unpins many pages: its unpins go out as one batch */
-	ROLE_PIN_CALL,     /* a slow-path pin call: its failures */
+	ROLE_PIN_CALL,     /* a slow-path pin call: its failures, a long-term one's return */
 	ROLE_MIGRATE,      /* migrate_pages: the folios it could not move */
 	ROLE_GUP_FAST,     /* a GUP-fast call: its unpins undo its own pins; its pins are in current->mm */
 	ROLE_GUP_SLOW,     /* a slow-path GUP call: the mm and addresses of its pins */

@@ -258,6 +258,63 @@ static int dispatch(struct rb_ctx *c, const struct gw_event *ev)
 }
 
 /*
+ * The zone and node of a PFN: the kernel side cannot name them (enum
+ * zone_type and the page-flags layout depend on the config), /proc/zoneinfo
+ * can. Re-read at most once a second: hot-plug moves spans. GW_ZONE_UNKNOWN
+ * (node -1) outside every span.
+ */
+static enum gw_zone zone_of_pfn(uint64_t pfn, int *node)
+{
+	static const struct { const char *name; enum gw_zone zone; } names[] = {
+		{ "DMA", GW_ZONE_DMA }, { "DMA32", GW_ZONE_DMA32 }, { "Normal", GW_ZONE_NORMAL },
+		{ "Movable", GW_ZONE_MOVABLE }, { "Device", GW_ZONE_DEVICE },
+	};
+	static struct zone_span zones[64];
+	static int nzones;
+	static uint64_t read_ns;
+	const struct zone_span *best = NULL;
+	uint64_t now = session_now_ns();
+
+	*node = -1;
+	if (!read_ns || now - read_ns > 1000000000ULL) {
+		nzones = probe_zones(zones, sizeof(zones) / sizeof(zones[0]));
+		read_ns = now;
+	}
+	for (int i = 0; i < nzones; i++) /* the narrowest span: zones of a node may nest */
+		if (pfn >= zones[i].start && pfn < zones[i].end &&
+		    (!best || zones[i].end - zones[i].start < best->end - best->start))
+			best = &zones[i];
+	if (!best)
+		return GW_ZONE_UNKNOWN;
+	*node = best->node;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(best->name, names[i].name))
+			return names[i].zone;
+	return GW_ZONE_UNKNOWN;
+}
+
+/* What user space adds to an event before anyone sees it: where the folio lies. */
+static void place(struct gw_event *ev)
+{
+	int node;
+
+	if (ev->type == GW_EV_MIGRATE_FAILED) {
+		ev->migrate.zone = zone_of_pfn(ev->migrate.pfn, &node);
+		ev->migrate.node = (__s16)node;
+	} else if (ev->type == GW_EV_PIN && (ev->pin.flags & GW_PIN_LONGTERM) &&
+		   zone_of_pfn(ev->pin.pfn, &node) == GW_ZONE_MOVABLE) {
+		ev->pin.flags |= GW_PIN_IN_MOVABLE;
+	}
+}
+
+/* An event needs placing: long-term pins are rare (registrations), failed migrations too. */
+static bool needs_place(const struct gw_event *ev)
+{
+	return ev->type == GW_EV_MIGRATE_FAILED ||
+	       (ev->type == GW_EV_PIN && (ev->pin.flags & GW_PIN_LONGTERM));
+}
+
+/*
  * A thread's pins and unpins, sent together (gupwatch.h): one event each from
  * here on, unpins as the BPF side sends them one by one: no comm, no stacks.
  */
@@ -278,42 +335,11 @@ static int dispatch_batch(struct rb_ctx *c, const struct gw_pin_batch *b, size_t
 
 		ev->type = b->pins[i].type;
 		ev->pin = b->pins[i].pin;
+		if (needs_place(ev))
+			place(ev);
 		err = dispatch(c, ev);
 	}
 	return err;
-}
-
-/*
- * The node and zone of a folio migration gave back: the kernel side cannot
- * name them (enum zone_type and the page-flags layout depend on the config),
- * /proc/zoneinfo can. Re-read at most once a second: hot-plug moves spans.
- */
-static void place_folio(struct gw_migrate_failed *m)
-{
-	static const struct { const char *name; enum gw_zone zone; } names[] = {
-		{ "DMA", GW_ZONE_DMA }, { "DMA32", GW_ZONE_DMA32 }, { "Normal", GW_ZONE_NORMAL },
-		{ "Movable", GW_ZONE_MOVABLE }, { "Device", GW_ZONE_DEVICE },
-	};
-	static struct zone_span zones[64];
-	static int nzones;
-	static uint64_t read_ns;
-	const struct zone_span *best = NULL;
-	uint64_t now = session_now_ns();
-
-	if (!read_ns || now - read_ns > 1000000000ULL) {
-		nzones = probe_zones(zones, sizeof(zones) / sizeof(zones[0]));
-		read_ns = now;
-	}
-	for (int i = 0; i < nzones; i++) /* the narrowest span: zones of a node may nest */
-		if (m->pfn >= zones[i].start && m->pfn < zones[i].end &&
-		    (!best || zones[i].end - zones[i].start < best->end - best->start))
-			best = &zones[i];
-	if (!best)
-		return;
-	m->node = (__s16)best->node;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(best->name, names[i].name))
-			m->zone = names[i].zone;
 }
 
 static int on_record(void *data, void *rec, size_t size)
@@ -323,10 +349,10 @@ static int on_record(void *data, void *rec, size_t size)
 
 	if (size >= sizeof(uint32_t) && *(uint32_t *)rec == GW_EV_PIN_BATCH) {
 		err = dispatch_batch(c, rec, size);
-	} else if (size >= sizeof(struct gw_event) && *(uint32_t *)rec == GW_EV_MIGRATE_FAILED) {
-		struct gw_event ev = *(struct gw_event *)rec;
+	} else if (size >= sizeof(struct gw_event) && needs_place(rec)) {
+		struct gw_event ev = *(struct gw_event *)rec; /* the ring is read-only */
 
-		place_folio(&ev.migrate);
+		place(&ev);
 		err = dispatch(c, &ev);
 	} else if (size >= sizeof(struct gw_event)) {
 		err = dispatch(c, rec);

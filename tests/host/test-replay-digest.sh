@@ -17,7 +17,7 @@ trap 'rm -rf "$tmp"' EXIT
 rec=$tmp/replay.gw
 "$gen" -n 200000 -s 7 -o "$rec" || fail "gwgen failed"
 # the recording itself: the generator is deterministic
-want=1f23e8600904c05d1b58242a90a976e5c3abe6c30f63005c7ab4acad8ea1faf8
+want=70211de15175c7cbeac8767d4ed0c11f9540ef18f4115c27f1bd415e38631db1
 got=$(sha256sum <"$rec" | cut -d' ' -f1)
 [ -n "${GW_DIGEST_PRINT:-}" ] && echo "recording $got"
 [ "$got" = "$want" ] || fail "gwgen wrote other bytes: $got"
@@ -31,9 +31,9 @@ while IFS='|' read -r opts want; do
 	[ "$got" = "$want" ] || fail "report $opts: output changed ($got)"
 	echo "ok: report $opts: $(printf '%s\n' "$out" | wc -l) lines as before"
 done <<'DIGESTS'
-|95684fb2aa9219e9626ff434ca06338a8bdc8a725c135b5a01cf677cb3b95f0d
---json|65f63f250b65fedf3fd75f7d8988331b9bf4fd127f9a2f5d6659b8128f0774a8
---max-folios 3000|d46fd9775e3ee53fa80ef32f5f37488c713e5aa7d951ee79c3d0f317c057e323
---sort pin-seconds --min-age 1ms|18c69c889e0c43c07e6c8eeb9b315919076ad8339c839d0f45256cfc9dda550a
--c gdb --no-stacks|81d74b4d1afe65ab191c518ed56323341fe4fd38757e5108f3ada17b8ad269ad
+|dc8118e2fcdbf06136e99afd436cc31cb1d0f45c3ac6f5937f4867c6185bce78
+--json|e9cbeecac501682c07e6e73c36fa48a6449c53f6b4f3f4fa7ea608d461032d22
+--max-folios 3000|95a36d3d944973cfd5013a3449f3195802909c829ea1e20dffb54af1aab275c5
+--sort pin-seconds --min-age 1ms|2e01e6948a86a5bb01a7f645cf9be06cf2a85f64ee8fb4f8cda5d8f4026d23aa
+-c gdb --no-stacks|5dba20da06afb84229d80fc16789a77e0679c8800dd7a9e0c26cf5fe531173e0
 DIGESTS

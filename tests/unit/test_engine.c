@@ -880,10 +880,10 @@ static void test_zero_page_pin(void **state)
 static void test_pin_failed(void **state)
 {
 	struct engine *e = mk((struct engine_opts){ 0 });
-	struct gw_event ev = ev_base(GW_EV_PIN_FAILED, SEC(2), FIO);
+	struct gw_event ev = ev_base(GW_EV_PIN_CALL, SEC(2), FIO);
 
 	(void)state;
-	ev.failed = (struct gw_pin_failed){ .address = 0x7000, .nr_pages = 4, .ret = -14,
+	ev.call = (struct gw_pin_call){ .address = 0x7000, .nr_pages = 4, .ret = -14,
 					    .flags = GW_PIN_WRITE | GW_PIN_LONGTERM | GW_PIN_FAST };
 	feed(e, ev);
 	assert_int_equal(ngot, 1);
@@ -898,12 +898,88 @@ static void test_pin_failed(void **state)
 	assert_contains(line, "R/W,longterm pin of 4 pages failed: EFAULT (-14)");
 	free(line);
 	assert_int_equal(totals(e).findings[ENGINE_PIN_FAILED], 1);
-	/* a failure that is not one, or of no pages, is a bad event */
-	ev.failed.ret = 0;
+	/* a success that is not a long-term call's, or a failure of no pages, is a bad event */
+	ev.call.ret = 4;
+	ev.call.flags = GW_PIN_WRITE;
 	assert_int_equal(engine_event(e, &ev), -EINVAL);
-	ev.failed.ret = -14;
-	ev.failed.nr_pages = 0;
+	ev.call.flags = GW_PIN_WRITE | GW_PIN_LONGTERM;
+	assert_int_equal(engine_event(e, &ev), 0);
+	assert_int_equal(ngot, 1);
+	ev.call.ret = -14;
+	ev.call.nr_pages = 0;
 	assert_int_equal(engine_event(e, &ev), -EINVAL);
+	engine_free(e);
+}
+
+/* ---- LONGTERM-IN-MOVABLE ---- */
+
+#define MOV GW_PIN_IN_MOVABLE
+
+static struct gw_event ev_lt_call(uint64_t ts, struct gw_task t, uint64_t pages)
+{
+	struct gw_event ev = ev_base(GW_EV_PIN_CALL, ts, t);
+
+	ev.call = (struct gw_pin_call){ .address = ADDR(0x20), .nr_pages = pages,
+					.ret = (int64_t)pages, .flags = RW | LT };
+	return ev;
+}
+
+static void test_longterm_in_movable(void **state)
+{
+	struct engine *e = mk((struct engine_opts){ 0 });
+	struct gw_task fio2 = tk(110, 112, "fio");
+	char *line;
+
+	(void)state;
+	/* what the kernel does: pin, unpin the movable pages, migrate, pin the copies */
+	feed(e, ev_pin(SEC(1), FIO, 0x20, 1, RW | LT | MOV));
+	feed(e, ev_pin(SEC(1), FIO, 0x21, 1, RW | LT | MOV));
+	feed(e, ev_unpin(SEC(1), FIO, 0x20, 1, false));
+	feed(e, ev_unpin(SEC(1), FIO, 0x21, 1, false));
+	feed(e, ev_pin(SEC(1), FIO, 0x30, 1, RW | LT));
+	feed(e, ev_pin(SEC(1), FIO, 0x31, 1, RW | LT));
+	feed(e, ev_lt_call(SEC(1), FIO, 2));
+	assert_int_equal(ngot, 0);
+	/* a short-term pin of movable memory is allowed (and is not placed) */
+	feed(e, ev_pin(SEC(2), DD, 0x22, 1, RO));
+	/* a call that kept a movable page: one finding, for its page, its pinner */
+	feed(e, ev_pin(SEC(2), FIO, 0x23, 1, RW | LT | MOV));
+	feed(e, ev_pin(SEC(2), FIO, 0x32, 1, RW | LT));
+	/* another thread's call in progress, with a page not moved yet: not this call's */
+	feed(e, ev_pin(SEC(2), fio2, 0x24, 1, RO | LT | MOV));
+	feed(e, ev_lt_call(SEC(3), FIO, 2));
+	assert_int_equal(ngot, 1);
+	assert_int_equal(got[0].kind, ENGINE_LONGTERM_IN_MOVABLE);
+	assert_int_equal(got[0].sev, ENGINE_SEV_HIGH);
+	assert_int_equal(got[0].old_pfn, 0x23);
+	assert_int_equal(got[0].address, ADDR(0x23));
+	assert_int_equal(got[0].task.tid, 111);
+	assert_int_equal(got[0].nr_pinners, 1);
+	assert_int_equal(got[0].pinners[0].flags, RW | LT);
+	assert_int_equal(got[0].pinners[0].refs, 1);
+	assert_int_equal(got[0].pinners[0].since_ns, SEC(2));
+	line = render_finding(e, &got[0]);
+	assert_contains(line, "LONGTERM-IN-MOVABLE");
+	assert_contains(line, "0x23 ");
+	assert_contains(line, "R/W,longterm 1 ref kept in ZONE_MOVABLE");
+	free(line);
+	/* reported once; the other thread's comes with its own call */
+	feed(e, ev_lt_call(SEC(4), FIO, 1));
+	assert_int_equal(ngot, 1);
+	feed(e, ev_lt_call(SEC(4), fio2, 1));
+	assert_int_equal(ngot, 2);
+	assert_int_equal(got[1].old_pfn, 0x24);
+	assert_int_equal(got[1].pinners[0].flags, RO | LT);
+	/* the mark is the folio's: a row's flags and the per-process numbers are not split by it */
+	assert_int_equal(proc(e, 110).longterm_refs, 7);
+	assert_int_equal(proc(e, 110).findings[ENGINE_LONGTERM_IN_MOVABLE], 2);
+	assert_int_equal(totals(e).findings[ENGINE_LONGTERM_IN_MOVABLE], 2);
+	/* unpinned and pinned again: a new pin that stays is a new finding */
+	feed(e, ev_unpin(SEC(5), FIO, 0x23, 1, false));
+	feed(e, ev_pin(SEC(5), FIO, 0x23, 1, RW | LT | MOV));
+	feed(e, ev_lt_call(SEC(5), FIO, 1));
+	assert_int_equal(ngot, 3);
+	assert_int_equal(got[2].old_pfn, 0x23);
 	engine_free(e);
 }
 
@@ -979,13 +1055,13 @@ static void test_migrate_blocked(void **state)
 
 	/* a long-term pin call's migration fails in its thread, then the call: linked */
 	struct gw_event lt = ev_migrate(SEC(8), 0x14, 3, 2, 0);
-	struct gw_event pf = ev_base(GW_EV_PIN_FAILED, SEC(8), WRITER);
+	struct gw_event pf = ev_base(GW_EV_PIN_CALL, SEC(8), WRITER);
 
 	lt.migrate.reason = 7; /* MR_LONGTERM_PIN */
 	feed(e, lt);
 	lt.migrate.folio = FOLIO(0x15);
 	feed(e, lt);
-	pf.failed = (struct gw_pin_failed){ .nr_pages = 2, .ret = -12,
+	pf.call = (struct gw_pin_call){ .nr_pages = 2, .ret = -12,
 					    .flags = GW_PIN_WRITE | GW_PIN_LONGTERM };
 	feed(e, pf);
 	assert_int_equal(got[7].kind, ENGINE_PIN_FAILED);
@@ -1425,7 +1501,7 @@ static void test_summary_render(void **state)
 	assert_contains(s, "gupwatch summary: 3.000 s, 5 events");
 	assert_contains(s, "    100 dd                        1          0          0          1          0");
 	assert_contains(s, "    100 dd                        1         0-1      3.00s");
-	assert_contains(s, "  STALE-PIN               1          1");
+	assert_contains(s, "  STALE-PIN                    1          1");
 	assert_contains(s, "  unpin refs                                1            2");
 	assert_contains(s, "  copies: pinned COW + unshare              2            2");
 	assert_contains(s, "  events lost: ring buffer full                           3");
@@ -1466,6 +1542,7 @@ int main(void)
 		cmocka_unit_test(test_neighbour_subpage_copy_is_not_stale),
 		cmocka_unit_test(test_zero_page_pin),
 		cmocka_unit_test(test_pin_failed),
+		cmocka_unit_test(test_longterm_in_movable),
 		cmocka_unit_test(test_migrate_blocked),
 		cmocka_unit_test(test_held_at_exit),
 		cmocka_unit_test(test_filter_pid),

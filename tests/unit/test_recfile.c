@@ -476,11 +476,11 @@ static void test_bad_fields(void **state)
 
 	b = memcpy(b, img, img_size);
 	put32(b + hdr, GW_EVENT_VERSION + 1);
-	expect_bad(b, img_size, "events are version 6, this gupwatch reads versions 3 to 5 (written "
+	expect_bad(b, img_size, "events are version 7, this gupwatch reads versions 3 to 6 (written "
 		   "by a newer gupwatch)", hdr);
 	b = memcpy(b, img, img_size); /* version 2: events still carried cpu and cgroup */
 	put32(b + hdr, GW_EVENT_VERSION_MIN - 1);
-	expect_bad(b, img_size, "events are version 2, this gupwatch reads versions 3 to 5", hdr);
+	expect_bad(b, img_size, "events are version 2, this gupwatch reads versions 3 to 6", hdr);
 	b = memcpy(b, img, img_size);
 	put32(b + hdr + 4, sizeof(struct gw_event) + 8);
 	expect_bad(b, img_size, "corrupt header: event size", hdr + 4);
