@@ -119,7 +119,8 @@ struct gup_call {
 	__u32 batching;    /* the innermost GUP call is for more than one page: batch its pins */
 	__u32 unpin_depth; /* unpin_user_pages*() calls of many pages entered: their unpins are
 			      batched too */
-	__u32 pin_call_flags; /* __gup_longterm_locked: FOLL_* of the call in progress; 0: none */
+	__u32 pin_call_flags; /* __gup_longterm_locked or a long-term GUP-fast call: FOLL_* of the
+				 call in progress; 0: none (or its return sent) */
 	__u64 pin_call_mm;    /* ... its mm, first address and pages asked for */
 	__u64 pin_call_start;
 	__u64 pin_call_pages;
@@ -399,18 +400,22 @@ static __always_inline int gup_enter(bool fast, __u64 mm, __u64 start, __u64 nr_
 	return 0;
 }
 
-static __always_inline int gup_exit(bool fast)
+static __always_inline void call_exit(struct gup_call *c, bool fast)
 {
-	struct gup_call *c = gup_call_of_current(0);
-
-	if (!c)
-		return 0;
 	batch_flush(c);
 	if (fast && c->fast_depth) {
 		if (!--c->fast_depth)
 			__sync_fetch_and_add(&fast_calls, -1);
 	} else if (!fast && c->slow_depth)
 		c->slow_depth--;
+}
+
+static __always_inline int gup_exit(bool fast)
+{
+	struct gup_call *c = gup_call_of_current(0);
+
+	if (c)
+		call_exit(c, fast);
 	return 0;
 }
 
@@ -813,21 +818,20 @@ static __always_inline int pin_call_enter(__u64 mm, __u64 start, __u64 nr_pages,
 	return 0;
 }
 
-static __always_inline int pin_call_exit(void *ctx, long ret)
+static __always_inline void pin_call_done(void *ctx, struct gup_call *c, long ret)
 {
-	struct gup_call *c = gup_call_of_current(0);
 	struct gw_event *e;
 	__u32 gup_flags;
 
-	if (!c || !c->pin_call_flags)
-		return 0;
+	if (!c->pin_call_flags)
+		return;
 	gup_flags = c->pin_call_flags;
 	c->pin_call_flags = 0;
 	if (ret >= 0 && !(gup_flags & foll_longterm))
-		return 0;
+		return;
 	e = event_reserve(ctx, GW_EV_PIN_CALL, NULL, false);
 	if (!e)
-		return 0;
+		return;
 	e->call.mm = c->pin_call_mm;
 	e->call.address = c->pin_call_start;
 	e->call.nr_pages = c->pin_call_pages;
@@ -835,6 +839,14 @@ static __always_inline int pin_call_exit(void *ctx, long ret)
 	e->call.flags = pin_flags(gup_flags, false);
 	e->call.gup_flags = gup_flags;
 	event_submit(e);
+}
+
+static __always_inline int pin_call_exit(void *ctx, long ret)
+{
+	struct gup_call *c = gup_call_of_current(0);
+
+	if (c)
+		pin_call_done(ctx, c, ret);
 	return 0;
 }
 
@@ -1016,13 +1028,63 @@ int BPF_KRETPROBE(kretprobe_migrate_pages, int ret)
 	return stopped ? 0 : migrate_exit(ctx, ret);
 }
 
-/* The GUP-fast calls (their slow-path fallback included): 6.1 and 6.12 names. */
-ENTRY_HOOK(internal_get_user_pages_fast, , gup_enter(true, 0, start, nr_pages), unsigned long start,
-	   unsigned long nr_pages)
-EXIT_HOOK(internal_get_user_pages_fast, gup_exit(true))
-ENTRY_HOOK(gup_fast_fallback, , gup_enter(true, 0, start, nr_pages), unsigned long start,
-	   unsigned long nr_pages)
-EXIT_HOOK(gup_fast_fallback, gup_exit(true))
+/*
+ * The GUP-fast calls (their slow-path fallback included): 6.1 and 6.12 names.
+ * A long-term one is a pin call too (pin_call_enter): its fallback's
+ * __gup_longterm_locked sends the return and clears the call, so the return
+ * sent here is that of a call GUP-fast completed alone.
+ */
+static __always_inline int fast_enter(__u64 start, __u64 nr_pages, __u32 gup_flags)
+{
+	gup_enter(true, 0, start, nr_pages);
+	if (gup_flags & foll_longterm)
+		pin_call_enter(current_mm(), start, nr_pages, gup_flags);
+	return 0;
+}
+
+static __always_inline int fast_exit(void *ctx, long ret)
+{
+	struct gup_call *c = gup_call_of_current(0);
+
+	if (c) {
+		call_exit(c, true);
+		pin_call_done(ctx, c, ret);
+	}
+	return 0;
+}
+
+ENTRY_HOOK(internal_get_user_pages_fast, , fast_enter(start, nr_pages, gup_flags),
+	   unsigned long start, unsigned long nr_pages, unsigned int gup_flags)
+ENTRY_HOOK(gup_fast_fallback, , fast_enter(start, nr_pages, gup_flags), unsigned long start,
+	   unsigned long nr_pages, unsigned int gup_flags)
+
+/* Both return int: the upper half of the return register is not theirs. */
+SEC("fexit/internal_get_user_pages_fast")
+int BPF_PROG(fexit_internal_get_user_pages_fast, unsigned long start, unsigned long nr_pages,
+	     unsigned int gup_flags, void *pages, int ret)
+{
+	return stopped ? 0 : fast_exit(ctx, ret);
+}
+
+SEC("kretprobe/internal_get_user_pages_fast")
+int BPF_KRETPROBE(kretprobe_internal_get_user_pages_fast, long ret)
+{
+	return stopped ? 0 : fast_exit(ctx, (int)ret);
+}
+
+SEC("fexit/gup_fast_fallback")
+int BPF_PROG(fexit_gup_fast_fallback, unsigned long start, unsigned long nr_pages,
+	     unsigned int gup_flags, void *pages, int ret)
+{
+	return stopped ? 0 : fast_exit(ctx, ret);
+}
+
+SEC("kretprobe/gup_fast_fallback")
+int BPF_KRETPROBE(kretprobe_gup_fast_fallback, long ret)
+{
+	return stopped ? 0 : fast_exit(ctx, (int)ret);
+}
+
 /* Every slow-path pin is taken inside __get_user_pages (6.1 and 6.12): the mm it walks. */
 ENTRY_HOOK(__get_user_pages, , gup_enter(false, (__u64)mm, start, nr_pages),
 	   struct mm_struct *mm, unsigned long start, unsigned long nr_pages)
