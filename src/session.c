@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -32,6 +33,42 @@ static struct gupwatch_bpf *running; /* the session's skeleton, for session_coun
  * (PR_SET_PDEATHSIG): the last reference, and the wait, are the child's.
  * Async-signal-safe: the second signal's handler calls it too.
  */
+static int link_fds[MAX_LINKS]; /* what the child keeps: the links hold their programs */
+static int nr_link_fds;
+
+static void keep_links(const struct tracer *t)
+{
+	for (int i = 0; i < t->nr_links; i++)
+		link_fds[i] = bpf_link__fd(t->links[i]);
+	nr_link_fds = t->nr_links;
+}
+
+/*
+ * Everything else the child inherited goes: a pipe or socket it held would
+ * stay open for the whole detach, so a reader of gupwatch's output would
+ * wait for EOF, and a daemon restarted on the same port could not bind it.
+ */
+static void close_all_but_links(void)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC), top = null;
+
+	for (int i = 0; i < nr_link_fds; i++)
+		top = link_fds[i] > top ? link_fds[i] : top;
+	for (int fd = 0; fd < top; fd++) {
+		bool link = fd == null;
+
+		for (int i = 0; i < nr_link_fds && !link; i++)
+			link = link_fds[i] == fd;
+		if (link)
+			continue;
+		if (fd <= STDERR_FILENO && null >= 0)
+			dup2(null, fd);
+		else
+			close(fd);
+	}
+	close_range(top + 1, ~0U, 0);
+}
+
 static void detach_behind(void)
 {
 	pid_t parent = getpid();
@@ -42,6 +79,7 @@ static void detach_behind(void)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGTERM, SIG_DFL);
 	setsid();
+	close_all_but_links();
 	prctl(PR_SET_NAME, "gupwatch-detach");
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
@@ -462,6 +500,7 @@ int session_run(const struct tracer_opts *opts, long duration_s, const struct se
 		return 1;
 	}
 	warn_hidden_ksyms();
+	keep_links(&tracer);
 	running = tracer.skel;
 	if (opts->stacks) {
 		/* After the attach: our own BPF programs and trampolines are named too. */

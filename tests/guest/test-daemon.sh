@@ -15,7 +15,8 @@
 # /gw-a logs none of those, and exactly the stale pages of a run below gw-a;
 # the first daemon's hold-time histogram names io_uring's and
 # process_vm_readv's kernel call sites (--call-sites), the second's has
-# site="" and only gw-a's pins;
+# site="" and only gw-a's pins; restarted on its port while its old hooks
+# still detach, the second daemon serves at once;
 # after a 20 s pin/COW/fork storm the counts still equal vmstat's and nothing
 # was lost (its RSS every 2 s: a FIGURE line); SIGTERM exits 0. Both run with only the systemd unit's capabilities. The last
 # scrape goes to the log for the host's promtool (tests/promtool-guest.sh).
@@ -85,6 +86,7 @@ acq0=$1 rel0=$2
 gw_start $D.a daemon --cgroup /gw-a --log $D.a.jsonl --listen 127.0.0.1:9777
 cg_daemon=$GW_TRACER
 gw_start $D daemon --log $LOG --listen $listen --call-sites
+main_daemon=$GW_TRACER
 scrape $D.prom0
 gw_check "runs with the unit's capabilities only ($caps)" \
 	"$(awk '/^CapEff:/ { e = $2 } /^CapBnd:/ { b = $2 } END { print (e == b && b != "000001ffffffffff") }' /proc/$GW_TRACER/status)" 1
@@ -201,7 +203,20 @@ gw_check "--cgroup /gw-a: its STALE-PIN findings = pages read stale in gw-a/stal
 	"$(grep -c '^{"type":"finding","kind":"STALE-PIN"' $D.a.jsonl)" "$stale_a"
 gw_check "... each naming the writer's and the pinner's cgroup" \
 	"$(grep -c '^{"type":"finding","kind":"STALE-PIN".*"comm":"gwload","cgroup":"/gw-a/stale","address".*"pinners":\[{[^}]*"comm":"gwload","cgroup":"/gw-a/stale","access"' $D.a.jsonl)" "$stale_a"
+
+# A restart on the same port. The stopped daemon's hooks detach in a child of
+# it, for seconds here (RCU grace periods): that child must not keep the
+# listening socket, or the new daemon cannot bind until the detach is over.
 kill -TERM $cg_daemon
+wait $cg_daemon
+detaching=$(grep -lx gupwatch-detach /proc/[0-9]*/comm 2>/dev/null | wc -l)
+gw_start $D.b daemon --listen 127.0.0.1:9777
+gw_check "restarted on the same port while the old one detaches ($detaching detaching then): serves" \
+	"$(wget -q -O - http://127.0.0.1:9777/metrics | grep -c '^# TYPE gupwatch_pin_references_total counter$')" 1
+kill -TERM $GW_TRACER
+wait $GW_TRACER
+gw_check "the restarted daemon's exit status" $? 0
+GW_TRACER=$main_daemon
 
 # Under a storm (make soak runs one for 10 minutes): 20 s of process_vm_readv pin
 # storms, COW storms and forks of io_uring-pinned buffers. The daemon's RSS every 2 s
