@@ -22,23 +22,30 @@
 #define RD(btf, ptr, field) ((btf) ? (ptr)->field : BPF_CORE_READ(ptr, field))
 
 /*
+ * Kernel data symbols without a BTF VAR, at the addresses user space read
+ * from /proc/kallsyms before the load (ksyms_kernel_data(), src/ksyms.h);
+ * 0: not listed, or hidden. Typeless __ksym externs would do the same
+ * through libbpf, whose fscanf() over every line of the file was 44 % of
+ * gupwatch's start-up instructions (callgrind; 1-2 s in a TCG guest).
+ */
+const volatile __u64 ksym_vmemmap_base = 0;    /* vmemmap_base */
+const volatile __u64 ksym_per_cpu_offset = 0;  /* __per_cpu_offset */
+const volatile __u64 ksym_pcpu_hot = 0;        /* pcpu_hot (6.2 - 6.14) */
+const volatile __u64 ksym_preempt_count = 0;   /* __preempt_count */
+
+/*
  * --- preempt_count's per-CPU home (x86) ---
  * A per-CPU __preempt_count up to 6.1; 6.2 gathered it with current_task
  * into struct pcpu_hot ("x86: Put hot per CPU variables into a struct");
  * 6.15 dissolved pcpu_hot into a hot per-CPU section, __preempt_count again.
- * Typeless ksyms come from /proc/kallsyms (no BTF VAR, so no verifier-side
- * lookup that fails on kernels without data symbols); missing, they resolve
- * to 0.
  */
-extern const void pcpu_hot __ksym __weak;
-extern const void __preempt_count __ksym __weak;
 
 /* Where preempt_count lives relative to a CPU's per-CPU base; 0: unknown. */
 static __always_inline __u64 preempt_count_offset(void)
 {
-	if (bpf_core_type_exists(struct pcpu_hot) && &pcpu_hot)
-		return (__u64)&pcpu_hot + bpf_core_field_offset(struct pcpu_hot, preempt_count);
-	return (__u64)&__preempt_count;
+	if (bpf_core_type_exists(struct pcpu_hot) && ksym_pcpu_hot)
+		return ksym_pcpu_hot + bpf_core_field_offset(struct pcpu_hot, preempt_count);
+	return ksym_preempt_count;
 }
 
 /* preempt_count bits (include/linux/preempt.h, the same on every kernel we know):

@@ -12,13 +12,12 @@
 #define PAGE_SHIFT GW_PAGE_SHIFT
 
 /* Kernel's vmemmap base, read once: PFN = (page - vmemmap) / sizeof(struct page). */
-extern const void vmemmap_base __ksym __weak;
 static __u64 vmemmap;
 
 static __always_inline __u64 addr_to_pfn(__u64 addr)
 {
-	if (!vmemmap && &vmemmap_base)
-		bpf_probe_read_kernel(&vmemmap, sizeof(vmemmap), &vmemmap_base);
+	if (!vmemmap && ksym_vmemmap_base)
+		bpf_probe_read_kernel(&vmemmap, sizeof(vmemmap), (const void *)ksym_vmemmap_base);
 	if (!vmemmap || !addr)
 		return 0;
 	return (addr - vmemmap) / bpf_core_type_size(struct page);
@@ -26,8 +25,8 @@ static __always_inline __u64 addr_to_pfn(__u64 addr)
 
 static __always_inline struct page *pfn_to_page(__u64 pfn)
 {
-	if (!vmemmap && &vmemmap_base)
-		bpf_probe_read_kernel(&vmemmap, sizeof(vmemmap), &vmemmap_base);
+	if (!vmemmap && ksym_vmemmap_base)
+		bpf_probe_read_kernel(&vmemmap, sizeof(vmemmap), (const void *)ksym_vmemmap_base);
 	return vmemmap ? (struct page *)(vmemmap + pfn * bpf_core_type_size(struct page)) : NULL;
 }
 

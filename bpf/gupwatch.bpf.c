@@ -158,8 +158,6 @@ struct {
 	__type(value, struct grab_args);
 } kprobe_args SEC(".maps");
 
-/* The per-CPU area bases: a CPU's preempt_count is at its base + preempt_count_offset(). */
-extern const void __per_cpu_offset __ksym __weak;
 
 #define PTE_PFN_MASK 0x000ffffffffff000ULL
 #define PAGE_MASK (~((1ULL << PAGE_SHIFT) - 1))
@@ -195,13 +193,13 @@ static __always_inline bool in_interrupt_ctx(void)
 	__u64 cpu_base = 0, offset;
 	int pc = 0;
 
-	if (!&__per_cpu_offset)
+	if (!ksym_per_cpu_offset) /* the per-CPU area bases: preempt_count is at base + offset */
 		return false;
 	if (cpu < CPU_BASE_SLOTS)
 		cpu_base = cpu_bases[cpu];
 	if (!cpu_base) {
 		bpf_probe_read_kernel(&cpu_base, sizeof(cpu_base),
-				      (char *)&__per_cpu_offset + cpu * sizeof(__u64));
+				      (const void *)(ksym_per_cpu_offset + cpu * sizeof(__u64)));
 		if (cpu < CPU_BASE_SLOTS)
 			cpu_bases[cpu] = cpu_base;
 	}

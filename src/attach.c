@@ -12,6 +12,7 @@
  */
 #include "attach.h"
 #include "hooks.h"
+#include "ksyms.h"
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -260,6 +261,7 @@ int tracer_open(struct tracer *t, const struct tracer_opts *opts, char *err, siz
 	bool want_fentry = opts->mode != ATTACH_KPROBE, want_kprobe = opts->mode != ATTACH_FENTRY;
 	const char *funcs[MAX_HOOKED_FUNCS];
 	int fentry_load_err = 0, nfuncs, ret;
+	struct ksyms_kernel_data kd;
 	struct probe_env env;
 
 	memset(t, 0, sizeof(*t));
@@ -271,6 +273,7 @@ int tracer_open(struct tracer *t, const struct tracer_opts *opts, char *err, siz
 		goto out;
 	}
 	resolve_foll_flags(env.vmlinux_btf, &t->foll);
+	ksyms_kernel_data(&kd);
 
 	for (;;) {
 		t->skel = gupwatch_bpf__open();
@@ -289,6 +292,10 @@ int tracer_open(struct tracer *t, const struct tracer_opts *opts, char *err, siz
 		t->skel->rodata->stacks = opts->stacks;
 		t->skel->rodata->user_stacks = !opts->kernel_stacks_only;
 		t->skel->rodata->unpin_details = opts->unpin_details;
+		t->skel->rodata->ksym_vmemmap_base = kd.vmemmap_base;
+		t->skel->rodata->ksym_per_cpu_offset = kd.per_cpu_offset;
+		t->skel->rodata->ksym_pcpu_hot = kd.pcpu_hot;
+		t->skel->rodata->ksym_preempt_count = kd.preempt_count;
 		select_programs(t->skel->obj, env.vmlinux_btf, want_fentry, want_kprobe);
 		ret = gupwatch_bpf__load(t->skel);
 		/* fentry refused at load (e.g. EPERM by policy): auto falls back to kprobes. */

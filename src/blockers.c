@@ -30,6 +30,7 @@
 #include "columns.h"
 #include "commands.h"
 #include "format.h"
+#include "ksyms.h"
 #include "pinscan.h"
 #include "pinscan.skel.h"
 #include "probe.h"
@@ -456,7 +457,19 @@ int cmd_blockers(int argc, char **argv)
 
 	if (argp_parse(&blockers_argp, argc, argv, 0, NULL, NULL))
 		return 2;
-	skel = pinscan_bpf__open_and_load();
+	skel = pinscan_bpf__open();
+	if (skel) {
+		struct ksyms_kernel_data kd;
+
+		ksyms_kernel_data(&kd);
+		skel->rodata->ksym_vmemmap_base = kd.vmemmap_base;
+		if (pinscan_bpf__load(skel)) {
+			err = errno;
+			pinscan_bpf__destroy(skel);
+			skel = NULL;
+			errno = err;
+		}
+	}
 	if (!skel) {
 		err = errno;
 		fprintf(stderr, "gupwatch: cannot load the pin-state scan: %s; fix: %s\n", strerror(err),
