@@ -82,9 +82,8 @@ static void resolve_foll_flags(const struct btf *btf, struct foll_flags *f)
 }
 
 /* Does "<nargs>_<type>" (from a program name) match func's prototype in BTF? */
-static bool proto_matches(const struct btf *btf, const char *func, const char *variant)
+static bool proto_matches(const struct btf *btf, int id, const char *variant)
 {
-	int id = btf__find_by_name_kind(btf, func, BTF_KIND_FUNC);
 	const struct btf_type *proto, *arg;
 	const struct btf_param *params;
 	char *type_name;
@@ -126,8 +125,74 @@ static bool parse_section(const char *sec, enum prog_kind *kind, const char **fu
 	return false;
 }
 
+/*
+ * BTF FUNC ids of the functions the object's programs hook, found in one
+ * pass over vmlinux BTF: a lookup by name walks all of its types (130k on
+ * 6.12), and one per program was 40 % of gupwatch's start-up instructions.
+ */
+struct func_ids {
+	struct func_id { const char *name; int id; } *v; /* by name, each once */
+	int n;
+};
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct func_id *)a)->name, ((const struct func_id *)b)->name);
+}
+
+static struct func_id *func_id_find(const struct func_ids *f, const char *name)
+{
+	struct func_id key = { .name = name };
+
+	return f->n ? bsearch(&key, f->v, f->n, sizeof(*f->v), by_name) : NULL;
+}
+
+/* 0 for a function not in BTF (as btf__find_by_name_kind: the first FUNC of the name). */
+static int func_id(const struct func_ids *f, const char *name)
+{
+	const struct func_id *e = func_id_find(f, name);
+
+	return e ? e->id : 0;
+}
+
+static int func_ids_build(struct func_ids *f, struct bpf_object *obj, const struct btf *btf)
+{
+	struct bpf_program *prog;
+	int cnt = 0, n = 0, nr_types = btf__type_cnt(btf);
+
+	bpf_object__for_each_program(prog, obj)
+		cnt++;
+	f->n = 0;
+	f->v = calloc(cnt ? cnt : 1, sizeof(*f->v));
+	if (!f->v)
+		return -ENOMEM;
+	bpf_object__for_each_program(prog, obj) {
+		enum prog_kind kind;
+		const char *func;
+
+		if (parse_section(bpf_program__section_name(prog), &kind, &func) &&
+		    kind != KIND_TRACEPOINT)
+			f->v[f->n++] = (struct func_id){ .name = func };
+	}
+	qsort(f->v, f->n, sizeof(*f->v), by_name);
+	for (int i = 0; i < f->n; i++)
+		if (!n || strcmp(f->v[n - 1].name, f->v[i].name))
+			f->v[n++] = f->v[i];
+	f->n = n;
+	for (int id = 1; id < nr_types; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		struct func_id *hit;
+
+		if (btf_is_func(t) && (hit = func_id_find(f, btf__name_by_offset(btf, t->name_off))) &&
+		    !hit->id)
+			hit->id = id;
+	}
+	return 0;
+}
+
 /* Programs to load: those that fit this kernel, of the kinds allowed. */
-static void select_programs(struct bpf_object *obj, const struct btf *btf, bool fentry, bool kprobe)
+static void select_programs(struct bpf_object *obj, const struct btf *btf,
+			    const struct func_ids *ids, bool fentry, bool kprobe)
 {
 	struct bpf_program *prog;
 
@@ -141,13 +206,12 @@ static void select_programs(struct bpf_object *obj, const struct btf *btf, bool 
 		else if (kind == KIND_TRACEPOINT)
 			load = true;
 		else
-			load = (kind == KIND_FENTRY ? fentry : kprobe) &&
-			       btf__find_by_name_kind(btf, func, BTF_KIND_FUNC) > 0;
+			load = (kind == KIND_FENTRY ? fentry : kprobe) && func_id(ids, func) > 0;
 		/* the suffix follows the function's name ("__get_user_pages" starts with "__") */
 		variant = load ? strstr(bpf_program__name(prog), func) : NULL;
 		variant = variant ? strstr(variant + strlen(func), "__") : NULL;
 		if (variant)
-			load = proto_matches(btf, func, variant + 2);
+			load = proto_matches(btf, func_id(ids, func), variant + 2);
 		bpf_program__set_autoload(prog, load);
 	}
 }
@@ -262,6 +326,7 @@ int tracer_open(struct tracer *t, const struct tracer_opts *opts, char *err, siz
 	const char *funcs[MAX_HOOKED_FUNCS];
 	int fentry_load_err = 0, nfuncs, ret;
 	struct ksyms_kernel_data kd;
+	struct func_ids ids = { 0 };
 	struct probe_env env;
 
 	memset(t, 0, sizeof(*t));
@@ -296,7 +361,12 @@ int tracer_open(struct tracer *t, const struct tracer_opts *opts, char *err, siz
 		t->skel->rodata->ksym_per_cpu_offset = kd.per_cpu_offset;
 		t->skel->rodata->ksym_pcpu_hot = kd.pcpu_hot;
 		t->skel->rodata->ksym_preempt_count = kd.preempt_count;
-		select_programs(t->skel->obj, env.vmlinux_btf, want_fentry, want_kprobe);
+		free(ids.v); /* its names are the object's */
+		if ((ret = func_ids_build(&ids, t->skel->obj, env.vmlinux_btf))) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		select_programs(t->skel->obj, env.vmlinux_btf, &ids, want_fentry, want_kprobe);
 		ret = gupwatch_bpf__load(t->skel);
 		/* fentry refused at load (e.g. EPERM by policy): auto falls back to kprobes. */
 		if (ret && want_fentry && want_kprobe) {
@@ -362,11 +432,13 @@ int tracer_open(struct tracer *t, const struct tracer_opts *opts, char *err, siz
 	if (ret)
 		snprintf(err, errlen, "cannot attach gupwatch's tracepoints: %s", probe_errname(-ret));
 out:
+	free(ids.v);
 	probe_env_free(&env);
 	if (ret)
 		tracer_close(t);
 	return ret;
 }
+
 
 void tracer_quiesce(struct tracer *t)
 {
