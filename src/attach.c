@@ -5,10 +5,13 @@
  *  - among prototype variants (program name suffix "__<nargs>_<first arg
  *    type>", e.g. try_grab_folio__3_page on 6.1, __3_folio on 6.12) only the
  *    one matching the BTF FUNC_PROTO is loaded;
- *  - fentry/fexit is preferred; with --attach=auto both kinds are loaded and
- *    a function whose fentry/fexit programs do not attach gets their
- *    kprobe/kretprobe twins instead (6.1's hugetlb_wp: 7 arguments, ENOTSUPP);
- *    a kernel that refuses fentry at load gets kprobes throughout.
+ *  - fentry/fexit is preferred; with --attach=auto a function whose
+ *    fentry/fexit programs do not attach gets their kprobe/kretprobe twins
+ *    instead (6.1's hugetlb_wp: 7 arguments, ENOTSUPP). The twins are loaded
+ *    for functions of more than six arguments only (a program's verification
+ *    is most of a start); when another function needs its twin, everything
+ *    is loaded again with all twins. A kernel that refuses fentry at load
+ *    gets kprobes throughout.
  */
 #include "attach.h"
 #include "hooks.h"
@@ -79,6 +82,11 @@ static void resolve_foll_flags(const struct btf *btf, struct foll_flags *f)
 	enum_value(btf, "FOLL_FORCE", &f->force);
 	enum_value(btf, "FOLL_REMOTE", &f->remote);
 	enum_value(btf, "FOLL_LONGTERM", &f->longterm);
+}
+
+static int func_nargs(const struct btf *btf, int id)
+{
+	return btf_vlen(btf__type_by_id(btf, btf__type_by_id(btf, id)->type));
 }
 
 /* Does "<nargs>_<type>" (from a program name) match func's prototype in BTF? */
@@ -192,7 +200,7 @@ static int func_ids_build(struct func_ids *f, struct bpf_object *obj, const stru
 
 /* Programs to load: those that fit this kernel, of the kinds allowed. */
 static void select_programs(struct bpf_object *obj, const struct btf *btf,
-			    const struct func_ids *ids, bool fentry, bool kprobe)
+			    const struct func_ids *ids, bool fentry, bool kprobe, bool lean)
 {
 	struct bpf_program *prog;
 
@@ -212,6 +220,9 @@ static void select_programs(struct bpf_object *obj, const struct btf *btf,
 		variant = variant ? strstr(variant + strlen(func), "__") : NULL;
 		if (variant)
 			load = proto_matches(btf, func_id(ids, func), variant + 2);
+		/* the x86 trampoline refuses more than six arguments before 6.6 (473e3150e30a) */
+		if (load && lean && kind == KIND_KPROBE)
+			load = func_nargs(btf, func_id(ids, func)) > 6;
 		bpf_program__set_autoload(prog, load);
 	}
 }
@@ -257,7 +268,7 @@ static int attach_func(struct tracer *t, const char *func, enum prog_kind want)
 		while (t->nr_links > first)
 			bpf_link__destroy(t->links[--t->nr_links]);
 	}
-	return err;
+	return err ?: t->nr_links == first ? -ENOENT : 0; /* -ENOENT: no program of that kind */
 }
 
 static void describe_failure(const struct probe_env *env, const char *func, int fentry_err,
@@ -319,8 +330,11 @@ static int by_attach_order(const void *a, const void *b)
  * Load, then attach function by function (in hooks[] order): fentry/fexit first, kprobe/kretprobe
  * where fentry is not allowed (auto). Nothing is attached just to try it: every
  * ftrace modification of a hot function is one the kernel must get right.
+ * lean (auto): kprobe twins are loaded only for functions of more than six
+ * arguments; -EAGAIN when another function needs its twin after all.
  */
-int tracer_open(struct tracer *t, const struct tracer_opts *opts, char *err, size_t errlen)
+static int tracer_open_once(struct tracer *t, const struct tracer_opts *opts, bool lean,
+			    char *err, size_t errlen)
 {
 	bool want_fentry = opts->mode != ATTACH_KPROBE, want_kprobe = opts->mode != ATTACH_FENTRY;
 	const char *funcs[MAX_HOOKED_FUNCS];
@@ -366,7 +380,8 @@ int tracer_open(struct tracer *t, const struct tracer_opts *opts, char *err, siz
 			snprintf(err, errlen, "out of memory");
 			goto out;
 		}
-		select_programs(t->skel->obj, env.vmlinux_btf, &ids, want_fentry, want_kprobe);
+		select_programs(t->skel->obj, env.vmlinux_btf, &ids, want_fentry, want_kprobe,
+				lean && want_fentry);
 		ret = gupwatch_bpf__load(t->skel);
 		/* fentry refused at load (e.g. EPERM by policy): auto falls back to kprobes. */
 		if (ret && want_fentry && want_kprobe) {
@@ -418,6 +433,10 @@ int tracer_open(struct tracer *t, const struct tracer_opts *opts, char *err, siz
 				t->nr_kprobe++;
 				continue;
 			}
+			if (kprobe_err == -ENOENT && lean) { /* its twin was not loaded */
+				ret = -EAGAIN;
+				goto out;
+			}
 		}
 		describe_failure(&env, funcs[i], fentry_err, kprobe_err, err, errlen);
 		ret = fentry_err ?: kprobe_err;
@@ -439,6 +458,13 @@ out:
 	return ret;
 }
 
+int tracer_open(struct tracer *t, const struct tracer_opts *opts, char *err, size_t errlen)
+{
+	bool lean = opts->mode == ATTACH_AUTO && !opts->load_only;
+	int ret = tracer_open_once(t, opts, lean, err, errlen);
+
+	return ret == -EAGAIN && lean ? tracer_open_once(t, opts, false, err, errlen) : ret;
+}
 
 void tracer_quiesce(struct tracer *t)
 {
