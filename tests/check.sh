@@ -57,7 +57,8 @@ trap 'tests/prometheus-guest.sh stop "$prom/state"; rm -rf "$prom"' EXIT
 read -ra kernels <<<"${KERNELS:-6.1 6.12}"
 hostfwd=$(tests/prometheus-guest.sh start "$prom/state" ${#kernels[@]}) ||
 	echo "FAIL prometheus: could not start it (see above)" >>"$results"
-GW_HOSTFWD=$hostfwd tests/vm/run.sh || true
+# Both kernels at once (GW_PARALLEL): each TCG guest runs on one host thread.
+GW_HOSTFWD=$hostfwd GW_PARALLEL=1 tests/vm/run.sh || true
 collect "guest harness"
 
 # What test-record.sh recorded in each guest, reported by this host's gupwatch.
@@ -107,14 +108,15 @@ GW_GUEST_ARGS="movablecore=50% memhp_default_state=online_movable" \
 	-object memory-backend-ram,id=d2,size=256M
 	-numa node,nodeid=0,cpus=0,memdev=m0 -numa node,nodeid=1,cpus=1,memdev=m1
 	-numa node,nodeid=2 -device pc-dimm,id=dimm2,memdev=d2,node=2" \
-	tests/vm/run.sh --tests "movable migrate offline" || true
+	GW_PARALLEL=1 tests/vm/run.sh --tests "movable migrate offline" || true
 collect "guest movable, NUMA, DIMM"
 
 # Soft-RoCE needs rdma_rxe, which only Debian's generic flavour ships, and
 # rdma-core's userland in the guest (test-rdma skips on the cloud kernels).
 echo "== guest RDMA test on the generic kernels"
 if rdma_root=$(tests/vm/rdmaroot.sh); then
-	GW_EXTRA_ROOT=$rdma_root tests/vm/run.sh --kernels "6.1:generic 6.12:generic" --tests rdma || true
+	GW_EXTRA_ROOT=$rdma_root GW_PARALLEL=1 tests/vm/run.sh --kernels "6.1:generic 6.12:generic" \
+		--tests rdma || true
 fi
 collect "guest rdma on the generic kernels"
 

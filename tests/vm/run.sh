@@ -20,6 +20,9 @@
 #   env GW_HOSTFWD=PORT: a user-mode NIC (virtio-net, no way out) whose guest port 9776
 #   is 127.0.0.1:PORT+i on the host for the i-th kernel booted (0, 1, ...); the guest
 #   reads gw.hostport=127.0.0.1:PORT+i (test-daemon: a host Prometheus scrapes it)
+#   env GW_PARALLEL=1: boot the kernels at once, not one after the other (make check:
+#   each TCG guest runs on one host thread, so two use the two cores; their markers
+#   are prefixed with the kernel series); not with --run or under -icount (make bench)
 #
 # Serial logs: .cache/vm/logs/<kver>.log. Results: .cache/vm/results.txt, one line per
 # test "<PASS|FAIL|SKIP> <kver> <test>" (pseudo-test "_kernel" fails when the kernel
@@ -86,14 +89,15 @@ fi
 oops_re='\[ *[0-9]+\.[0-9]+\] .*(Oops|BUG:|WARNING:|Kernel panic|kernel BUG at|general protection fault|blocked for more than|detected stalls)'
 
 qpid=
-trap '[ -z "$qpid" ] || kill "$qpid" 2>/dev/null || true' EXIT
+booting=() # boot_logged jobs (GW_PARALLEL)
+trap '[ -z "$qpid" ] || kill "$qpid" 2>/dev/null; [ ${#booting[@]} = 0 ] || kill "${booting[@]}" 2>/dev/null || true' EXIT
 trap 'exit 130' INT TERM
 
 # Serial log without CRs and the firmware's terminal escapes.
 clean() { sed -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\x1bc//g' -e '/^SeaBIOS (version/d' \
     -e '/^Booting from ROM/{s/^Booting from ROM\.*//;/^$/d}' "$@"; }
 
-# boot KDIR INITRD LOG APPEND LIVE: run QEMU under a hard timeout; sets qrc.
+# boot KDIR INITRD LOG APPEND LIVE [PREFIX]: run QEMU under a hard timeout; sets qrc.
 boot() {
     local live=$5
     : >"$3"
@@ -113,14 +117,30 @@ boot() {
     if [ "$live" = all ]; then
         tail -n +1 -f --pid="$qpid" "$3" | clean -u
     else
-        tail -n +1 -f --pid="$qpid" "$3" | clean -u | grep -a --line-buffered -o 'GWTEST [A-Z]\+ .*' | sed -u 's/^/    /'
+        tail -n +1 -f --pid="$qpid" "$3" | clean -u | grep -a --line-buffered -o 'GWTEST [A-Z]\+ .*' |
+            sed -u "s/^/    ${6:-}/"
     fi
     qrc=0
     wait "$qpid" || qrc=$?
     qpid=
 }
 
+# boot_logged KDIR INITRD LOG APPEND LIVE [PREFIX]: boot, then say how long it took (and the
+# hard timeout, if it came). In the background (GW_PARALLEL) its QEMU dies with it.
+boot_logged() {
+    local t0 t1 up note=
+    trap '[ -z "$qpid" ] || kill "$qpid" 2>/dev/null || true' EXIT
+    t0=$(date +%s.%N)
+    boot "$@"
+    t1=$(date +%s.%N)
+    up=$(clean "$3" | sed -n 's/.*GWTEST KERNEL [^ ]* uptime=\([0-9.]*\).*/\1/p' | head -n1)
+    [ "$qrc" != 124 ] || note=", HARD TIMEOUT after ${boot_tmo}s"
+    awk -v a="$t0" -v b="$t1" -v up="${up:-?}" -v n="$note" -v p="${6:-}" \
+        'BEGIN { printf "    %sboot+run %.1f s wall (guest reached /init at %s s uptime)%s\n", p, b - a, up, n }'
+}
+
 declare -A res=()   # res[kver|test] = PASS|FAIL|SKIP
+logs_of=()          # "kver|log" of each kernel booted, in order
 kvers=()
 all_tests=()
 failed=0
@@ -160,15 +180,19 @@ for spec in $kernels; do
     fi
 
     echo "    $(cat "$kdir/version"); log $log"
-    t0=$(date +%s.%N)
-    boot "$kdir" "$initrd" "$log" "$append" "$([ -n "$run" ] && echo all || echo markers)"
-    t1=$(date +%s.%N)
-    up=$(clean "$log" | sed -n 's/.*GWTEST KERNEL [^ ]* uptime=\([0-9.]*\).*/\1/p' | head -n1)
-    note=
-    [ "$qrc" != 124 ] || note=", HARD TIMEOUT after ${boot_tmo}s"
-    awk -v a="$t0" -v b="$t1" -v up="${up:-?}" -v n="$note" \
-        'BEGIN { printf "    boot+run %.1f s wall (guest reached /init at %s s uptime)%s\n", b - a, up, n }'
+    if [ -n "${GW_PARALLEL:-}" ] && [ -z "$run" ]; then
+        boot_logged "$kdir" "$initrd" "$log" "$append" markers "[$series] " &
+        booting+=($!)
+    else
+        boot_logged "$kdir" "$initrd" "$log" "$append" "$([ -n "$run" ] && echo all || echo markers)"
+    fi
+    logs_of+=("$kver|$log")
+done
+[ ${#booting[@]} = 0 ] || wait "${booting[@]}"
+booting=()
 
+for entry in "${logs_of[@]}"; do
+    kver=${entry%%|*} log=${entry#*|}
     # Digest the markers: "BEGIN t", "END t rc", "DONE", "OOPS t|-".
     declare -A rc=() began=() oops=()
     done_seen=
