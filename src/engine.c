@@ -13,6 +13,7 @@
 #define NIL UINT32_MAX
 #define PENDING_MAX 64 /* UNSHAREs waiting for their pin */
 #define NR_CLS 4       /* R/O, R/W, R/O long-term, R/W long-term */
+#define UNATTRIBUTED_MAX 0x7fffffffu /* fslot.unattributed's 31 bits */
 
 /* The kind of a pin that matters for staleness and severity. */
 static unsigned int cls(uint32_t flags)
@@ -47,7 +48,8 @@ struct fslot {
 	uint64_t folio;        /* 0: empty slot */
 	uint64_t pfn;          /* of its first pin */
 	uint32_t head;         /* holder rows */
-	uint32_t unattributed : 31; /* refs ambiguous unpins dropped from the "maybe" rows */
+	uint32_t unattributed : 31; /* refs ambiguous unpins dropped from the "maybe" rows
+				       (at most UNATTRIBUTED_MAX) */
 	uint32_t movable : 1;  /* in ZONE_MOVABLE (GW_PIN_IN_MOVABLE): long-term pins may not stay */
 };
 
@@ -463,6 +465,8 @@ static void folio_settle(struct engine *e, struct fslot *s)
 
 static void set_unattributed(struct engine *e, struct fslot *s, uint32_t refs)
 {
+	if (refs > UNATTRIBUTED_MAX) /* no kernel pins a folio that often: a corrupt recording */
+		refs = UNATTRIBUTED_MAX;
 	e->unattributed += (int64_t)refs - s->unattributed;
 	e->t.out_ambiguous_folios += !!refs - !!s->unattributed;
 	s->unattributed = refs;
