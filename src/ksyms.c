@@ -31,9 +31,11 @@ static int by_addr(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+/* ksyms_add's names are its own; ksyms_load's live in the block (compared as numbers:
+ * the block may not exist, and pointers into different objects do not compare in C). */
 static void name_free(const struct ksyms *ks, char *name)
 {
-	if (name < ks->names || name >= ks->names + ks->names_len)
+	if ((uintptr_t)name - (uintptr_t)ks->names >= ks->names_len)
 		free(name);
 }
 

@@ -4,7 +4,8 @@
  * read by hand. Text symbols (t, T, w, W) only, data and zero addresses
  * (what an unprivileged reader sees) skipped, a module's "\t[module]" cut
  * off, modules listed out of address order sorted in, names of any length,
- * a last line without a newline, and symbols added later merged in; data
+ * a last line without a newline, and symbols added later merged in; a
+ * table of added names only (report's: no block of loaded names); data
  * symbols resolved by name for the BPF side; and every text symbol of the
  * host's own /proc/kallsyms found at its address.
  */
@@ -93,6 +94,22 @@ static void kallsyms_file(void **state)
 	ksyms_free(ks);
 }
 
+/* report's table: only added names (a recording's), duplicates dropped, each freed once */
+static void added_only(void **state)
+{
+	struct ksyms *ks = ksyms_new();
+
+	(void)state;
+	assert_non_null(ks);
+	assert_int_equal(ksyms_add(ks, 0xffffffff81000200, "b"), 0);
+	assert_int_equal(ksyms_add(ks, 0xffffffff81000100, "a"), 0);
+	assert_int_equal(ksyms_add(ks, 0xffffffff81000100, "a_again"), 0);
+	expect_name(ks, 0xffffffff81000104, "a+0x4");
+	expect_name(ks, 0xffffffff81000204, "b+0x4");
+	assert_int_equal(ksyms_count(ks), 2);
+	ksyms_free(ks);
+}
+
 /* Data symbols by name for the BPF side: any type, the kernel's own before a module's. */
 static void resolve_names(void **state)
 {
@@ -162,6 +179,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(kallsyms_file),
+		cmocka_unit_test(added_only),
 		cmocka_unit_test(resolve_names),
 		cmocka_unit_test(proc_kallsyms),
 	};
