@@ -1051,37 +1051,20 @@ static __always_inline int fast_exit(void *ctx, long ret)
 	return 0;
 }
 
-ENTRY_HOOK(internal_get_user_pages_fast, , fast_enter(start, nr_pages, gup_flags),
-	   unsigned long start, unsigned long nr_pages, unsigned int gup_flags)
-ENTRY_HOOK(gup_fast_fallback, , fast_enter(start, nr_pages, gup_flags), unsigned long start,
-	   unsigned long nr_pages, unsigned int gup_flags)
-
 /* Both return int: the upper half of the return register is not theirs. */
-SEC("fexit/internal_get_user_pages_fast")
-int BPF_PROG(fexit_internal_get_user_pages_fast, unsigned long start, unsigned long nr_pages,
-	     unsigned int gup_flags, void *pages, int ret)
-{
-	return stopped ? 0 : fast_exit(ctx, ret);
-}
+#define FAST_CALL_HOOK(func)                                                        \
+	ENTRY_HOOK(func, , fast_enter(start, nr_pages, gup_flags), unsigned long start, \
+		   unsigned long nr_pages, unsigned int gup_flags)                  \
+	SEC("fexit/" #func)                                                         \
+	int BPF_PROG(fexit_##func, unsigned long start, unsigned long nr_pages,     \
+		     unsigned int gup_flags, void *pages, int ret)                  \
+	{ return stopped ? 0 : fast_exit(ctx, ret); }                               \
+	SEC("kretprobe/" #func)                                                     \
+	int BPF_KRETPROBE(kretprobe_##func, long ret)                               \
+	{ return stopped ? 0 : fast_exit(ctx, (int)ret); }
 
-SEC("kretprobe/internal_get_user_pages_fast")
-int BPF_KRETPROBE(kretprobe_internal_get_user_pages_fast, long ret)
-{
-	return stopped ? 0 : fast_exit(ctx, (int)ret);
-}
-
-SEC("fexit/gup_fast_fallback")
-int BPF_PROG(fexit_gup_fast_fallback, unsigned long start, unsigned long nr_pages,
-	     unsigned int gup_flags, void *pages, int ret)
-{
-	return stopped ? 0 : fast_exit(ctx, ret);
-}
-
-SEC("kretprobe/gup_fast_fallback")
-int BPF_KRETPROBE(kretprobe_gup_fast_fallback, long ret)
-{
-	return stopped ? 0 : fast_exit(ctx, (int)ret);
-}
+FAST_CALL_HOOK(internal_get_user_pages_fast) /* 6.1 */
+FAST_CALL_HOOK(gup_fast_fallback)            /* 6.12 */
 
 /* Every slow-path pin is taken inside __get_user_pages (6.1 and 6.12): the mm it walks. */
 ENTRY_HOOK(__get_user_pages, , gup_enter(false, (__u64)mm, start, nr_pages),
