@@ -119,7 +119,7 @@ vmtest:
 check: deps
 	$(MAKE) all
 	$(MAKE) STATIC=1 all
-	$(MAKE) $(UNIT_BINS) build/gwgen $(FUZZ_TARGETS)
+	$(MAKE) $(UNIT_BINS) build/gwgen build/gwbench $(FUZZ_TARGETS)
 	$(MAKE) SANITIZE=1 all $(patsubst tests/unit/%.c,build/asan/unit/%,$(UNIT_SRCS))
 	tests/check.sh
 
@@ -166,7 +166,7 @@ bench-replay: gupwatch build/gwgen build/gwbench
 build/gwgen: tests/bench/gwgen.c build/obj/recfile.o
 	$(CC) $(CPPFLAGS) -Isrc $(CFLAGS) $^ -lz -o $@
 
-build/gwbench: tests/bench/gwbench.c build/obj/engine.o build/obj/recfile.o
+build/gwbench: tests/bench/gwbench.c build/obj/engine.o build/obj/procinfo.o build/obj/recfile.o
 	$(CC) $(CPPFLAGS) -Isrc $(CFLAGS) $^ -lz -o $@
 
 # libFuzzer targets (tests/fuzz/): the record-file reader with the whole report path, and
