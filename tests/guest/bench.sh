@@ -28,9 +28,9 @@
 # stacks and with --no-stacks. bpftrace comes from the NVMe disk make bench
 # attaches (tests/vm/bpftraceroot.sh); without it those columns say "n/a".
 # Cells: % over untraced / added instructions per event, i.e. (traced -
-# untraced) ms * 1e6 / events (1 ns = 1 instruction under icount). After the
-# table, the pin storm's trace cost split into the BPF side and the reader
-# (reader_split).
+# untraced) ms * 1e6 / events (1 ns = 1 instruction under icount). gupwatch's
+# cells count its reader's work in full (run_case); after the table, trace's
+# cost split into the BPF side and the reader.
 REPS=${REPS:-5}
 B=/tmp/bench
 mkdir -p $B
@@ -62,14 +62,46 @@ label() { case $1 in cow) echo "COW storm" ;; pin) echo "pin storm" ;; odirect) 
 	iouring) echo io_uring ;; *) echo "$1" ;; esac; }
 units() { case $1 in cow | populate) echo pages ;; iouring) echo "refs (CPU time)" ;; *) echo refs ;; esac; }
 
-# measure CONFIG: every case, warm-up + REPS runs; $B/CONFIG.CASE = "median-ms events".
+# measure CONFIG [READER]: every case, warm-up + REPS runs; $B/CONFIG.CASE =
+# "median-ms events median-ms-without-the-reader".
 measure() {
 	for c in $CASES; do
-		"case_$c" >/dev/null || echo "bench: $c failed: $(cat $B/out)" >&2
+		run_case "$c" "${2:-}" >/dev/null || echo "bench: $c failed: $(cat $B/out)" >&2
 		i=0
-		while [ $i -lt "$REPS" ]; do "case_$c"; i=$((i + 1)); done >$B/runs
-		echo "$(cut -d' ' -f1 $B/runs | median) $(tail -n1 $B/runs | cut -d' ' -f2)" >"$B/$1.$c"
+		while [ $i -lt "$REPS" ]; do run_case "$c" "${2:-}"; i=$((i + 1)); done >$B/runs
+		echo "$(cut -d' ' -f1 $B/runs | median) $(tail -n1 $B/runs | cut -d' ' -f2)" \
+			"$(cut -d' ' -f3 $B/runs | median)" >"$B/$1.$c"
 	done
+}
+
+# cpu_ns PID: the CPU time PID's threads have had, in ns (= instructions under -icount).
+cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ n += $1 } END { print n + 0 }'; }
+
+# The reader (gupwatch's user space) drains a stopped run within a second: it
+# polls every 100 ms. What it spends in a second with nothing to read (polls,
+# the lost-events check) is measured once per session and taken off.
+DRAIN_S=1
+idle_ns() { cpu0=$(cpu_ns "$1"); sleep $DRAIN_S; echo $(($(cpu_ns "$1") - cpu0)); }
+
+# run_case CASE [READER]: "MS EVENTS MS-WITHOUT-THE-READER". With a READER pid, the
+# case runs with the reader stopped (SIGSTOP) and the CPU time it then takes to
+# drain the run is added: on one CPU, the reader's work is the workload's cost
+# wherever it falls, and a run shorter than the poll interval would otherwise
+# include it or not by chance.
+run_case() {
+	if [ -z "${2:-}" ]; then
+		out=$("case_$1") || return 1
+		echo "$out" | awk '{ print $1, $2, $1 }'
+		return
+	fi
+	kill -STOP "$2"
+	out=$("case_$1")
+	rc=$?
+	cpu0=$(cpu_ns "$2")
+	kill -CONT "$2"
+	sleep $DRAIN_S
+	d=$(($(cpu_ns "$2") - cpu0 - IDLE_NS))
+	[ $rc = 0 ] && echo "$out" | awk -v d="$d" '{ printf "%.3f %s %s\n", $1 + d / 1e6, $2, $1 }'
 }
 
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
@@ -99,13 +131,18 @@ started() {
 	done
 }
 
-# measured_under CONFIG PID FILE REGEX: once the tool PID has written its start
-# line to FILE, every case (vmstat's pin count before them in $before); then
-# SIGINT it and wait.
+# measured_under CONFIG PID FILE REGEX [reader]: once the tool PID has written its
+# start line to FILE, every case (vmstat's pin count before them in $before),
+# with PID as the reader if asked; then SIGINT it and wait.
 measured_under() {
 	started "$2" "$3" "$4" || return 1
 	before=$(vmstat_pins)
-	measure "$1"
+	if [ -n "${5:-}" ]; then
+		IDLE_NS=$(idle_ns "$2")
+		measure "$1" "$2"
+	else
+		measure "$1"
+	fi
 	kill -INT "$2"
 	wait "$2"
 }
@@ -115,44 +152,13 @@ with_gupwatch() { # CONFIG ARGS...
 	shift
 	rm -f $B/gw.err # not the last run's start line
 	gupwatch "$@" >$B/gw.out 2>$B/gw.err &
-	measured_under "$cfg" $! $B/gw.err '^gupwatch: tracing' || return 1
+	measured_under "$cfg" $! $B/gw.err '^gupwatch: tracing' reader || return 1
 	[ ! -e $B/gw.data ] || gupwatch report -i $B/gw.data >$B/gw.out
 	lost=$(awk '/events lost|hook runs skipped/ && $NF != 0 { printf "%s%s", sep, $0; sep = "; " }' $B/gw.out)
 	echo "$cfg: ${lost:-nothing lost or skipped}" >>$B/lost
 	seen "$cfg" "$(awk '$2 == "refs" && $3 ~ /^[0-9]+$/ && ($1 == "pin" || $1 == "unpin") { n += $3 }
 		END { print n + 0 }' $B/gw.out)" "$before"
 	rm -f $B/gw.data
-}
-
-# Where the pin storm's cost goes: gupwatch trace (auto) with its reader stopped
-# (SIGSTOP) during each run and drained between runs, against the same trace
-# reading as it goes. One run's entries fit the 8 MiB ring, which the end's
-# lost-events line checks; the BPF side alone is then that run's cost.
-reader_split() {
-	rm -f $B/gw.err
-	gupwatch trace >$B/gw.out 2>$B/gw.err &
-	gw=$!
-	started $gw $B/gw.err '^gupwatch: tracing' || return 1
-	before=$(vmstat_pins)
-	case_pin >/dev/null
-	i=0
-	while [ $i -lt "$REPS" ]; do
-		kill -STOP $gw
-		case_pin
-		kill -CONT $gw
-		sleep 1 # the reader polls every 100 ms
-		i=$((i + 1))
-	done >$B/runs
-	kill -INT $gw
-	wait $gw
-	if awk '/events lost/ && $NF != 0 { bad = 1 } END { exit !bad }' $B/gw.out; then
-		echo "reader split: INVALID, the ring overflowed while the reader was stopped" >>$B/lost
-		return 1
-	fi
-	echo "$(cut -d' ' -f1 $B/runs | median) $(tail -n1 $B/runs | cut -d' ' -f2)" >$B/split.pin
-	seen split "$(awk '$2 == "refs" && $3 ~ /^[0-9]+$/ && ($1 == "pin" || $1 == "unpin") { n += $3 }
-		END { print n + 0 }' $B/gw.out)" "$before"
-	[ -s $B/split.pin ]
 }
 
 # bpftrace probes for MODE (fentry: kfunc where gupwatch's fentry attaches, else kprobe).
@@ -221,7 +227,7 @@ echo
 echo "| | untraced | bpftrace kfunc | bpftrace kprobe | trace (auto = fentry) | trace --attach=kprobe | record | record --no-stacks |"
 echo "|---|---|---|---|---|---|---|---|"
 for c in $CASES; do
-	read -r base ev <"$B/none.$c"
+	read -r base ev _ <"$B/none.$c"
 	if [ "$c" = odirect ]; then
 		row="| $series $(label "$c") | $(awk -v m="$base" -v n="$ev" 'BEGIN { printf "%.1f µs/IO, %.0f k IOPS", m * 1000 / n, n / m }')"
 	else
@@ -241,13 +247,15 @@ for c in $CASES; do
 	echo "$row |"
 done
 echo
-if reader_split && [ -s $B/auto.pin ]; then
-	read -r base ev <$B/none.pin
-	read -r bpf _ <$B/split.pin
-	read -r all _ <$B/auto.pin
-	awk -v b="$base" -v k="$bpf" -v a="$all" -v n="$ev" 'BEGIN {
-		printf "pin storm, trace (auto): BPF side alone (reader stopped) %+.1f %% / %.0f; the reader %+.1f %% / %.0f\n",
-			(k - b) * 100 / b, (k - b) * 1e6 / n, (a - k) * 100 / b, (a - k) * 1e6 / n }'
+if [ -s $B/auto.pin ]; then
+	echo "Where trace (auto) costs it: the BPF side (the run with the reader stopped) + the reader"
+	for c in $CASES; do
+		read -r base ev _ <"$B/none.$c"
+		read -r all _ bpf <"$B/auto.$c"
+		awk -v l="$series $(label "$c")" -v b="$base" -v k="$bpf" -v a="$all" -v n="$ev" 'BEGIN {
+			printf "  %s: %+.1f %% / %.0f + %+.1f %% / %.0f\n", l, (k - b) * 100 / b,
+				(k - b) * 1e6 / n, (a - k) * 100 / b, (a - k) * 1e6 / n }'
+	done
 	echo
 fi
 cat $B/probes 2>/dev/null
