@@ -147,6 +147,12 @@ measured_under() {
 	wait "$2"
 }
 
+# A stopped gupwatch's hooks detach in a child of it (gupwatch-detach) that outlives it by
+# seconds; the RCU work of that detach would fall into the next configuration's first runs.
+detached() {
+	while grep -qsx gupwatch-detach /proc/[0-9]*/comm; do sleep 0.2; done
+}
+
 with_gupwatch() { # CONFIG ARGS...
 	cfg=$1
 	shift
@@ -159,6 +165,7 @@ with_gupwatch() { # CONFIG ARGS...
 	seen "$cfg" "$(awk '$2 == "refs" && $3 ~ /^[0-9]+$/ && ($1 == "pin" || $1 == "unpin") { n += $3 }
 		END { print n + 0 }' $B/gw.out)" "$before"
 	rm -f $B/gw.data
+	detached
 }
 
 # bpftrace probes for MODE (fentry: kfunc where gupwatch's fentry attaches, else kprobe).
