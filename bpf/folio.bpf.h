@@ -32,8 +32,9 @@ static __always_inline struct page *pfn_to_page(__u64 pfn)
 
 /*
  * compound_head of a page: bit 0 set on a tail page, the rest is its head's
- * address. Always read with a helper: in a union with lru.next, a direct load
- * of it is typed as a pointer by the verifier (6.1).
+ * address. Read with a helper: in a union with lru.next, a direct load of it
+ * is typed as a pointer by the verifier (6.1; btf_page_head() in the tracer
+ * launders such a load instead).
  */
 static __always_inline unsigned long page_head(struct page *page)
 {
