@@ -164,7 +164,8 @@ static void holders_text(struct buf *b, const struct engine_finding *fd, bool lo
 
 static void migrate_text(struct buf *b, const struct engine_finding *fd, bool lost)
 {
-	int32_t extra = fd->refcount - fd->expected_refs;
+	/* 64-bit: both come from a recording, which may hold any value */
+	int64_t extra = (int64_t)fd->refcount - fd->expected_refs;
 
 	bprintf(b, "%s", engine_migrate_reason_name(fd->migrate_reason));
 	if (fd->node >= 0)
@@ -176,7 +177,8 @@ static void migrate_text(struct buf *b, const struct engine_finding *fd, bool lo
 			fd->refcount);
 		return;
 	} else {
-		bprintf(b, ": %d extra reference%s (refcount %d, migration expects %d): ", extra,
+		bprintf(b, ": %lld extra reference%s (refcount %d, migration expects %d): ",
+			(long long)extra,
 			extra == 1 ? "" : "s", fd->refcount, fd->expected_refs);
 	}
 	if (!fd->nr_pinners && !fd->untracked_pins)
