@@ -96,8 +96,7 @@ gw_check "GET / is 404" "$(wget -q -O /dev/null http://127.0.0.1:9776/ 2>&1 | gr
 
 # in two cgroups at once: io_uring's long-term pins in gw-a, process_vm_readv's short-term
 # ones in gw-b
-cg=/sys/fs/cgroup
-grep -q "^[^ ]* $cg cgroup2 " /proc/mounts || mount -t cgroup2 none $cg
+cg=/sys/fs/cgroup # cgroup v2, mounted by the guest's init
 mkdir -p $cg/gw-a/stale $cg/gw-b
 sh -c "ulimit -l 8192 && echo \$\$ >$cg/gw-a/cgroup.procs && exec gwload iouring-reg --pages 8 --hold-ms 4000" >"$GW_OUT" 2>&1 &
 GW_PID=$!

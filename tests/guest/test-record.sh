@@ -8,10 +8,7 @@
 # prints the header, the findings live and the summary objects.
 . /gw/tests/lib.sh
 . /gw/tests/trace.sh
-# cgroup v2 as every systemd host has it: until it is mounted once, /proc/PID/cgroup has no
-# "0::" line at all (the kernel hides the default hierarchy until then)
-cg=/sys/fs/cgroup
-grep -q "^[^ ]* $cg cgroup2 " /proc/mounts || mount -t cgroup2 none $cg
+cg=/sys/fs/cgroup # cgroup v2, mounted by the guest's init
 
 rec=/tmp/gw-rec.gw
 echo "+ gupwatch record -o $rec -- gwload file-stale --pages 4"
