@@ -17,6 +17,8 @@
 #   nullb_remove                  tear it down again (also done by gw_done)
 #   hugetlb_reserve N             set vm.nr_hugepages=N (restored by gw_done)
 #
+# Helpers keep their loop counters local: a test's own loop over i survives them.
+#
 # gwload prints key=value records (tests/workloads/gwload.h); the pin counters
 # in them are deltas of /proc/vmstat nr_foll_pin_acquired/_released.
 
@@ -117,7 +119,7 @@ nullb_create() {
 	# 6.1 and 6.12 name the disk after the configfs directory (older: nullb<index>)
 	GW_NULLB=/dev/$1
 	[ -e "/sys/block/$1" ] || GW_NULLB=/dev/nullb$(cat "$GW_NULLB_DIR/index")
-	i=0
+	local i=0
 	while [ ! -b "$GW_NULLB" ] && [ $i -lt 50 ]; do
 		sleep 0.1
 		i=$((i + 1))
@@ -147,6 +149,6 @@ gwpin_load() {
 	[ -e /dev/gwpin ] && return 0
 	[ -f $ko ] || { echo "FAIL: no $ko: tests/vm/modules.sh did not build it for $(uname -r)"; exit 1; }
 	insmod $ko || { echo "FAIL: insmod $ko"; exit 1; }
-	i=0
+	local i=0
 	while [ ! -e /dev/gwpin ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 }

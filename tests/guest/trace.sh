@@ -48,7 +48,7 @@ gw_start() {
 	rm -f $gw_base.out $gw_base.err
 	gupwatch "$@" >$gw_base.out 2>$gw_base.err &
 	GW_TRACER=$!
-	i=0
+	local i=0
 	until grep -qs '^gupwatch: tracing' $gw_base.err; do
 		if ! kill -0 $GW_TRACER 2>/dev/null || [ $i -ge 900 ]; then
 			echo "FAIL: gupwatch $* did not start:"
@@ -129,7 +129,7 @@ memory_block() {
 }
 
 gwload_wait() {
-	i=0
+	local i=0
 	while ! grep -q "^phase=$1 " "$GW_OUT" && [ $i -lt 100 ]; do
 		sleep 0.1
 		i=$((i + 1))
