@@ -7,6 +7,7 @@
 #                        With GW_BREAK=1 in the environment, --no-hold is added:
 #                        the workload releases early, and the test must then FAIL
 #                        (test-broken.sh checks that every test does).
+#   gwload_bg ARGS...    `gwload ARGS...` in the background, output in $GW_OUT, pid in $GW_PID
 #   gw_get TYPE VAL KEY  value of KEY on the record whose first pair is TYPE=VAL
 #   gw_check WHAT GOT WANT        compare, print "ok ..." or "FAIL ...", count failures
 #   gw_expect TYPE VAL KEY WANT   gw_check of a gwload record's value
@@ -47,6 +48,14 @@ gw_run() {
 		gw_cleanup
 		exit 1
 	fi
+}
+
+gwload_bg() {
+	# The old output must go first: the background shell truncates it only when
+	# it gets to run, and a wait for a phase would see the last run's line.
+	rm -f "$GW_OUT"
+	gwload "$@" >"$GW_OUT" 2>&1 &
+	GW_PID=$!
 }
 
 gw_get() {

@@ -16,8 +16,7 @@ B=/tmp/gw-blockers
 
 set -- $(vm_pins)
 base=$(($1 - $2))
-gwload iouring-reg --pages $PAGES --hold-ms 60000 --verbose >"$GW_OUT" 2>&1 &
-GW_PID=$!
+gwload_bg iouring-reg --pages $PAGES --hold-ms 60000 --verbose
 registered=$(gwload_wait registered)
 sed 's/^/  | /' "$GW_OUT"
 gw_check "gwload registered its buffer" "$registered" 1

@@ -98,6 +98,7 @@ gw_check "GET / is 404" "$(wget -q -O /dev/null http://127.0.0.1:9776/ 2>&1 | gr
 # ones in gw-b
 cg=/sys/fs/cgroup # cgroup v2, mounted by the guest's init
 mkdir -p $cg/gw-a/stale $cg/gw-b
+rm -f "$GW_OUT" # not the last run's phase lines: see gwload_bg
 sh -c "ulimit -l 8192 && echo \$\$ >$cg/gw-a/cgroup.procs && exec gwload iouring-reg --pages 8 --hold-ms 4000" >"$GW_OUT" 2>&1 &
 GW_PID=$!
 sh -c "echo \$\$ >$cg/gw-b/cgroup.procs && exec gwload pvm-read --pages 4 --hold-ms 4000" >$D.pvm 2>&1 &

@@ -24,8 +24,7 @@ PAGES=4
 B=/tmp/gw-offline
 mode=${GW_MODE:-$(trace_modes | cut -d' ' -f1)}
 trace_start "$mode" ""
-gwload pvm-read --pages $PAGES --hold-ms 8000 --verbose --node 2 >"$GW_OUT" 2>&1 &
-GW_PID=$!
+gwload_bg pvm-read --pages $PAGES --hold-ms 8000 --verbose --node 2
 held=$(gwload_wait hold)
 gwload_pfns target >$B.pinned
 gw_check "gwload holds its pins on its child's pages" "$held $(wc -l <$B.pinned)" "1 $PAGES"

@@ -13,8 +13,7 @@
 uptime_cs() { awk '{ sub(/\./, "", $1); print $1 + 0 }' /proc/uptime; }
 
 storm_start() {
-	gwload pvm-read --pages 256 --no-hold --repeat 100000000 >"$GW_OUT" 2>&1 &
-	GW_PID=$!
+	gwload_bg pvm-read --pages 256 --no-hold --repeat 100000000
 	# niced, so that gupwatch gets the CPU (one host thread runs a TCG guest)
 	renice -n 19 -p $GW_PID >/dev/null
 }

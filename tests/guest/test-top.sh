@@ -50,8 +50,7 @@ top_case() {
 	base=$(($1 - $2))
 	shift 2
 	top_start "-d 1 -n $N"
-	gwload "$@" >"$GW_OUT" 2>&1 &
-	GW_PID=$!
+	gwload_bg "$@"
 	gwload_wait "$(case $1 in iouring-*) echo registered ;; *) echo hold ;; esac)" >/dev/null
 	vmpin=$(awk '$1 == "VmPin:" { print $2 }' /proc/$GW_PID/status)
 	wait $GW_PID || { echo "FAIL: gwload $1 exited $?"; cat "$GW_OUT"; gw_cleanup; exit 1; }
@@ -109,8 +108,7 @@ top_case pvm-read 4 16K 4 0 0 uncharged pvm-read --pages 4 --hold-ms 3000
 # the refreshes still come every second, and the storm's process is shown in
 # each (it pinned during every interval, whatever it holds at the moment).
 echo "+ gupwatch top -d 1 -n 3 > file  //  gwload pvm-read --pages 256 --no-hold --repeat 1000000"
-gwload pvm-read --pages 256 --no-hold --repeat 1000000 >"$GW_OUT" 2>&1 &
-GW_PID=$!
+gwload_bg pvm-read --pages 256 --no-hold --repeat 1000000
 # niced, so that the attach gets the CPU (one host thread runs all vCPUs of a TCG guest)
 renice -n 19 -p $GW_PID >/dev/null
 sleep 1

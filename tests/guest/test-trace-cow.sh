@@ -56,8 +56,7 @@ for mode in $(trace_modes); do
 	# The pin is taken before gupwatch starts; the write happens under it.
 	echo "+ pin first, then gupwatch --attach=$mode, then the write"
 	rm -f /tmp/gw-go
-	gwload file-stale --pages 4 --file /tmp/gw-trace-stale.dat --write-when /tmp/gw-go >"$GW_OUT" 2>&1 &
-	GW_PID=$!
+	gwload_bg file-stale --pages 4 --file /tmp/gw-trace-stale.dat --write-when /tmp/gw-go
 	i=0
 	until grep -q '^phase=hold' "$GW_OUT" || [ $i -ge 300 ]; do sleep 0.1; i=$((i + 1)); done
 	trace_start "$mode" ""

@@ -82,8 +82,7 @@ for mode in $(trace_modes); do
 	# Pins still held when gupwatch stops: HELD-AT-EXIT names the holder.
 	echo "+ gupwatch --attach=$mode stops while io_uring holds its pins"
 	trace_start "$mode" ""
-	gwload iouring-reg --pages 4 --hold-ms 3000 >"$GW_OUT" 2>&1 &
-	GW_PID=$!
+	gwload_bg iouring-reg --pages 4 --hold-ms 3000
 	i=0
 	until grep -q '^phase=registered' "$GW_OUT" || [ $i -ge 300 ]; do sleep 0.1; i=$((i + 1)); done
 	trace_stop

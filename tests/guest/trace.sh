@@ -82,8 +82,7 @@ trace_case() {
 	before_acq=$1 before_rel=$2
 	shift 2
 	trace_start "$mode" "$gwargs"
-	gwload "$@" >"$GW_OUT" 2>&1 &
-	GW_PID=$!
+	gwload_bg "$@"
 	wait $GW_PID || { echo "FAIL: gwload $1 exited $?"; cat "$GW_OUT"; gw_cleanup; exit 1; }
 	trace_stop
 	set -- $(vm_pins)
