@@ -3,6 +3,8 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -86,6 +88,38 @@ static void detach_behind(void)
 		_exit(0);
 	for (;;)
 		pause();
+}
+
+/*
+ * Our attach waits for an earlier session's detach (both take the kernel's
+ * ftrace direct_mutex, and the detach holds it across each grace period):
+ * say so, or a start behind a slow detach looks like a hang.
+ */
+static void warn_detaching_sessions(void)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *de;
+	char path[sizeof("/proc//comm") + sizeof(de->d_name)], comm[32];
+	int n = 0;
+
+	while (proc && (de = readdir(proc))) {
+		FILE *f;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		if (!(f = fopen(path, "re")))
+			continue;
+		if (fgets(comm, sizeof(comm), f) && !strcmp(comm, "gupwatch-detach\n"))
+			n++;
+		fclose(f);
+	}
+	if (proc)
+		closedir(proc);
+	if (n)
+		fprintf(stderr, "gupwatch: %d earlier session%s still detaching (gupwatch-detach); "
+			"the kernel attaches only after that, which can take minutes while a task "
+			"is busy in the kernel\n", n, n == 1 ? " is" : "s are");
 }
 
 /*
@@ -476,6 +510,8 @@ int session_run(const struct tracer_opts *opts, long duration_s, const struct se
 		free(rbc);
 		return 1;
 	}
+	if (!opts->load_only)
+		warn_detaching_sessions();
 	if (tracer_open(&tracer, opts, err, sizeof(err))) {
 		fprintf(stderr, "gupwatch: %s\n", err);
 		if (stats_fd >= 0)

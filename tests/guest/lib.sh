@@ -17,6 +17,8 @@
 #   nullb_create NAME NSEC        null_blk device (irqmode=2, completion_nsec=NSEC) -> sets $GW_NULLB
 #   nullb_remove                  tear it down again (also done by gw_done)
 #   hugetlb_reserve N             set vm.nr_hugepages=N (restored by gw_done)
+#   gw_wait_detached              wait until the hooks of stopped gupwatch sessions are
+#                                 detached (their gupwatch-detach children gone)
 #
 # Helpers keep their loop counters local: a test's own loop over i survives them.
 #
@@ -103,6 +105,18 @@ gw_done() {
 	fi
 	echo "FAILED: $GW_FAILS check(s)"
 	exit 1
+}
+
+# A detach waits for RCU-tasks grace periods, which a task busy in the kernel
+# (a pin storm) can hold up for minutes, and the next attach waits for the
+# detach (the kernel's direct_mutex): start storms only once it is over.
+gw_wait_detached() {
+	local i=0
+	while grep -qsx gupwatch-detach /proc/[0-9]*/comm; do
+		[ $i -ge 1200 ] && { echo "FAIL: a gupwatch-detach still runs after 120 s"; return 1; }
+		sleep 0.1
+		i=$((i + 1))
+	done
 }
 
 gw_skip() {

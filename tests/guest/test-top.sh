@@ -108,6 +108,7 @@ top_case pvm-read 4 16K 4 0 0 uncharged pvm-read --pages 4 --hold-ms 3000
 # the refreshes still come every second, and the storm's process is shown in
 # each (it pinned during every interval, whatever it holds at the moment).
 echo "+ gupwatch top -d 1 -n 3 > file  //  gwload pvm-read --pages 256 --no-hold --repeat 1000000"
+gw_wait_detached || GW_FAILS=$((GW_FAILS + 1))
 gwload_bg pvm-read --pages 256 --no-hold --repeat 1000000
 # niced, so that the attach gets the CPU (one host thread runs all vCPUs of a TCG guest)
 renice -n 19 -p $GW_PID >/dev/null
