@@ -332,10 +332,11 @@ static int dispatch(struct rb_ctx *c, const struct gw_event *ev)
 /*
  * The zone and node of a PFN: the kernel side cannot name them (enum
  * zone_type and the page-flags layout depend on the config), /proc/zoneinfo
- * can. Re-read at most once a second: hot-plug moves spans. GW_ZONE_UNKNOWN
- * (node -1) outside every span.
+ * can. Re-read at most once a second of event time (now_ns: the event's
+ * clock, so that no event pays for a clock read): hot-plug moves spans.
+ * GW_ZONE_UNKNOWN (node -1) outside every span.
  */
-static enum gw_zone zone_of_pfn(uint64_t pfn, int *node)
+static enum gw_zone zone_of_pfn(uint64_t pfn, uint64_t now_ns, int *node)
 {
 	static const struct { const char *name; enum gw_zone zone; } names[] = {
 		{ "DMA", GW_ZONE_DMA }, { "DMA32", GW_ZONE_DMA32 }, { "Normal", GW_ZONE_NORMAL },
@@ -345,12 +346,12 @@ static enum gw_zone zone_of_pfn(uint64_t pfn, int *node)
 	static int nzones;
 	static uint64_t read_ns;
 	const struct zone_span *best = NULL;
-	uint64_t now = session_now_ns();
 
 	*node = -1;
-	if (!read_ns || now - read_ns > 1000000000ULL) {
+	/* later than a second only: threads' events come a little out of time order */
+	if (!read_ns || now_ns > read_ns + 1000000000ULL) {
 		nzones = probe_zones(zones, sizeof(zones) / sizeof(zones[0]));
-		read_ns = now;
+		read_ns = now_ns;
 	}
 	for (int i = 0; i < nzones; i++) /* the narrowest span: zones of a node may nest */
 		if (pfn >= zones[i].start && pfn < zones[i].end &&
@@ -371,10 +372,10 @@ static void place(struct gw_event *ev)
 	int node;
 
 	if (ev->type == GW_EV_MIGRATE_FAILED) {
-		ev->migrate.zone = zone_of_pfn(ev->migrate.pfn, &node);
+		ev->migrate.zone = zone_of_pfn(ev->migrate.pfn, ev->ts_ns, &node);
 		ev->migrate.node = (__s16)node;
 	} else if (ev->type == GW_EV_PIN && (ev->pin.flags & GW_PIN_LONGTERM) &&
-		   zone_of_pfn(ev->pin.pfn, &node) == GW_ZONE_MOVABLE) {
+		   zone_of_pfn(ev->pin.pfn, ev->ts_ns, &node) == GW_ZONE_MOVABLE) {
 		ev->pin.flags |= GW_PIN_IN_MOVABLE;
 	}
 }
