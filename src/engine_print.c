@@ -178,8 +178,7 @@ static void migrate_text(struct buf *b, const struct engine_finding *fd, bool lo
 		return;
 	} else {
 		bprintf(b, ": %lld extra reference%s (refcount %d, migration expects %d): ",
-			(long long)extra,
-			extra == 1 ? "" : "s", fd->refcount, fd->expected_refs);
+			(long long)extra, extra == 1 ? "" : "s", fd->refcount, fd->expected_refs);
 	}
 	if (!fd->nr_pinners && !fd->untracked_pins)
 		bprintf(b, "none of them FOLL_PIN pins gupwatch saw");
