@@ -75,11 +75,11 @@ gw_check "second SIGINT: said so" "$(grep -c '^gupwatch: second signal: exiting 
 # waits for that detach in the kernel). A script named gupwatch-detach stands in
 # for the detaching child (its comm: the script's name); once all are gone, nothing.
 gw_wait_detached || GW_FAILS=$((GW_FAILS + 1))
+mkdir -p /tmp/gw-fake
+printf '#!/bin/sh\nsleep 60\n' >/tmp/gw-fake/gupwatch-detach
+chmod +x /tmp/gw-fake/gupwatch-detach
 for n in 1 0; do
 	echo "+ gupwatch trace with $n process named gupwatch-detach running"
-	mkdir -p /tmp/gw-fake
-	printf '#!/bin/sh\nsleep 60\n' >/tmp/gw-fake/gupwatch-detach
-	chmod +x /tmp/gw-fake/gupwatch-detach
 	fake=
 	[ $n = 1 ] && { /tmp/gw-fake/gupwatch-detach & fake=$!; }
 	gw_start $GW_TRACE

@@ -57,8 +57,7 @@ for mode in $(trace_modes); do
 	echo "+ pin first, then gupwatch --attach=$mode, then the write"
 	rm -f /tmp/gw-go
 	gwload_bg file-stale --pages 4 --file /tmp/gw-trace-stale.dat --write-when /tmp/gw-go
-	i=0
-	until grep -q '^phase=hold' "$GW_OUT" || [ $i -ge 300 ]; do sleep 0.1; i=$((i + 1)); done
+	gwload_wait hold >/dev/null
 	trace_start "$mode" ""
 	touch /tmp/gw-go
 	wait $GW_PID

@@ -83,8 +83,7 @@ for mode in $(trace_modes); do
 	echo "+ gupwatch --attach=$mode stops while io_uring holds its pins"
 	trace_start "$mode" ""
 	gwload_bg iouring-reg --pages 4 --hold-ms 3000
-	i=0
-	until grep -q '^phase=registered' "$GW_OUT" || [ $i -ge 300 ]; do sleep 0.1; i=$((i + 1)); done
+	gwload_wait registered >/dev/null
 	trace_stop
 	wait $GW_PID
 	gw_check "HELD-AT-EXIT findings" "$(finding_count HELD-AT-EXIT)" 1
